@@ -1,0 +1,35 @@
+/** Parsing of the human units used by options: durations (`15s`, `2m`) and rates (`60/min`). */
+import { BatchError } from '../errors.js';
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `250ms`, `15s`, `2m`, `1h`, `1.5s`; a bare number is milliseconds. */
+export function parseDuration(text: string | number, what = 'duration'): number {
+  if (typeof text === 'number' && Number.isFinite(text) && text >= 0) return text;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(String(text));
+  if (!m) throw new BatchError('USAGE', `invalid ${what} "${text}": use a number with ms, s, m or h (e.g. 15s)`);
+  return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]!);
+}
+
+export interface Rate {
+  /** requests allowed per window */
+  limit: number;
+  /** window length in ms */
+  windowMs: number;
+}
+
+/** `60/min`, `20/s`, `1000/h`, `120/minute`. */
+export function parseRate(text: string, what = 'rate limit'): Rate {
+  const m = /^\s*(\d+)\s*\/\s*(ms|s|sec|second|m|min|minute|h|hr|hour)\s*$/i.exec(text);
+  if (!m || Number(m[1]) <= 0) {
+    throw new BatchError('USAGE', `invalid ${what} "${text}": use N/s, N/min or N/h (e.g. 60/min)`);
+  }
+  const unit = m[2]!.toLowerCase();
+  const windowMs = unit === 'ms' ? 1 : unit.startsWith('s') ? 1000 : unit.startsWith('h') ? 3_600_000 : 60_000;
+  return { limit: Number(m[1]), windowMs };
+}
+
+export function formatRate(rate: Rate): string {
+  const unit = rate.windowMs === 1000 ? 's' : rate.windowMs === 60_000 ? 'min' : rate.windowMs === 3_600_000 ? 'h' : `${rate.windowMs}ms`;
+  return `${rate.limit}/${unit}`;
+}
