@@ -1,0 +1,134 @@
+/**
+ * The one rate limiter every API request passes (SPEC §6).
+ *
+ * Pacing is Bottleneck's `minTime` (one request every window/limit ms, plus a small safety
+ * margin) with `maxConcurrent` = --concurrency. We deliberately do not use Bottleneck's
+ * reservoir: its refresh timer drifts and cannot be aligned with the server's window
+ * (SGNL/bottleneck#153), and in local mode any updateSettings() stops reservoir refresh
+ * (#185). Evenly spaced requests stay under a fixed window and a sliding window alike.
+ *
+ * The server's own word wins: a 429's Retry-After, or a `Remaining: 0` header with a reset
+ * time, closes a gate that every job waits at before sending; the jobs then leave the gate
+ * one `minTime` apart, so a pause never ends in a burst. A server limit lower than ours
+ * (`X-RateLimit-Limit` / `RateLimit-Limit`) slows the pacing down to match.
+ */
+import Bottleneck from 'bottleneck';
+import { systemClock, type Clock } from '../clock.js';
+import type { RequestKind, RequestScheduler } from '../api/client.js';
+import { retryAfterMs } from '../api/client.js';
+import type { Rate } from '../util/units.js';
+
+export const PLANS = {
+  starter: { limit: 60, windowMs: 60_000 },
+  business: { limit: 120, windowMs: 60_000 },
+} as const satisfies Record<string, Rate>;
+export type Plan = keyof typeof PLANS | 'enterprise';
+
+/** Lower number runs first: due polls before meta calls before new submissions. */
+const PRIORITY: Record<RequestKind, number> = { poll: 3, meta: 4, submit: 5 };
+
+export interface LimiterOptions {
+  rate: Rate;
+  concurrency: number;
+  clock?: Clock;
+  /** Fraction added to the spacing between requests, for network jitter. */
+  safety?: number;
+  /** A ready Bottleneck (e.g. Redis-backed); its minTime/maxConcurrent are set from `rate`. */
+  bottleneck?: Bottleneck;
+}
+
+export interface LimiterStats {
+  scheduled: number;
+  rateLimited: number;
+  backOffMs: number;
+}
+
+export class RateLimiter implements RequestScheduler {
+  readonly rate: Rate;
+  private readonly bottleneck: Bottleneck;
+  private readonly clock: Clock;
+  private readonly safety: number;
+  private minTime: number;
+  private blockedUntil = 0;
+  private nextGateSlot = 0;
+  private readonly counters: LimiterStats = { scheduled: 0, rateLimited: 0, backOffMs: 0 };
+
+  constructor(opts: LimiterOptions) {
+    this.rate = opts.rate;
+    this.clock = opts.clock ?? systemClock;
+    this.safety = opts.safety ?? 0.02;
+    this.minTime = spacing(opts.rate.limit, opts.rate.windowMs, this.safety);
+    const settings = { minTime: this.minTime, maxConcurrent: Math.max(1, opts.concurrency) };
+    if (opts.bottleneck) {
+      this.bottleneck = opts.bottleneck;
+      void this.bottleneck.updateSettings(settings);
+    } else {
+      this.bottleneck = new Bottleneck(settings);
+    }
+  }
+
+  /** The pacing interval in ms (for ETAs and tests). */
+  get interval(): number {
+    return this.minTime;
+  }
+
+  schedule<T>(kind: RequestKind, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    this.counters.scheduled++;
+    return this.bottleneck.schedule({ priority: PRIORITY[kind] }, async () => {
+      signal?.throwIfAborted();
+      await this.gate(signal);
+      return fn();
+    });
+  }
+
+  observe(status: number, headers: Record<string, string>): void {
+    const serverLimit = Number(headers['x-ratelimit-limit'] ?? headers['ratelimit-limit']);
+    if (Number.isFinite(serverLimit) && serverLimit > 0 && serverLimit < this.rate.limit) {
+      const slower = spacing(serverLimit, this.rate.windowMs, this.safety);
+      if (slower > this.minTime) {
+        this.minTime = slower;
+        void this.bottleneck.updateSettings({ minTime: slower });
+      }
+    }
+    if (status === 429) return; // the client calls backOff with the wait
+    const remaining = headers['x-ratelimit-remaining'] ?? headers['ratelimit-remaining'];
+    if (remaining !== undefined && Number(remaining) <= 0) {
+      const wait = retryAfterMs({ 'x-ratelimit-reset': headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'] ?? '' }, this.clock.now());
+      if (wait !== undefined && wait > 0) this.block(wait);
+    }
+  }
+
+  backOff(ms: number): void {
+    this.counters.rateLimited++;
+    this.block(Math.max(ms, this.minTime));
+  }
+
+  stats(): LimiterStats {
+    return { ...this.counters };
+  }
+
+  /** Drops queued jobs (they reject) and waits for running ones. */
+  async stop(): Promise<void> {
+    await this.bottleneck.stop({ dropWaitingJobs: true, dropErrorMessage: 'rate limiter stopped' });
+  }
+
+  private block(ms: number): void {
+    const until = this.clock.now() + ms;
+    if (until > this.blockedUntil) {
+      this.counters.backOffMs += until - Math.max(this.blockedUntil, this.clock.now());
+      this.blockedUntil = until;
+    }
+  }
+
+  private async gate(signal?: AbortSignal): Promise<void> {
+    const now = this.clock.now();
+    if (now >= this.blockedUntil) return;
+    const slot = Math.max(this.blockedUntil, this.nextGateSlot);
+    this.nextGateSlot = slot + this.minTime;
+    await this.clock.sleep(slot - now, signal);
+  }
+}
+
+function spacing(limit: number, windowMs: number, safety: number): number {
+  return Math.ceil((windowMs / limit) * (1 + safety));
+}
