@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'JOB_LOCKED'
   | 'JOB_FINISHED'
   | 'JOB_MISMATCH'
+  | 'JOB_CORRUPT'
   // API access (exit 3)
   | 'API_UNAUTHORIZED'
   | 'API_UNREACHABLE'

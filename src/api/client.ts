@@ -114,9 +114,22 @@ export class AlsamiflexiClient {
   /**
    * One POST /recharge, sent once (429s aside: a 429 means the server did nothing, so it is
    * resent). Throws ApiError for every other non-200 and for network failures.
+   *
+   * `queueSignal` abandons the request only while it waits in the limiter — once sent, a POST
+   * is never aborted (an aborted POST would be ambiguous). `beforeSend` runs inside the
+   * limiter slot right before the first send: the runner makes its intent durable there, so
+   * a row waiting in the queue when the process dies was certainly never sent.
    */
-  async recharge(body: RechargeRequest, signal?: AbortSignal): Promise<Transaction> {
-    const answer = await this.send('POST', '/recharge', 'submit', body, signal);
+  async recharge(body: RechargeRequest, opts: { queueSignal?: AbortSignal; beforeSend?: () => Promise<void> } = {}): Promise<Transaction> {
+    let before = opts.beforeSend;
+    const hook = before
+      ? async () => {
+          const fn = before;
+          before = undefined;
+          await fn?.();
+        }
+      : undefined;
+    const answer = await this.send('POST', '/recharge', 'submit', body, opts.queueSignal, hook);
     return this.parse(answer, transactionSchema, '/recharge');
   }
 
@@ -142,9 +155,25 @@ export class AlsamiflexiClient {
   }
 
   /** Sends through the scheduler; a 429 backs the limiter off and resends. */
-  private async send(method: 'GET' | 'POST', path: string, kind: RequestKind, body: unknown, signal?: AbortSignal): Promise<Answer> {
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    kind: RequestKind,
+    body: unknown,
+    signal?: AbortSignal,
+    beforeSend?: () => Promise<void>,
+  ): Promise<Answer> {
+    // a POST's signal only guards the wait in the queue: once it is sent it runs to its answer
+    const requestSignal = method === 'POST' ? undefined : signal;
     for (;;) {
-      const answer = await this.scheduler.schedule(kind, () => this.once(method, path, body, signal), signal);
+      const answer = await this.scheduler.schedule(
+        kind,
+        async () => {
+          await beforeSend?.();
+          return this.once(method, path, body, requestSignal);
+        },
+        signal,
+      );
       this.scheduler.observe?.(answer.status, answer.headers);
       if (answer.status !== 429) return answer;
       const wait = retryAfterMs(answer.headers, this.clock.now()) ?? this.rateLimitedWaitMs;

@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+/**
+ * The command line (SPEC §2): yargs, strict. The only place that prints for humans and turns
+ * errors into exit codes; every command is a thin layer over the library.
+ */
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { OPTIONS, envName, resolveOptions, type OptionSpec } from './config.js';
+import { BatchError, isBatchError } from './errors.js';
+import { apiContext, redactingIo, type Io, type Options } from './cli/context.js';
+import { EXIT, EXIT_HELP, exitCodeFor } from './cli/exit.js';
+import { jobCommand } from './cli/jobs.js';
+import { balanceCommand, jobsCommand, operatorsCommand, reportCommand, statusCommand } from './cli/info.js';
+import { demoCommand, sandboxCommand, type SandboxArgs } from './cli/sandbox.js';
+import { validateCommand } from './cli/validate.js';
+import { loadOperatorsFile, parseMapOption } from './validate/index.js';
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+let resolvedKey: string | undefined;
+const io: Io = redactingIo(() => resolvedKey);
+let debug = process.argv.includes('--debug');
+
+/** SIGINT/SIGTERM: the first asks the command to stop cleanly, the second exits at once. */
+function stopSignal(): AbortSignal {
+  const ac = new AbortController();
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      io.err(`${sig}: stopping — no new requests; waiting for those in flight (send again to exit at once)`);
+      ac.abort(new BatchError('INTERRUPTED', `interrupted by ${sig}`));
+    } else {
+      process.exit(EXIT.STOPPED);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return ac.signal;
+}
+
+function options(argv: Record<string, unknown>): Options {
+  const o = resolveOptions(argv);
+  resolvedKey = typeof o['api-key'] === 'string' ? o['api-key'] : undefined;
+  debug = Boolean(o.debug);
+  return o;
+}
+
+let exitCode: number = EXIT.OK;
+
+/** What yargs hands a command: positionals and options by name. */
+type Args = Record<string, unknown> & { csv: string; job: string };
+
+function handle(fn: (argv: Args) => Promise<number>) {
+  return async (argv: unknown) => {
+    exitCode = await fn(argv as Args);
+  };
+}
+
+function report(err: unknown): number {
+  if (isBatchError(err)) {
+    io.err(`error: ${err.message}`);
+    if (debug && err.stack) io.err(err.stack);
+    return exitCodeFor(err.code);
+  }
+  const e = err as Error;
+  io.err(`internal error (this is a bug, please report it): ${e?.message ?? String(err)}; the job's journal is intact — run again to resume`);
+  if (debug && e?.stack) io.err(e.stack);
+  return EXIT.STOPPED;
+}
+
+function globalOptions(y: Argv): Argv {
+  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
+    const envs = [envName(name), ...(spec.env ?? [])].join(', ');
+    y.option(name, {
+      type: spec.kind,
+      describe: `${spec.describe}${spec.default !== undefined && name !== 'base-url' ? ` [default: ${String(spec.default)}]` : ''} [env ${envs}]`,
+      global: true,
+      ...(spec.kind === 'array' ? { string: true } : {}),
+    });
+  }
+  return y.group(Object.keys(OPTIONS), 'Options (flag > environment > --config file > default):');
+}
+
+export function buildCli(args: string[]): Argv {
+  const y = yargs(args)
+    .scriptName('recharge-batch')
+    .usage('$0 <command> [options]\n\nTop up Bangladeshi mobile numbers from a CSV through the Alsamiflexi Pro API — every row exactly once.')
+    .strict()
+    .version(version)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue(EXIT_HELP)
+    .demandCommand(1, 'name a command (see --help)')
+    .recommendCommands()
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new BatchError('USAGE', `${msg} (see --help)`);
+    });
+  globalOptions(y);
+
+  y.command(
+    'run <csv>',
+    'validate, check the balance, submit, poll and write results; resumes this file\'s unfinished job',
+    (c) => c.positional('csv', { type: 'string', describe: 'the input CSV' }),
+    handle(async (a: Args) => jobCommand('run', a.csv, options(a), {}, io, stopSignal())),
+  );
+  y.command(
+    'validate <csv>',
+    'validation only, nothing is submitted; --out writes the report CSV',
+    (c) => c.positional('csv', { type: 'string', describe: 'the input CSV' }),
+    handle(async (a: Args) => {
+      const o = options(a);
+      let operators;
+      if (o.operators) operators = await loadOperatorsFile(String(o.operators));
+      else {
+        const ctx = apiContext(o);
+        try {
+          operators = await ctx.client.getOperators();
+        } finally {
+          await ctx.close();
+        }
+      }
+      return validateCommand(
+        {
+          csv: a.csv,
+          operators,
+          map: parseMapOption(o.map as string[] | undefined),
+          allowDuplicates: Boolean(o['allow-duplicates']),
+          out: o.out ? String(o.out) : undefined,
+          json: Boolean(o.json),
+          quiet: Boolean(o.quiet),
+          maxTotal: o['max-total'] !== undefined ? Number(o['max-total']) : undefined,
+        },
+        io,
+      );
+    }),
+  );
+  y.command(
+    'resume <job>',
+    'continue a stopped job: submit pending rows, poll processing rows',
+    (c) => c.positional('job', { type: 'string' }),
+    handle(async (a: Args) => jobCommand('resume', a.job, options(a), {}, io, stopSignal())),
+  );
+  y.command(
+    'retry <job>',
+    'resubmit failed rows as a new attempt (new references)',
+    (c) =>
+      c.positional('job', { type: 'string' }).option('include-unknown', {
+        type: 'boolean',
+        describe: 'also resend unknown rows with their original reference (only safe if the API rejects or replays a reused reference)',
+      }),
+    handle(async (a: Args) =>
+      jobCommand('retry', a.job, options(a), { includeUnknown: Boolean(a['include-unknown']) }, io, stopSignal()),
+    ),
+  );
+  y.command(
+    'status <job>',
+    'counts and amounts by status, times, ETA',
+    (c) => c.positional('job', { type: 'string' }),
+    handle(async (a: Args) => statusCommand(a.job, options(a), io)),
+  );
+  y.command('jobs', 'list the jobs in the state dir with their status', (c) => c, handle(async (a: Args) => jobsCommand(options(a), io)));
+  y.command(
+    'report <job>',
+    '(re)write the results and failed CSVs from the checkpoint',
+    (c) => c.positional('job', { type: 'string' }),
+    handle(async (a: Args) => reportCommand(a.job, options(a), io)),
+  );
+  y.command('balance', 'print the account balance', (c) => c, handle(async (a: Args) => balanceCommand(options(a), io)));
+  y.command('operators', 'print the operator list with amount limits', (c) => c, handle(async (a: Args) => operatorsCommand(options(a), io)));
+  y.command(
+    'sandbox',
+    'start the local API simulator',
+    (c) =>
+      c
+        .option('port', { type: 'number', default: 8080, describe: 'port (0 = any free port)' })
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
+        .option('balance', { type: 'number', default: 50000, describe: 'starting balance (BDT)' })
+        .option('window', { choices: ['fixed', 'sliding'] as const, default: 'fixed' as const, describe: 'rate-limit window kind' })
+        .option('rate-limit-headers', { type: 'boolean', default: true, describe: 'send X-RateLimit-* headers' })
+        .option('complete-after', { type: 'string', default: '3s', describe: 'processing → completed/failed after this long' })
+        .option('fail-rate', { type: 'number', default: 0, describe: 'fraction of transactions the operator fails' })
+        .option('error-rate', { type: 'number', default: 0, describe: 'fraction of requests answered 500' })
+        .option('drop-rate', { type: 'number', default: 0, describe: 'fraction of recharges whose connection is cut after commit' })
+        .option('latency', { type: 'string', default: '0ms', describe: 'delay before each answer' })
+        .option('seed', { type: 'number', default: 1, describe: 'seed of the fault generator' })
+        .option('dedup', { choices: ['replay', 'reject', 'off'] as const, default: 'off' as const, describe: 'what a reused reference gets' })
+        .option('webhook-url', { type: 'string', describe: 'POST transaction updates here' }),
+    handle(async (a: Args) => {
+      const o = options(a);
+      const args: SandboxArgs = {
+        port: Number(a.port),
+        host: String(a.host),
+        apiKey: typeof o['api-key'] === 'string' ? o['api-key'] : undefined,
+        balance: Number(a.balance),
+        rateLimit: typeof o['rate-limit'] === 'string' ? o['rate-limit'] : '60/min',
+        window: a.window as SandboxArgs['window'],
+        completeAfter: String(a['complete-after']),
+        failRate: Number(a['fail-rate']),
+        errorRate: Number(a['error-rate']),
+        dropRate: Number(a['drop-rate']),
+        latency: String(a.latency),
+        seed: Number(a.seed),
+        dedup: a.dedup as SandboxArgs['dedup'],
+        webhookUrl: a['webhook-url'] as string | undefined,
+        rateLimitHeaders: Boolean(a['rate-limit-headers']),
+      };
+      return sandboxCommand(args, io, stopSignal());
+    }),
+  );
+  y.command(
+    'demo',
+    'start an in-process sandbox and run the sample payroll batch against it',
+    (c) => c,
+    handle(async (a: Args) => {
+      const o = options(a);
+      return demoCommand({ json: Boolean(o.json), quiet: Boolean(o.quiet) }, io, stopSignal());
+    }),
+  );
+  return y;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildCli(hideBin(process.argv)).parseAsync();
+  } catch (err) {
+    exitCode = report(err);
+  }
+  process.exitCode = exitCode;
+  // let stdout drain, then leave even if a keep-alive socket lingers
+  setTimeout(() => process.exit(exitCode), 50).unref();
+}
+
+void main();

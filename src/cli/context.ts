@@ -1,0 +1,83 @@
+/** Builds what commands need from the resolved options: the client behind the limiter, and output. */
+import { AlsamiflexiClient } from '../api/client.js';
+import { BatchError } from '../errors.js';
+import { RateLimiter } from '../limit/limiter.js';
+import { durationOption, resolveRate, type OptionName } from '../config.js';
+
+export type Options = Record<OptionName, unknown>;
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  /** rewrite the current status line (TTY only) */
+  status?(line: string): void;
+}
+
+/** Output that can never carry the API key, whatever a message contains. */
+export function redactingIo(secret: () => string | undefined): Io {
+  const clean = (s: string) => {
+    const key = secret();
+    return key && key.length >= 4 ? s.split(key).join('***') : s;
+  };
+  let statusShown = false;
+  const clearStatus = () => {
+    if (statusShown) {
+      process.stderr.write('\r\x1b[2K');
+      statusShown = false;
+    }
+  };
+  return {
+    out: (line) => {
+      clearStatus();
+      process.stdout.write(clean(line) + '\n');
+    },
+    err: (line) => {
+      clearStatus();
+      process.stderr.write(clean(line) + '\n');
+    },
+    status: process.stderr.isTTY
+      ? (line) => {
+          process.stderr.write('\r\x1b[2K' + clean(line).slice(0, (process.stderr.columns || 100) - 1));
+          statusShown = true;
+        }
+      : undefined,
+  };
+}
+
+export function apiKey(options: Options): string {
+  const key = options['api-key'];
+  if (typeof key !== 'string' || key.trim() === '') {
+    throw new BatchError('USAGE', 'no API key: set ALSAMIFLEXI_API_KEY (or --api-key)');
+  }
+  return key.trim();
+}
+
+export interface ApiContext {
+  client: AlsamiflexiClient;
+  limiter: RateLimiter;
+  close(): Promise<void>;
+}
+
+export function apiContext(options: Options): ApiContext {
+  if (options.redis) {
+    throw new BatchError('USAGE', '--redis (a rate limit shared across processes) is not available yet in this version');
+  }
+  const rate = resolveRate(options.plan, options['rate-limit']);
+  const concurrency = Number(options.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new BatchError('USAGE', '--concurrency must be a whole number of at least 1');
+  const limiter = new RateLimiter({ rate, concurrency });
+  const client = new AlsamiflexiClient({
+    apiKey: apiKey(options),
+    baseUrl: String(options['base-url']),
+    requestTimeoutMs: durationOption(options, 'request-timeout'),
+    scheduler: limiter,
+  });
+  return {
+    client,
+    limiter,
+    async close() {
+      await limiter.stop().catch(() => undefined);
+      await client.close().catch(() => undefined);
+    },
+  };
+}

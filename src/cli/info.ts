@@ -1,0 +1,141 @@
+/** `status`, `jobs`, `report`, `balance`, `operators`: read and print. */
+import { listJobs, snapshot, type JobSnapshot } from '../job/job.js';
+import { ROW_STATUSES } from '../job/rows.js';
+import { defaultOutputs, writeResults } from '../report/results.js';
+import { resolveRate } from '../config.js';
+import { apiContext, type Io, type Options } from './context.js';
+import { EXIT } from './exit.js';
+import { exists } from '../util/fs.js';
+import { BatchError } from '../errors.js';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+const bdt = (n: number) => `${n.toLocaleString('en-US')} BDT`;
+const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
+
+function etaSeconds(s: JobSnapshot, options: Options): number {
+  let perRequest = 1000;
+  try {
+    const rate = resolveRate(options.plan, options['rate-limit']);
+    perRequest = rate.windowMs / rate.limit;
+  } catch {
+    // no usable plan: fall back to the starter pace
+  }
+  const { pending, processing } = s.tally.counts;
+  // each pending row costs a POST and about one poll
+  return Math.ceil(((pending * 2 + processing) * perRequest) / 1000);
+}
+
+function lockHolder(s: JobSnapshot): number | null {
+  try {
+    const info = JSON.parse(readFileSync(join(s.paths.dir, 'lock'), 'utf8')) as { pid: number };
+    process.kill(info.pid, 0);
+    return info.pid;
+  } catch {
+    return null;
+  }
+}
+
+export async function statusCommand(job: string, options: Options, io: Io): Promise<number> {
+  const s = await snapshot(String(options['state-dir']), job);
+  const eta = s.finished ? 0 : etaSeconds(s, options);
+  const running = lockHolder(s);
+  const state = s.finished ? 'finished' : running ? `running (pid ${running})` : 'stopped (resumable)';
+  if (options.json) {
+    io.out(
+      JSON.stringify({
+        job: s.meta.job,
+        state: s.finished ? 'finished' : running ? 'running' : 'stopped',
+        input: s.meta.input.path,
+        counts: s.tally.counts,
+        amounts: s.tally.amounts,
+        created_at: s.meta.createdAt,
+        started_at: s.startedAt === null ? null : time(s.startedAt),
+        updated_at: s.updatedAt === null ? null : time(s.updatedAt),
+        eta_seconds: eta,
+      }),
+    );
+    return EXIT.OK;
+  }
+  io.out(`job ${s.meta.job}: ${state}`);
+  io.out(`  input: ${s.meta.input.path} (${s.meta.rows} rows, sha256 ${s.meta.input.hash.slice(0, 12)}…)`);
+  io.out(`  created ${s.meta.createdAt}, started ${time(s.startedAt)}, updated ${time(s.updatedAt)}`);
+  for (const st of ROW_STATUSES) {
+    const n = s.tally.counts[st];
+    if (n > 0) io.out(`  ${st.padEnd(10)} ${String(n).padStart(7)}  ${bdt(s.tally.amounts[st])}`);
+  }
+  if (!s.finished) io.out(`  ETA about ${eta}s at the configured rate`);
+  return EXIT.OK;
+}
+
+export async function jobsCommand(options: Options, io: Io): Promise<number> {
+  const stateDir = String(options['state-dir']);
+  const metas = await listJobs(stateDir);
+  const rows = [];
+  for (const m of metas) {
+    const s = await snapshot(stateDir, m.job);
+    rows.push({
+      job: m.job,
+      state: s.finished ? 'finished' : lockHolder(s) ? 'running' : 'stopped',
+      input: m.input.path,
+      rows: m.rows,
+      counts: s.tally.counts,
+      updated_at: s.updatedAt === null ? null : time(s.updatedAt),
+    });
+  }
+  if (options.json) {
+    io.out(JSON.stringify({ jobs: rows }));
+    return EXIT.OK;
+  }
+  if (rows.length === 0) {
+    io.out(`no jobs in ${stateDir}`);
+    return EXIT.OK;
+  }
+  for (const r of rows) {
+    const c = r.counts;
+    io.out(`${r.job}  ${r.state.padEnd(8)}  ${r.rows} rows: completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}  (${r.input})`);
+  }
+  return EXIT.OK;
+}
+
+export async function reportCommand(job: string, options: Options, io: Io): Promise<number> {
+  const s = await snapshot(String(options['state-dir']), job);
+  if (!(await exists(s.meta.input.path))) {
+    throw new BatchError('FILE_NOT_FOUND', `the input ${s.meta.input.path} of job ${job} is gone; the results need its columns`);
+  }
+  const outputs = defaultOutputs(s.meta.input.path, options.out ? String(options.out) : undefined);
+  await writeResults(s.meta, s.rows, outputs);
+  if (options.json) io.out(JSON.stringify({ job, counts: s.tally.counts, amounts: s.tally.amounts, results: outputs.results, failed: outputs.failed }));
+  else io.out(`results: ${outputs.results}\nfailed rows: ${outputs.failed}`);
+  return EXIT.OK;
+}
+
+export async function balanceCommand(options: Options, io: Io): Promise<number> {
+  const ctx = apiContext(options);
+  try {
+    const b = await ctx.client.getBalance();
+    io.out(options.json ? JSON.stringify(b) : `balance: ${b.balance.toLocaleString('en-US', { minimumFractionDigits: 2 })} ${b.currency}`);
+  } finally {
+    await ctx.close();
+  }
+  return EXIT.OK;
+}
+
+export async function operatorsCommand(options: Options, io: Io): Promise<number> {
+  const ctx = apiContext(options);
+  try {
+    const ops = await ctx.client.getOperators();
+    if (options.json) {
+      io.out(JSON.stringify(ops));
+    } else {
+      const w = Math.max(4, ...ops.map((o) => o.name.length));
+      io.out(`${'id'.padEnd(4)} ${'name'.padEnd(w)} ${'code'.padEnd(8)} range (BDT)`);
+      for (const o of ops) io.out(`${String(o.id).padEnd(4)} ${o.name.padEnd(w)} ${o.code.padEnd(8)} ${o.min_amount}–${o.max_amount}`);
+    }
+  } finally {
+    await ctx.close();
+  }
+  return EXIT.OK;
+}
+
+

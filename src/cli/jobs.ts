@@ -1,0 +1,150 @@
+/** `run`, `resume`, `retry`: the job engine with progress output and the end summary. */
+import { resolve } from 'node:path';
+import { JobEvents } from '../job/events.js';
+import { runJob, resumeJob, retryJob, type JobResult } from '../job/run.js';
+import { tally, type RowState } from '../job/rows.js';
+import { durationOption } from '../config.js';
+import { parseMapOption, loadOperatorsFile } from '../validate/index.js';
+import { apiContext, type Io, type Options } from './context.js';
+import { exitCodeForResult } from './exit.js';
+import type { EngineOptions } from '../job/runner.js';
+
+export type JobCommand = 'run' | 'resume' | 'retry';
+
+export async function jobCommand(
+  command: JobCommand,
+  target: string,
+  options: Options,
+  extra: { includeUnknown?: boolean },
+  io: Io,
+  signal: AbortSignal,
+): Promise<number> {
+  const ctx = apiContext(options);
+  const events = new JobEvents();
+  const stopProgress = progress(events, io, options, ctx.limiter.interval);
+  const engine: EngineOptions = {
+    stateDir: String(options['state-dir']),
+    client: ctx.client,
+    concurrency: Number(options.concurrency),
+    pollAfterMs: durationOption(options, 'poll-after'),
+    pollEveryMs: durationOption(options, 'poll-every'),
+    pollTimeoutMs: durationOption(options, 'poll-timeout'),
+    allowPartial: Boolean(options['allow-partial']),
+    referenceDedup: Boolean(options['reference-dedup']),
+    out: options.out ? String(options.out) : undefined,
+    signal,
+    events,
+  };
+  let result: JobResult;
+  try {
+    if (command === 'run') {
+      result = await runJob({
+        ...engine,
+        csv: target,
+        job: options.job ? String(options.job) : undefined,
+        allowDuplicates: Boolean(options['allow-duplicates']),
+        map: parseMapOption(options.map as string[] | undefined),
+        maxTotal: options['max-total'] !== undefined ? Number(options['max-total']) : undefined,
+        operators: options.operators ? await loadOperatorsFile(String(options.operators)) : undefined,
+      });
+    } else if (command === 'resume') {
+      result = await resumeJob({ ...engine, job: target });
+    } else {
+      result = await retryJob({ ...engine, job: target, includeUnknown: extra.includeUnknown });
+    }
+  } finally {
+    stopProgress();
+    await ctx.close();
+  }
+  const code = exitCodeForResult(result);
+  if (options.json) {
+    io.out(JSON.stringify(jsonSummary(result, code)));
+  } else if (!options.quiet) {
+    for (const line of humanSummary(result)) io.out(line);
+  }
+  if (result.stopped) io.err(`stopped: ${result.stopped.message}`);
+  return code;
+}
+
+export function jsonSummary(r: JobResult, exitCode: number) {
+  return {
+    job: r.job,
+    counts: r.counts,
+    amounts: r.amounts,
+    results: r.results,
+    failed: r.failed,
+    stopped: r.stopped ? { code: r.stopped.code, message: r.stopped.message } : null,
+    exit_code: exitCode,
+  };
+}
+
+const bdt = (n: number) => `${n.toLocaleString('en-US')} BDT`;
+
+function humanSummary(r: JobResult): string[] {
+  const c = r.counts;
+  const total = Object.values(c).reduce((a, b) => a + b, 0);
+  const lines = [
+    `job ${r.job}: ${total} rows — completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}`,
+    `  recharged: ${bdt(r.amounts.completed)}${r.amounts.processing ? `, still processing: ${bdt(r.amounts.processing)}` : ''}`,
+    `  results: ${r.results}`,
+  ];
+  if (c.failed + c.invalid + c.unknown > 0) lines.push(`  failed rows: ${r.failed}`);
+  if (c.unknown > 0) {
+    lines.push(`  ${c.unknown} row(s) unknown: the API may have carried them out. Check them, then 'retry ${r.job} --include-unknown' only if the API rejects or replays a reused reference.`);
+  }
+  return lines;
+}
+
+/** TTY: one status line redrawn; otherwise a log line at most every 10 s (SPEC §7). */
+function progress(events: JobEvents, io: Io, options: Options, intervalMs: number): () => void {
+  if (options.quiet) return () => undefined;
+  let rows: RowState[] = [];
+  let started = Date.now();
+  let doneAtStart = 0;
+  let job = '';
+  const line = () => {
+    const t = tally(rows);
+    const total = rows.filter(Boolean).length;
+    const done = t.counts.completed + t.counts.failed + t.counts.invalid + t.counts.unknown;
+    const elapsed = (Date.now() - started) / 1000;
+    const rate = elapsed > 0 ? (done - doneAtStart) / elapsed : 0;
+    const left = t.counts.pending + t.counts.processing;
+    const etaS = Math.ceil((t.counts.pending * intervalMs) / 1000 + (t.counts.processing > 0 ? 15 : 0));
+    const bar = total > 0 ? '#'.repeat(Math.round((done / total) * 20)).padEnd(20, '.') : '';
+    return `${job} [${bar}] ${done}/${total} completed ${t.counts.completed} failed ${t.counts.failed} unknown ${t.counts.unknown} processing ${t.counts.processing} pending ${t.counts.pending} | ${(rate * 60).toFixed(0)}/min | ETA ${left ? fmtDuration(etaS) : '0s'}`;
+  };
+  events.on('job:started', (e) => {
+    rows = e.rows;
+    job = e.job;
+    started = Date.now();
+    const t = tally(rows);
+    doneAtStart = t.counts.completed + t.counts.failed + t.counts.invalid + t.counts.unknown;
+    const invalid = t.counts.invalid;
+    io.err(
+      `${e.resumed ? 'resuming' : 'starting'} job ${e.job}: ${e.pending} row(s) to send, ${e.processing} to poll${invalid ? `, ${invalid} invalid (not sent)` : ''}`,
+    );
+  });
+  events.on('job:stopping', (e) => io.err(`stopping: ${e.message}`));
+  events.on('warning', (e) => io.err(`warning: ${e.message}`));
+  const every = io.status ? 250 : 10_000;
+  const timer = setInterval(() => {
+    if (rows.length === 0) return;
+    if (io.status) io.status(line());
+    else io.err(line());
+  }, every);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (io.status && rows.length) io.status('');
+  };
+}
+
+function fmtDuration(s: number): string {
+  if (s < 90) return `${s}s`;
+  if (s < 5400) return `${Math.round(s / 60)}m`;
+  return `${(s / 3600).toFixed(1)}h`;
+}
+
+export function resolvePath(p: string): string {
+  return resolve(p);
+}

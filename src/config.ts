@@ -1,0 +1,102 @@
+/**
+ * Every option, documented once (SPEC §2). `--help` and the README table come from these
+ * words. Precedence: flag > environment (`RECHARGE_BATCH_<NAME>`) > `--config` file > default.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { BatchError } from './errors.js';
+import { parseDuration, parseRate, type Rate } from './util/units.js';
+import { PLANS, type Plan } from './limit/limiter.js';
+import { DEFAULT_BASE_URL } from './api/types.js';
+
+type Kind = 'string' | 'number' | 'boolean' | 'array';
+
+export interface OptionSpec {
+  kind: Kind;
+  describe: string;
+  default?: string | number | boolean;
+  /** environment variable(s) besides RECHARGE_BATCH_<NAME> */
+  env?: string[];
+}
+
+export const OPTIONS = {
+  'api-key': { kind: 'string', describe: 'API key (prefer env ALSAMIFLEXI_API_KEY: a flag ends up in shell history)', env: ['ALSAMIFLEXI_API_KEY'] },
+  'base-url': { kind: 'string', describe: 'API base URL', default: DEFAULT_BASE_URL, env: ['ALSAMIFLEXI_BASE_URL'] },
+  plan: { kind: 'string', describe: 'account plan: starter (60/min), business (120/min), enterprise (needs --rate-limit)', default: 'starter' },
+  'rate-limit': { kind: 'string', describe: 'requests per time, N/s or N/min (e.g. 60/min); overrides the plan' },
+  concurrency: { kind: 'number', describe: 'max HTTP requests in flight', default: 4 },
+  job: { kind: 'string', describe: 'job name (default <file basename>-<first 8 hex of sha256 of the file>)' },
+  'state-dir': { kind: 'string', describe: 'where job checkpoints live', default: './.recharge-batch' },
+  out: { kind: 'string', describe: 'results CSV (default <input dir>/<basename>.results.csv)' },
+  'poll-after': { kind: 'string', describe: 'first status poll after submit', default: '15s' },
+  'poll-every': { kind: 'string', describe: 'later polls (backing off up to 4x)', default: '30s' },
+  'poll-timeout': { kind: 'string', describe: 'stop polling a row; it stays processing (exit 4)', default: '30m' },
+  'request-timeout': { kind: 'string', describe: 'timeout of one HTTP request', default: '30s' },
+  'allow-duplicates': { kind: 'boolean', describe: 'accept rows repeating an earlier row\'s number and amount', default: false },
+  'allow-partial': { kind: 'boolean', describe: 'start even if the balance cannot cover the whole batch', default: false },
+  'max-total': { kind: 'number', describe: 'refuse (exit 2) if valid rows add up to more BDT than this' },
+  'reference-dedup': { kind: 'boolean', describe: 'declare that the API rejects or replays a reused reference: ambiguous POSTs are resent with the same reference', default: false },
+  redis: { kind: 'string', describe: 'Redis URL: share the rate limit with every process using this API key' },
+  operators: { kind: 'string', describe: 'JSON file with the operator list, for offline validate' },
+  map: { kind: 'array', describe: 'column for a role when headers are unusual: number=Col amount=Col operator=Col reference=Col' },
+  json: { kind: 'boolean', describe: 'print one JSON summary object on stdout at the end', default: false },
+  quiet: { kind: 'boolean', describe: 'no progress output', default: false },
+  debug: { kind: 'boolean', describe: 'print stack traces of errors', default: false },
+  config: { kind: 'string', describe: 'JSON file of options (keys as the long option names)' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+export function envName(name: string): string {
+  return `RECHARGE_BATCH_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+const boolText = z.union([z.boolean(), z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v))]);
+const numText = z.union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)]);
+
+function coerce(name: string, kind: Kind, value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  const schema = kind === 'boolean' ? boolText : kind === 'number' ? numText : kind === 'array' ? z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()))]) : z.union([z.string(), z.number().transform(String)]);
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new BatchError('CONFIG_INVALID', `option --${name}: "${String(value)}" is not a valid ${kind}`);
+  return parsed.data;
+}
+
+/** Merges flag > env > config file > default for every known option. */
+export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Record<OptionName, unknown> {
+  const configPath = (flags.config as string | undefined) ?? env[envName('config')];
+  let file: Record<string, unknown> = {};
+  if (configPath) {
+    try {
+      file = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new BatchError('CONFIG_INVALID', `--config ${configPath}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (!file || typeof file !== 'object' || Array.isArray(file)) throw new BatchError('CONFIG_INVALID', `--config ${configPath}: not a JSON object`);
+    for (const key of Object.keys(file)) {
+      if (!(key in OPTIONS)) throw new BatchError('CONFIG_INVALID', `--config ${configPath}: unknown option "${key}"`);
+    }
+    if ('api-key' in file) throw new BatchError('CONFIG_INVALID', `--config ${configPath}: do not store the API key in a config file; use ALSAMIFLEXI_API_KEY`);
+  }
+  const out = {} as Record<OptionName, unknown>;
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+    const fromEnv = [envName(name), ...(spec.env ?? [])].map((k) => env[k]).find((v) => v !== undefined && v !== '');
+    const value = flags[name] !== undefined ? flags[name] : fromEnv !== undefined ? fromEnv : file[name] !== undefined ? file[name] : spec.default;
+    out[name] = coerce(name, spec.kind, value);
+  }
+  return out;
+}
+
+/** The rate limit in force: --rate-limit, else the plan's. */
+export function resolveRate(plan: unknown, rateLimit: unknown): Rate {
+  if (typeof rateLimit === 'string' && rateLimit) return parseRate(rateLimit, '--rate-limit');
+  const p = String(plan ?? 'starter').toLowerCase() as Plan;
+  if (p === 'enterprise') throw new BatchError('USAGE', '--plan enterprise has custom limits: give --rate-limit (e.g. 600/min)');
+  const rate = PLANS[p as keyof typeof PLANS];
+  if (!rate) throw new BatchError('USAGE', `unknown --plan "${String(plan)}": use starter, business or enterprise`);
+  return rate;
+}
+
+export function durationOption(options: Record<string, unknown>, name: OptionName): number {
+  return parseDuration(String(options[name]), `--${name}`);
+}

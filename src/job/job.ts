@@ -1,0 +1,209 @@
+/**
+ * A job's identity and its state directory (SPEC §5): `<state-dir>/<job>/` holds
+ * `job.json` (the input's path and hash, the options that matter), `plan.jsonl` (each row's
+ * validated, priced form, written once when the job is created) and `journal.log` (every row
+ * state change since). `job.json` is written last: a directory without it is a job whose
+ * creation was interrupted, and is planned again.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { BatchError } from '../errors.js';
+import { exists, syncDir, writeFileAtomic } from '../util/fs.js';
+import { Journal, type JournalRecord } from './journal.js';
+import { applyRecord, initialState, NO_ANSWER, tally, isFinished, type PlannedRow, type RowState, type Tally } from './rows.js';
+
+export interface JobMeta {
+  version: 1;
+  job: string;
+  input: { path: string; hash: string; size: number };
+  columns: string[];
+  /** column indexes of the roles, for the CSV-injection guard (numbers and amounts untouched) */
+  roles: { number: number; amount: number; operator: number | null; reference: number | null };
+  options: { allowDuplicates: boolean; map?: Record<string, string> };
+  rows: number;
+  valid: number;
+  total: number;
+  createdAt: string;
+}
+
+export interface JobPaths {
+  dir: string;
+  meta: string;
+  plan: string;
+  journal: string;
+}
+
+export function jobPaths(stateDir: string, job: string): JobPaths {
+  if (!/^[\w.@+-]{1,128}$/.test(job) || job.startsWith('.')) {
+    throw new BatchError('USAGE', `invalid job name "${job}": use letters, digits and . _ - @ + (up to 128)`);
+  }
+  const dir = join(resolve(stateDir), job);
+  return { dir, meta: join(dir, 'job.json'), plan: join(dir, 'plan.jsonl'), journal: join(dir, 'journal.log') };
+}
+
+export async function hashFile(path: string): Promise<{ hash: string; size: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+      h.update(chunk);
+      size += chunk.length;
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new BatchError('FILE_NOT_FOUND', `${path}: no such file`, { path });
+    if (code === 'EISDIR') throw new BatchError('FILE_UNREADABLE', `${path} is a directory, not a CSV file`, { path });
+    throw new BatchError('FILE_UNREADABLE', `${path}: cannot read (${code ?? String(err)})`, { path });
+  }
+  return { hash: h.digest('hex'), size };
+}
+
+/** `<file basename>-<first 8 hex of sha256(file bytes)>` (SPEC §2). */
+export function defaultJobName(path: string, hash: string): string {
+  const base = basename(path, extname(path)).replace(/[^\w.@+-]+/g, '_').replace(/^\.+/, '') || 'batch';
+  return `${base.slice(0, 100)}-${hash.slice(0, 8)}`;
+}
+
+export async function readMeta(paths: JobPaths): Promise<JobMeta | null> {
+  try {
+    return JSON.parse(await fsp.readFile(paths.meta, 'utf8')) as JobMeta;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new BatchError('JOB_CORRUPT', `${paths.meta} cannot be read: ${(err as Error).message}`);
+  }
+}
+
+export async function listJobs(stateDir: string): Promise<JobMeta[]> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(resolve(stateDir));
+  } catch {
+    return [];
+  }
+  const metas: JobMeta[] = [];
+  for (const name of names.sort()) {
+    if (name.startsWith('.')) continue;
+    const meta = await readMeta(jobPaths(stateDir, name)).catch(() => null);
+    if (meta) metas.push(meta);
+  }
+  return metas;
+}
+
+export async function writePlan(paths: JobPaths, meta: JobMeta, planned: PlannedRow[]): Promise<void> {
+  await fsp.mkdir(paths.dir, { recursive: true });
+  const tmp = `${paths.plan}.tmp-${process.pid}`;
+  const fh = await fsp.open(tmp, 'w', 0o600);
+  try {
+    let buf = '';
+    for (const p of planned) {
+      buf += JSON.stringify(p) + '\n';
+      if (buf.length > 1 << 20) {
+        await fh.write(buf);
+        buf = '';
+      }
+    }
+    await fh.write(buf);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, paths.plan);
+  await fsp.rm(paths.journal, { force: true });
+  await syncDir(paths.dir);
+  await writeFileAtomic(paths.meta, JSON.stringify(meta, null, 2) + '\n');
+}
+
+async function readPlan(paths: JobPaths, job: string): Promise<RowState[]> {
+  const rows: RowState[] = [];
+  const rl = createInterface({ input: createReadStream(paths.plan), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (!line) continue;
+    const p = JSON.parse(line) as PlannedRow;
+    rows[p.row] = initialState(job, p);
+  }
+  return rows;
+}
+
+/** Replays the journal without writing to it (for `status`, `jobs`, `report` on a live job). */
+export async function readJournal(path: string, onRecord: (rec: JournalRecord) => void): Promise<void> {
+  if (!(await exists(path))) return;
+  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  const lines: string[] = [];
+  for await (const line of rl) lines.push(line);
+  lines.forEach((line, i) => {
+    if (!line) return;
+    try {
+      onRecord(JSON.parse(line) as JournalRecord);
+    } catch (err) {
+      if (i < lines.length - 1) throw new BatchError('JOB_CORRUPT', `journal ${path} is damaged at line ${i + 1}`);
+      void err; // a torn last record: the writer will drop it
+    }
+  });
+}
+
+export interface JobSnapshot {
+  meta: JobMeta;
+  paths: JobPaths;
+  rows: RowState[];
+  tally: Tally;
+  finished: boolean;
+  updatedAt: number | null;
+  startedAt: number | null;
+}
+
+/** The job's state as of now, read-only. */
+export async function snapshot(stateDir: string, job: string): Promise<JobSnapshot> {
+  const paths = jobPaths(stateDir, job);
+  const meta = await readMeta(paths);
+  if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${job}" in ${resolve(stateDir)}`, { job });
+  const rows = await readPlan(paths, meta.job);
+  let startedAt: number | null = null;
+  let updatedAt: number | null = null;
+  await readJournal(paths.journal, (rec) => {
+    applyRecord(meta.job, rows, rec);
+    startedAt ??= rec.at;
+    updatedAt = rec.at;
+  });
+  const t = tally(rows);
+  return { meta, paths, rows, tally: t, finished: isFinished(t) && !rows.some((r) => r?.status === 'sending'), updatedAt, startedAt };
+}
+
+export interface OpenJob extends JobSnapshot {
+  journal: Journal;
+}
+
+/**
+ * Opens a job for writing (the caller holds its lock): replays the journal, drops a torn last
+ * record, and turns every row that was sent but never answered into `unknown` (SPEC §5:
+ * never resubmitted silently).
+ */
+export async function openJob(stateDir: string, job: string, now: () => number): Promise<OpenJob> {
+  const paths = jobPaths(stateDir, job);
+  const meta = await readMeta(paths);
+  if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${job}" in ${resolve(stateDir)}`, { job });
+  const rows = await readPlan(paths, meta.job);
+  let startedAt: number | null = null;
+  let updatedAt: number | null = null;
+  const journal = await Journal.open(paths.journal, (rec) => {
+    applyRecord(meta.job, rows, rec);
+    startedAt ??= rec.at;
+    updatedAt = rec.at;
+  });
+  for (const r of rows) {
+    if (r?.status !== 'sending') continue;
+    const rec: JournalRecord = {
+      t: 'unknown',
+      row: r.row,
+      att: r.att,
+      code: NO_ANSWER,
+      msg: `sent with reference ${r.ref} but the process stopped before the API answered; check it with the API, or 'retry --include-unknown' to resend with the same reference`,
+      at: now(),
+    };
+    await journal.append(rec);
+    applyRecord(meta.job, rows, rec);
+  }
+  const t = tally(rows);
+  return { meta, paths, rows, tally: t, finished: isFinished(t), updatedAt, startedAt, journal };
+}

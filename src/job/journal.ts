@@ -1,0 +1,144 @@
+/**
+ * The crash-safe journal of row state changes (SPEC §5): append-only JSON lines, each
+ * record durable (written and fsync'd) before the promise of `append` resolves. Callers
+ * await it before the effect the record guards: the intent before the POST goes out, the
+ * transaction id before anything else happens to the row.
+ *
+ * Appends that arrive while a write is in progress are grouped into the next write and
+ * share one fsync (group commit), so concurrency costs no extra disk flushes.
+ *
+ * Replay reads the file line by line. A last line that is incomplete or does not parse is a
+ * record torn by a crash mid-write: it is dropped and the file truncated to the last whole
+ * record. A bad line anywhere else means the file was damaged, and replay refuses.
+ */
+import { createReadStream, promises as fsp } from 'node:fs';
+import { BatchError } from '../errors.js';
+import type { RowErrorCode } from '../errors.js';
+
+export type FinalStatus = 'completed' | 'failed';
+
+export type JournalRecord =
+  /** about to POST this row (attempt `att`, reference `ref`) */
+  | { t: 'intent'; row: number; att: number; ref: string; at: number }
+  /** the API answered 200: the transaction id, and the status it gave */
+  | { t: 'accepted'; row: number; att: number; txn: string; st: 'processing' | FinalStatus; op?: string; at: number; done?: string | null }
+  /** a status poll (or the POST answer) gave a final state */
+  | { t: 'final'; row: number; att: number; txn: string; st: FinalStatus; code?: string; msg?: string; at: number; done?: string | null }
+  /** the API refused the row with a 4xx: failed, nothing charged */
+  | { t: 'rejected'; row: number; att: number; code: string; msg: string; at: number }
+  /** the POST may or may not have been carried out */
+  | { t: 'unknown'; row: number; att: number; code: string; msg: string; at: number }
+  /** the POST certainly did nothing (402, 401, connection refused): the row is pending again */
+  | { t: 'released'; row: number; att: number; why: string; at: number }
+  /** `retry`: a new attempt for these rows */
+  | { t: 'retry'; att: number; failed: number[]; unknown: number[]; at: number };
+
+export type JournalRecordType = JournalRecord['t'];
+export type { RowErrorCode };
+
+export class Journal {
+  private fh: fsp.FileHandle;
+  private queue: { line: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private writing = false;
+  private failed: unknown = null;
+  /** Number of fsyncs done; lets the benchmark show group commit at work. */
+  syncs = 0;
+
+  private constructor(fh: fsp.FileHandle) {
+    this.fh = fh;
+  }
+
+  /**
+   * Replays the journal at `path` (creating it if missing), calling `onRecord` for each whole
+   * record in order, then opens it for appending.
+   */
+  static async open(path: string, onRecord: (rec: JournalRecord) => void): Promise<Journal> {
+    const goodBytes = await replay(path, onRecord);
+    const fh = await fsp.open(path, 'a+');
+    const { size } = await fh.stat();
+    if (size > goodBytes) {
+      await fh.truncate(goodBytes);
+      await fh.sync();
+    }
+    return new Journal(fh);
+  }
+
+  /** Resolves once the record is on disk (written and fsync'd). */
+  append(rec: JournalRecord): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ line: JSON.stringify(rec) + '\n', resolve, reject });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  async close(): Promise<void> {
+    while (this.writing || this.queue.length) await new Promise((r) => setImmediate(r));
+    await this.fh.close();
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.fh.appendFile(batch.map((b) => b.line).join(''));
+        await this.fh.sync();
+        this.syncs++;
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        // a journal that cannot be written must stop everything: nothing may be sent unrecorded
+        this.failed = err;
+        for (const b of [...batch, ...this.queue]) b.reject(err);
+        this.queue = [];
+      }
+    }
+    this.writing = false;
+  }
+}
+
+/** Streams the file line by line; returns the byte length of the whole records. */
+async function replay(path: string, onRecord: (rec: JournalRecord) => void): Promise<number> {
+  let stream;
+  try {
+    await fsp.access(path);
+    stream = createReadStream(path);
+  } catch {
+    return 0;
+  }
+  let good = 0;
+  let lineNo = 0;
+  let carry: Buffer = Buffer.alloc(0);
+  let pendingBad: { line: number } | null = null;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+      lineNo++;
+      const text = buf.toString('utf8', start, nl);
+      if (pendingBad) throw corrupt(path, pendingBad.line);
+      let rec: JournalRecord | undefined;
+      try {
+        rec = JSON.parse(text) as JournalRecord;
+      } catch {
+        rec = undefined;
+      }
+      if (!rec || typeof rec !== 'object' || typeof rec.t !== 'string') {
+        // tolerated only if it is the very last line (torn write followed by nothing)
+        pendingBad = { line: lineNo };
+      } else {
+        onRecord(rec);
+        good += nl - start + 1;
+      }
+      start = nl + 1;
+    }
+    buf = buf.subarray(start);
+    carry = Buffer.from(buf);
+  }
+  return good;
+}
+
+function corrupt(path: string, line: number): BatchError {
+  return new BatchError('JOB_CORRUPT', `journal ${path} is damaged at line ${line} (not a torn last record); refusing to guess the state of the job`, { path, line });
+}

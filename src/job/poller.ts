@@ -1,0 +1,167 @@
+/**
+ * Status polling (SPEC §2 --poll-after/--poll-every/--poll-timeout). Each `processing` row is
+ * polled when due, through the shared limiter (polls have priority there, so submissions
+ * never delay a due poll). Later polls back off from --poll-every by 1.5× up to 4×. A row
+ * still processing --poll-timeout after it was sent (or after this run started, for a row
+ * carried over from an earlier run) is left `processing` for a later `resume`.
+ */
+import type { AlsamiflexiClient } from '../api/client.js';
+import type { Transaction } from '../api/types.js';
+import type { Clock } from '../clock.js';
+import { ApiError } from '../errors.js';
+import type { RowState } from './rows.js';
+
+export interface PollerOptions {
+  client: AlsamiflexiClient;
+  clock: Clock;
+  pollEveryMs: number;
+  pollTimeoutMs: number;
+  /** a final answer arrived: record it (durably) */
+  onFinal(row: RowState, txn: Transaction, status: 'completed' | 'failed'): Promise<void>;
+  /** polling must stop for the whole run (401) */
+  onFatal(err: ApiError): void;
+}
+
+interface Entry {
+  row: RowState;
+  due: number;
+  since: number;
+  polls: number;
+}
+
+const FAILED_WORDS = new Set(['failed', 'failure', 'cancelled', 'canceled', 'rejected', 'refunded', 'reversed', 'error']);
+
+export class Poller {
+  private entries: Entry[] = [];
+  private wake: (() => void) | null = null;
+  private closed = false;
+  private stopped = false;
+  private inFlight = new Set<Promise<void>>();
+  private readonly runStart: number;
+  /** rows given up at --poll-timeout */
+  timedOut = 0;
+
+  constructor(private readonly opts: PollerOptions) {
+    this.runStart = opts.clock.now();
+  }
+
+  get size(): number {
+    return this.entries.length + this.inFlight.size;
+  }
+
+  add(row: RowState, due: number): void {
+    if (this.stopped) return;
+    const since = Math.max(row.submittedAt ?? this.runStart, this.runStart);
+    this.push({ row, due, since, polls: 0 });
+  }
+
+  /** No more rows will be added: `run` resolves once the last one is final or timed out. */
+  close(): void {
+    this.closed = true;
+    this.poke();
+  }
+
+  /** Stop polling now (signal, 401); rows stay `processing`. */
+  stop(): void {
+    this.stopped = true;
+    this.entries = [];
+    this.poke();
+  }
+
+  async run(): Promise<void> {
+    for (;;) {
+      if (this.stopped) break;
+      const next = this.entries[0];
+      if (!next) {
+        if (this.closed && this.inFlight.size === 0) break;
+        await this.idle();
+        continue;
+      }
+      const now = this.opts.clock.now();
+      if (next.due > now) {
+        await this.idle(next.due - now);
+        continue;
+      }
+      this.entries.shift();
+      const p = this.poll(next).finally(() => {
+        this.inFlight.delete(p);
+        this.poke();
+      });
+      this.inFlight.add(p);
+    }
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async poll(e: Entry): Promise<void> {
+    const { clock, client } = this.opts;
+    if (!e.row.txn) return;
+    let txn: Transaction | null = null;
+    try {
+      txn = await client.getTransaction(e.row.txn);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'API_UNAUTHORIZED') {
+        this.opts.onFatal(err);
+        return;
+      }
+      // other errors were already retried by the client: try again at the next due time
+    }
+    if (this.stopped) return;
+    const status = txn ? txn.status.toLowerCase() : 'processing';
+    if (txn && (status === 'completed' || status === 'success' || status === 'successful')) {
+      await this.opts.onFinal(e.row, txn, 'completed');
+      return;
+    }
+    if (txn && FAILED_WORDS.has(status)) {
+      await this.opts.onFinal(e.row, txn, 'failed');
+      return;
+    }
+    const now = clock.now();
+    if (now - e.since >= this.opts.pollTimeoutMs) {
+      this.timedOut++;
+      return;
+    }
+    e.polls++;
+    const every = this.opts.pollEveryMs;
+    const interval = Math.min(every * 1.5 ** (e.polls - 1), every * 4);
+    const due = Math.min(now + interval, e.since + this.opts.pollTimeoutMs);
+    this.push({ ...e, due: Math.max(due, now) });
+  }
+
+  private push(e: Entry): void {
+    // keep sorted by due time (binary insertion; a few thousand entries at most are due soon)
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.entries[mid]!.due <= e.due) lo = mid + 1;
+      else hi = mid;
+    }
+    this.entries.splice(lo, 0, e);
+    this.poke();
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private idle(ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const ac = new AbortController();
+      this.wake = () => {
+        ac.abort();
+        resolve();
+      };
+      if (ms !== undefined) {
+        this.opts.clock.sleep(ms, ac.signal).then(
+          () => {
+            this.wake = null;
+            resolve();
+          },
+          () => undefined,
+        );
+      }
+    });
+  }
+}

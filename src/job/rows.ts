@@ -1,0 +1,156 @@
+/**
+ * Per-row state of a job, rebuilt by replaying the plan and the journal. This is all the
+ * memory a job holds per row; the input's own cells are re-read from the file when the
+ * results are written.
+ */
+import { createHash } from 'node:crypto';
+import type { JournalRecord } from './journal.js';
+
+export const ROW_STATUSES = ['pending', 'processing', 'completed', 'failed', 'invalid', 'unknown'] as const;
+export type RowStatus = (typeof ROW_STATUSES)[number];
+/** `sending`: an intent without an answer yet. Never seen outside a live process. */
+export type LiveStatus = RowStatus | 'sending';
+
+export interface PlannedRow {
+  row: number;
+  line: number;
+  valid: boolean;
+  number?: string;
+  amount?: number;
+  operatorId?: number | string;
+  operatorName?: string;
+  /** the reference written in the file, if any */
+  explicitRef?: string | null;
+  warning?: string;
+  /** invalid rows: the validation verdict */
+  code?: string;
+  msg?: string;
+}
+
+export interface RowState extends PlannedRow {
+  status: LiveStatus;
+  att: number;
+  ref: string | null;
+  txn?: string;
+  /** operator name as the API gave it */
+  apiOperator?: string;
+  code?: string;
+  msg?: string;
+  submittedAt?: number;
+  completedAt?: string | number;
+}
+
+export const NO_ANSWER = 'NO_ANSWER';
+
+/**
+ * The reference sent with a row (SPEC §3): the file's own if it has one, else generated from
+ * the job name and row — the same across resumes. Attempt n > 1 (a `retry`) gets a new one.
+ */
+export function makeReference(job: string, row: number, att: number, explicit?: string | null): string {
+  const suffix = att > 1 ? `-a${att}` : '';
+  if (explicit) return att > 1 ? explicit.slice(0, 64 - suffix.length) + suffix : explicit;
+  const h = createHash('sha256').update(job).digest('hex').slice(0, 12);
+  return `rb-${h}-${row}${suffix}`;
+}
+
+export function initialState(job: string, p: PlannedRow): RowState {
+  return {
+    ...p,
+    status: p.valid ? 'pending' : 'invalid',
+    att: 1,
+    ref: p.valid ? makeReference(job, p.row, 1, p.explicitRef) : (p.explicitRef ?? null),
+  };
+}
+
+function clearOutcome(r: RowState): void {
+  r.txn = undefined;
+  r.code = undefined;
+  r.msg = undefined;
+  r.completedAt = undefined;
+  r.apiOperator = undefined;
+}
+
+/** Applies one journal record to the rows (indexed by row number). */
+export function applyRecord(job: string, rows: RowState[], rec: JournalRecord): void {
+  if (rec.t === 'retry') {
+    for (const n of rec.failed) {
+      const r = rows[n];
+      if (!r) continue;
+      clearOutcome(r);
+      r.status = 'pending';
+      r.att = rec.att;
+      r.ref = makeReference(job, r.row, rec.att, r.explicitRef);
+      r.submittedAt = undefined;
+    }
+    for (const n of rec.unknown) {
+      const r = rows[n];
+      if (!r) continue;
+      clearOutcome(r);
+      r.status = 'pending';
+      r.att = rec.att; // same reference: the API may already have this one
+      r.submittedAt = undefined;
+    }
+    return;
+  }
+  const r = rows[rec.row];
+  if (!r) return;
+  switch (rec.t) {
+    case 'intent':
+      clearOutcome(r);
+      r.status = 'sending';
+      r.att = rec.att;
+      r.ref = rec.ref;
+      r.submittedAt = rec.at;
+      break;
+    case 'accepted':
+      r.txn = rec.txn;
+      r.status = rec.st;
+      if (rec.op) r.apiOperator = rec.op;
+      if (rec.st !== 'processing') r.completedAt = rec.done ?? rec.at;
+      break;
+    case 'final':
+      r.txn = rec.txn;
+      r.status = rec.st;
+      r.code = rec.code;
+      r.msg = rec.msg;
+      r.completedAt = rec.done ?? rec.at;
+      break;
+    case 'rejected':
+      r.status = 'failed';
+      r.code = rec.code;
+      r.msg = rec.msg;
+      r.completedAt = rec.at;
+      break;
+    case 'unknown':
+      r.status = 'unknown';
+      r.code = rec.code;
+      r.msg = rec.msg;
+      break;
+    case 'released':
+      r.status = 'pending';
+      r.submittedAt = undefined;
+      break;
+  }
+}
+
+export interface Tally {
+  counts: Record<RowStatus, number>;
+  amounts: Record<RowStatus, number>;
+}
+
+export function tally(rows: Iterable<RowState | undefined>): Tally {
+  const counts = Object.fromEntries(ROW_STATUSES.map((s) => [s, 0])) as Record<RowStatus, number>;
+  const amounts = Object.fromEntries(ROW_STATUSES.map((s) => [s, 0])) as Record<RowStatus, number>;
+  for (const r of rows) {
+    if (!r) continue;
+    const s: RowStatus = r.status === 'sending' ? 'unknown' : r.status;
+    counts[s]++;
+    amounts[s] += r.amount ?? 0;
+  }
+  return { counts, amounts };
+}
+
+/** Finished: nothing left to send or to poll. */
+export function isFinished(t: Tally): boolean {
+  return t.counts.pending === 0 && t.counts.processing === 0;
+}

@@ -1,0 +1,206 @@
+/**
+ * The library's job entry points (SPEC §8): runJob (validate, plan, run or resume),
+ * resumeJob and retryJob. Each takes the job's lock for its whole life.
+ */
+import { promises as fsp } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Operator } from '../api/types.js';
+import { systemClock } from '../clock.js';
+import { BatchError } from '../errors.js';
+import { createValidator, type ColumnMap } from '../validate/index.js';
+import { acquireLock } from './lock.js';
+import { defaultJobName, hashFile, jobPaths, listJobs, openJob, readMeta, snapshot, writePlan, type JobMeta } from './job.js';
+import { applyRecord, type PlannedRow } from './rows.js';
+import { drive, type EngineOptions, type JobResult } from './runner.js';
+
+export type { EngineOptions, JobResult } from './runner.js';
+
+export interface RunJobOptions extends EngineOptions {
+  csv: string;
+  /** explicit job name: the way to pay the same file again */
+  job?: string;
+  allowDuplicates?: boolean;
+  map?: ColumnMap;
+  /** refuse if valid rows add up to more BDT than this */
+  maxTotal?: number;
+  /** operator list; fetched from the API when absent */
+  operators?: Operator[];
+}
+
+/**
+ * `run <csv>`: a new job for this file, or the resumption of its unfinished one. A file whose
+ * job has finished is refused (JOB_FINISHED) unless a new `job` name is given.
+ */
+export async function runJob(opts: RunJobOptions): Promise<JobResult> {
+  const csv = resolve(opts.csv);
+  const { hash, size } = await hashFile(csv);
+  let name = opts.job;
+  if (!name) {
+    const same = (await listJobs(opts.stateDir)).filter((m) => m.input.hash === hash);
+    const states = await Promise.all(same.map(async (m) => ({ m, s: await snapshot(opts.stateDir, m.job) })));
+    const unfinished = states.find((x) => !x.s.finished);
+    const finished = states.find((x) => x.s.finished);
+    if (unfinished) name = unfinished.m.job;
+    else if (finished) throw finishedError(finished.m);
+    else name = defaultJobName(csv, hash);
+  }
+  const paths = jobPaths(opts.stateDir, name);
+  const existing = await readMeta(paths);
+  if (existing && existing.input.hash !== hash) {
+    throw new BatchError('JOB_MISMATCH', `job ${name} belongs to another file (${existing.input.path}); pick another --job name`, { job: name });
+  }
+  await fsp.mkdir(paths.dir, { recursive: true });
+  const lock = await acquireLock(paths.dir, name);
+  try {
+    const meta = await readMeta(paths);
+    if (meta) {
+      const job = await openJob(opts.stateDir, name, (opts.clock ?? systemClock).now);
+      if (job.finished) {
+        await job.journal.close();
+        throw finishedError(meta);
+      }
+      try {
+        return await drive(job, opts, true);
+      } finally {
+        await job.journal.close();
+      }
+    }
+    const created = await plan(opts, csv, name, hash, size).catch(async (err: unknown) => {
+      // nothing was planned: leave no half-made job behind
+      await lock.release();
+      await fsp.rm(paths.dir, { recursive: true, force: true });
+      throw err;
+    });
+    await writePlan(paths, created.meta, created.rows);
+    const job = await openJob(opts.stateDir, name, (opts.clock ?? systemClock).now);
+    try {
+      return await drive(job, opts, false);
+    } finally {
+      await job.journal.close();
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/** `resume <job>`: submit its pending rows, poll its processing rows. */
+export async function resumeJob(opts: EngineOptions & { job: string }): Promise<JobResult> {
+  return withJob(opts, async () => undefined);
+}
+
+/**
+ * `retry <job>`: failed rows become pending again as a new attempt with new references;
+ * with `includeUnknown`, unknown rows too, with their original reference (the API may have
+ * carried them out: only safe if it rejects or replays a reused reference).
+ */
+export async function retryJob(opts: EngineOptions & { job: string; includeUnknown?: boolean }): Promise<JobResult> {
+  return withJob(opts, async (job) => {
+    const failed: number[] = [];
+    const unknown: number[] = [];
+    let att = 1;
+    for (const r of job.rows) {
+      if (!r) continue;
+      att = Math.max(att, r.att);
+      if (r.status === 'failed') failed.push(r.row);
+      if (r.status === 'unknown' && opts.includeUnknown) unknown.push(r.row);
+    }
+    if (failed.length + unknown.length === 0) return;
+    const rec = { t: 'retry' as const, att: att + 1, failed, unknown, at: (opts.clock ?? systemClock).now() };
+    await job.journal.append(rec);
+    applyRecord(job.meta.job, job.rows, rec);
+  });
+}
+
+async function withJob(
+  opts: EngineOptions & { job: string },
+  prepare: (job: Awaited<ReturnType<typeof openJob>>) => Promise<void>,
+): Promise<JobResult> {
+  const paths = jobPaths(opts.stateDir, opts.job);
+  const meta = await readMeta(paths);
+  if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${opts.job}" in ${resolve(opts.stateDir)}`, { job: opts.job });
+  const lock = await acquireLock(paths.dir, opts.job);
+  try {
+    const { hash } = await hashFile(meta.input.path).catch(() => ({ hash: '' }));
+    if (hash !== meta.input.hash) {
+      throw new BatchError('JOB_MISMATCH', `the input ${meta.input.path} of job ${opts.job} is missing or has changed since the job was created`, {
+        job: opts.job,
+      });
+    }
+    const job = await openJob(opts.stateDir, opts.job, (opts.clock ?? systemClock).now);
+    try {
+      await prepare(job);
+      return await drive(job, opts, true);
+    } finally {
+      await job.journal.close();
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+async function plan(opts: RunJobOptions, csv: string, name: string, hash: string, size: number): Promise<{ meta: JobMeta; rows: PlannedRow[] }> {
+  const operators = opts.operators ?? (await opts.client.getOperators());
+  const validator = await createValidator(csv, { operators, map: opts.map, allowDuplicates: opts.allowDuplicates });
+  const rows: PlannedRow[] = [];
+  let valid = 0;
+  let total = 0;
+  for await (const v of validator.rows()) {
+    if (v.ok) {
+      valid++;
+      total += v.value.amount;
+      rows.push({
+        row: v.row,
+        line: v.line,
+        valid: true,
+        number: v.value.number,
+        amount: v.value.amount,
+        operatorId: v.value.operatorId,
+        operatorName: v.value.operatorName,
+        explicitRef: v.value.reference,
+        ...(v.value.warning ? { warning: v.value.warning } : {}),
+      });
+    } else {
+      rows.push({
+        row: v.row,
+        line: v.line,
+        valid: false,
+        number: v.partial.number,
+        amount: v.partial.amount,
+        operatorName: v.partial.operatorName,
+        explicitRef: v.partial.reference ?? null,
+        code: v.code,
+        msg: v.message,
+      });
+    }
+  }
+  if (rows.length === 0) throw new BatchError('FILE_NO_DATA', `${csv} has a header but no data rows`);
+  if (opts.maxTotal !== undefined && total > opts.maxTotal) {
+    throw new BatchError('MAX_TOTAL_EXCEEDED', `valid rows add up to ${total} BDT, more than --max-total ${opts.maxTotal} BDT; nothing was sent`, {
+      total,
+      maxTotal: opts.maxTotal,
+    });
+  }
+  const after = await hashFile(csv);
+  if (after.hash !== hash) throw new BatchError('FILE_UNREADABLE', `${csv} changed while it was being read; run again`);
+  const meta: JobMeta = {
+    version: 1,
+    job: name,
+    input: { path: csv, hash, size },
+    columns: validator.source.columns,
+    roles: validator.roles,
+    options: { allowDuplicates: opts.allowDuplicates ?? false, ...(opts.map ? { map: opts.map as Record<string, string> } : {}) },
+    rows: rows.length,
+    valid,
+    total,
+    createdAt: new Date((opts.clock ?? systemClock).now()).toISOString(),
+  };
+  return { meta, rows };
+}
+
+function finishedError(meta: JobMeta): BatchError {
+  return new BatchError(
+    'JOB_FINISHED',
+    `this file was already run as job ${meta.job}, which has finished; see 'status ${meta.job}' (to pay the same file again on purpose, give a new --job name)`,
+    { job: meta.job },
+  );
+}
