@@ -29,6 +29,8 @@ interface Entry {
   polls: number;
 }
 
+const MAX_UNREACHABLE = 3;
+
 const FAILED_WORDS = new Set(['failed', 'failure', 'cancelled', 'canceled', 'rejected', 'refunded', 'reversed', 'error']);
 
 export class Poller {
@@ -40,6 +42,8 @@ export class Poller {
   private readonly runStart: number;
   /** rows given up at --poll-timeout */
   timedOut = 0;
+  /** polls in a row that got no answer at all (after the client's own retries) */
+  private unreachable = 0;
 
   constructor(private readonly opts: PollerOptions) {
     this.runStart = opts.clock.now();
@@ -103,8 +107,17 @@ export class Poller {
         this.opts.onFatal(err);
         return;
       }
-      // other errors were already retried by the client: try again at the next due time
+      // the client already retried with backoff; several polls in a row without any answer
+      // means the API is gone: stop (the rows stay processing, `resume` polls them later)
+      if (err instanceof ApiError && (err.code === 'API_UNREACHABLE' || err.code === 'API_TIMEOUT')) {
+        if (++this.unreachable >= MAX_UNREACHABLE) {
+          this.opts.onFatal(err);
+          return;
+        }
+      }
+      // otherwise try again at the next due time
     }
+    if (txn) this.unreachable = 0;
     if (this.stopped) return;
     const status = txn ? txn.status.toLowerCase() : 'processing';
     if (txn && (status === 'completed' || status === 'success' || status === 'successful')) {

@@ -185,6 +185,7 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
           if (verdict === 'not-sent') {
             if (intentWritten) await release(row, err.code);
             stop('API_UNREACHABLE', err.message);
+            poller.stop();
             return;
           }
           const code = err.apiCode ?? (err.status ? `HTTP_${err.status}` : err.code);
