@@ -4,7 +4,7 @@
  * the stale file is renamed away (atomic; only one contender can win a given file) and the
  * exclusive create is tried again.
  */
-import { promises as fsp, constants } from 'node:fs';
+import { promises as fsp, constants, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BatchError } from '../errors.js';
@@ -13,6 +13,29 @@ interface LockInfo {
   pid: number;
   host: string;
   since: string;
+  /** the holder's process start time (Linux /proc), to tell a reused pid from the holder */
+  start?: string | null;
+}
+
+/** Locks this process holds: a second runner in the same process must not share a job. */
+const held = new Set<string>();
+
+/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
+function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Is the process that wrote this lock still running? */
+function holderAlive(info: LockInfo): boolean {
+  if (info.pid === process.pid) return false; // only `held` can say we hold it ourselves
+  if (!alive(info.pid)) return false;
+  const now = processStart(info.pid);
+  return !(info.start && now && info.start !== now); // same pid, other process: the holder is gone
 }
 
 export interface JobLock {
@@ -21,15 +44,20 @@ export interface JobLock {
 
 export async function acquireLock(dir: string, job: string): Promise<JobLock> {
   const path = join(dir, 'lock');
-  const me: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const me: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString(), start: processStart(process.pid) };
+  if (held.has(path)) {
+    throw new BatchError('JOB_LOCKED', `job ${job} is already being run by this process (pid ${process.pid})`, { job, pid: process.pid });
+  }
   for (let attempt = 0; attempt < 8; attempt++) {
     try {
       const fh = await fsp.open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
       await fh.writeFile(JSON.stringify(me));
       await fh.sync();
       await fh.close();
+      held.add(path);
       return {
         async release() {
+          if (!held.delete(path)) return;
           const now = await readLock(path);
           if (now && now.pid === me.pid && now.host === me.host) await fsp.rm(path, { force: true });
         },
@@ -43,7 +71,7 @@ export async function acquireLock(dir: string, job: string): Promise<JobLock> {
       await new Promise((r) => setTimeout(r, 100));
       continue;
     }
-    if (holder && holder.pid !== process.pid && holder.host === me.host && alive(holder.pid)) {
+    if (holder && holder.host === me.host && holderAlive(holder)) {
       throw new BatchError('JOB_LOCKED', `job ${job} is being run by another process (pid ${holder.pid}, since ${holder.since})`, {
         job,
         pid: holder.pid,

@@ -1,0 +1,78 @@
+/** Shared pieces of the end-to-end tests: the built CLI as a child process, temp dirs, batches. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const KEY = 'test-key-7f3a9c1e5b';
+
+export function tempDir(prefix = 'rb-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
+  return startCli(args, env, cwd).done;
+}
+
+const PREFIXES = ['017', '013', '018', '019', '014', '016'];
+
+/** A payroll-like batch of `n` rows with unique numbers (no Teletalk, amounts 10–500). */
+export function writeBatch(dir: string, n: number, name = 'batch.csv', seed = 1): { path: string; rows: { id: string; number: string; amount: number }[] } {
+  let s = seed >>> 0;
+  const rnd = () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  const rows = [];
+  const lines = ['Employee ID,Name,Department,Mobile Number,Amount (BDT)'];
+  for (let i = 0; i < n; i++) {
+    const number = `${PREFIXES[i % PREFIXES.length]}${String(10_000_000 + i * 7919 + Math.floor(rnd() * 7)).slice(-8)}`;
+    const amount = 10 + Math.floor(rnd() * 49) * 10;
+    const id = `E${1000 + i}`;
+    rows.push({ id, number, amount });
+    lines.push(`${id},Employee ${i},${i % 3 === 0 ? '=Ops' : 'Sales'},${number},${amount}`);
+  }
+  const path = join(dir, name);
+  writeFileSync(path, lines.join('\n') + '\n');
+  return { path, rows };
+}
+
+export type CsvRow = Record<string, string>;
+
+export function readCsv(path: string): CsvRow[] {
+  return parse(readFileSync(path), { columns: true, bom: true }) as CsvRow[];
+}
+
+export function maybeReadCsv(path: string): CsvRow[] | null {
+  return existsSync(path) ? readCsv(path) : null;
+}
+
+/** Options that make a real-time batch fast: a quick rate and short polls. */
+export function fastArgs(stateDir: string, rate = '6000/min'): string[] {
+  return ['--state-dir', stateDir, '--rate-limit', rate, '--poll-after', '150ms', '--poll-every', '150ms', '--request-timeout', '3s', '--quiet'];
+}
+
+export function apiEnv(url: string): Record<string, string> {
+  return { ALSAMIFLEXI_API_KEY: KEY, ALSAMIFLEXI_BASE_URL: url };
+}
