@@ -1,0 +1,93 @@
+/**
+ * `recharge-batch validate <csv>` (SPEC §2): validation only, nothing is submitted.
+ * Prints through `io` only; whole-file problems are thrown for cli.ts to map to exit 2.
+ */
+import type { Operator } from '../api/types.js';
+import type { ColumnMap, RowVerdict, ValidationSummary } from '../validate/index.js';
+import { runValidation } from '../validate/index.js';
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface ValidateCommandOptions {
+  csv: string;
+  operators: Operator[];
+  map?: ColumnMap;
+  allowDuplicates?: boolean;
+  out?: string;
+  json?: boolean;
+  /** no human output at all; the exit code tells the result */
+  quiet?: boolean;
+  maxTotal?: number;
+}
+
+const SHOW_INVALID = 10;
+const SHOW_WARNINGS = 5;
+
+/** Returns the exit code: 0 every row valid, 1 some rows invalid. */
+export async function validateCommand(opts: ValidateCommandOptions, io: Io): Promise<number> {
+  const invalid: Extract<RowVerdict, { ok: false }>[] = [];
+  const warnings: RowVerdict[] = [];
+  const { summary } = await runValidation(
+    opts.csv,
+    { operators: opts.operators, map: opts.map, allowDuplicates: opts.allowDuplicates, out: opts.out },
+    {
+      maxTotal: opts.maxTotal,
+      onVerdict: (v) => {
+        if (!v.ok && invalid.length < SHOW_INVALID) invalid.push(v);
+        const warning = v.ok ? v.value.warning : v.partial.warning;
+        if (warning !== undefined && warnings.length < SHOW_WARNINGS) warnings.push(v);
+      },
+    },
+  );
+  const exitCode = summary.invalid > 0 ? 1 : 0;
+  if (opts.json) {
+    io.out(JSON.stringify(jsonSummary(summary, opts.out ?? null, exitCode)));
+  } else if (!opts.quiet) {
+    for (const line of humanSummary(opts.csv, summary, invalid, warnings, opts.out)) io.out(line);
+  }
+  return exitCode;
+}
+
+/** The `--json` object: the keys every command prints (SPEC §2); `job` is null for validate. */
+export function jsonSummary(summary: ValidationSummary, results: string | null, exitCode: number) {
+  return {
+    job: null,
+    counts: { rows: summary.rows, valid: summary.valid, invalid: summary.invalid, byCode: summary.invalidByCode },
+    amounts: { total: summary.totalAmount, byOperator: summary.byOperator },
+    results,
+    exit_code: exitCode,
+  };
+}
+
+const bdt = (n: number) => `${n.toLocaleString('en-US')} BDT`;
+
+function humanSummary(
+  csv: string,
+  s: ValidationSummary,
+  invalid: Extract<RowVerdict, { ok: false }>[],
+  warnings: RowVerdict[],
+  out: string | undefined,
+): string[] {
+  const lines = [`${csv}: ${s.rows} row${s.rows === 1 ? '' : 's'}, ${s.valid} valid, ${s.invalid} invalid`];
+  const codes = Object.entries(s.invalidByCode).sort((a, b) => b[1] - a[1]);
+  if (codes.length > 0) lines.push(`  invalid by code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
+  lines.push(`  total of valid rows: ${bdt(s.totalAmount)}`);
+  const ops = Object.entries(s.byOperator).sort((a, b) => b[1].amount - a[1].amount);
+  const nameWidth = Math.max(0, ...ops.map(([name]) => name.length));
+  for (const [name, { rows, amount }] of ops) {
+    lines.push(`    ${name.padEnd(nameWidth)}  ${String(rows).padStart(6)} rows  ${bdt(amount).padStart(16)}`);
+  }
+  if (invalid.length > 0) {
+    lines.push(s.invalid > invalid.length ? `first ${invalid.length} invalid rows:` : 'invalid rows:');
+    for (const v of invalid) lines.push(`  row ${v.row} ${v.code}: ${v.message}`);
+  }
+  if (s.warnings > 0) {
+    lines.push(`${s.warnings} warning${s.warnings === 1 ? '' : 's'} (the rows stay valid):`);
+    for (const v of warnings) lines.push(`  row ${v.row}, line ${v.line}: ${v.ok ? v.value.warning : v.partial.warning}`);
+  }
+  if (out !== undefined) lines.push(`report written to ${out}`);
+  return lines;
+}

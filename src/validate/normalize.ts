@@ -1,0 +1,173 @@
+/**
+ * Pure normalization of one cell (SPEC §3): mobile numbers, amounts, operators.
+ * These run once per row on files of millions of rows: regexes are compiled once, and the
+ * plain forms (`01712345678`, `500`) take a fast path.
+ */
+import type { Operator } from '../api/types.js';
+
+const MOBILE = /^01[3-9]\d{8}$/;
+const BENGALI_DIGITS = /[\u09E6-\u09EF]/g;
+/** spaces (incl. no-break), `-` and the Unicode dashes a word processor substitutes, `.`, `(`, `)` */
+const NUMBER_SEPARATORS = /[\s\-\u2010-\u2015.()]/g;
+
+/** Bengali digits ০-৯ → 0-9. */
+export function toAsciiDigits(text: string): string {
+  return text.replace(BENGALI_DIGITS, (d) => String.fromCharCode(d.charCodeAt(0) - 0x09e6 + 48));
+}
+
+/**
+ * `+8801712-345678`, `008801712345678`, `8801712345678`, `01712 345678`, `1712345678`
+ * (a spreadsheet dropped the 0), with Bengali digits too → `01712345678`; anything else → null.
+ * Scientific notation (`8.8017E+12`) is refused: the spreadsheet has already lost digits.
+ */
+export function normalizeNumber(raw: string): string | null {
+  if (raw.length === 11 && MOBILE.test(raw)) return raw;
+  let s = toAsciiDigits(raw).replace(NUMBER_SEPARATORS, '');
+  if (s.startsWith('+880')) s = s.slice(3);
+  else if (s.startsWith('00880')) s = s.slice(4);
+  else if (s.length === 13 && s.startsWith('880')) s = s.slice(2);
+  else if (s.length === 10 && s[0] === '1') s = `0${s}`;
+  return MOBILE.test(s) ? s : null;
+}
+
+const PLAIN_AMOUNT = /^[1-9]\d{0,8}$/;
+const CURRENCY_PREFIX = /^(?:৳|bdt|tk\.?|taka|টাকা)\s*/i;
+const CURRENCY_SUFFIX = /\s*(?:৳|bdt|tk\.?|taka|টাকা)$/i;
+/** `1,000,000` or the South-Asian `10,00,000` grouping; a lone `100,5` is a decimal comma, refused. */
+const GROUPED = /^(?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})*,\d{3})(?=\.|$)/;
+const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+
+/**
+ * Whole taka: `500`, ` ৳500 `, `1,000 BDT`, `Tk. 500/-`, `৫০০ টাকা`, `100.00` → the integer;
+ * `100.5`, `0`, negatives, text → null.
+ */
+export function normalizeAmount(raw: string): number | null {
+  if (PLAIN_AMOUNT.test(raw)) return Number(raw);
+  let s = toAsciiDigits(raw.trim());
+  if (s.endsWith('/-')) s = s.slice(0, -2).trimEnd(); // "500/-": Bangladeshi way of writing an exact sum
+  s = s.replace(CURRENCY_PREFIX, '').replace(CURRENCY_SUFFIX, '');
+  if (s.includes(',')) {
+    const grouped = GROUPED.exec(s);
+    if (!grouped) return null;
+    s = grouped[0].replace(/,/g, '') + s.slice(grouped[0].length);
+  }
+  const m = DECIMAL.exec(s);
+  if (!m || (m[2] !== undefined && /[1-9]/.test(m[2]))) return null;
+  const n = Number(m[1]);
+  return n > 0 && Number.isSafeInteger(n) ? n : null;
+}
+
+/** Why a number cell was refused, for the row's error message. */
+export function explainNumber(raw: string): string {
+  const text = raw.trim();
+  if (text === '') return 'mobile number is empty';
+  if (/^[+-]?\d+(\.\d+)?e[+-]?\d+$/i.test(text)) {
+    return `mobile number "${clip(text)}" was turned into scientific notation by a spreadsheet and has lost digits; format the column as text and export again`;
+  }
+  const digits = toAsciiDigits(text).replace(NUMBER_SEPARATORS, '');
+  if (/^01[0-2]\d{8}$/.test(digits)) return `mobile number "${clip(text)}" has no mobile operator prefix (013 to 019)`;
+  return `"${clip(text)}" is not a Bangladeshi mobile number (11 digits like 01712345678, or +8801712345678)`;
+}
+
+/** Why an amount cell was refused. */
+export function explainAmount(raw: string): string {
+  const text = raw.trim();
+  if (text === '') return 'amount is empty';
+  const s = toAsciiDigits(text).replace(CURRENCY_PREFIX, '').replace(CURRENCY_SUFFIX, '');
+  if (/^-/.test(s)) return `amount "${clip(text)}" is negative`;
+  if (/^\d+\.\d*[1-9]/.test(s.replace(/,/g, ''))) return `amount "${clip(text)}" is not a whole number of taka`;
+  if (/^[0.,]+$/.test(s)) return `amount "${clip(text)}" is zero`;
+  if (/^\d+,\d{1,2}$/.test(s)) return `amount "${clip(text)}" has a decimal comma; write whole taka such as 100`;
+  return `amount "${clip(text)}" is not a number of taka`;
+}
+
+export function clip(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+// ---- operators -------------------------------------------------------------------------
+
+type Family = 'grameenphone' | 'banglalink' | 'teletalk' | 'airtel' | 'robi';
+
+/** Prefix → operator, SPEC §3. Numbers are portable, so this is only a default. */
+const PREFIX_FAMILY: Record<string, Family> = {
+  '013': 'grameenphone',
+  '017': 'grameenphone',
+  '014': 'banglalink',
+  '019': 'banglalink',
+  '015': 'teletalk',
+  '016': 'airtel',
+  '018': 'robi',
+};
+const FAMILY_CODES: Record<Family, string[]> = {
+  grameenphone: ['gp'],
+  banglalink: ['bl'],
+  teletalk: ['tt'],
+  airtel: ['at'],
+  robi: ['robi', 'rb'],
+};
+
+export interface OperatorIndex {
+  operators: readonly Operator[];
+  /** lowercased id, code or name → operator; null when the key names two operators */
+  byKey: Map<string, Operator | null>;
+  /** `017` → operator, when the list has one for that prefix */
+  byPrefix: Map<string, Operator>;
+  familyOf: Map<Operator, Family>;
+}
+
+const alnum = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+
+export function indexOperators(operators: readonly Operator[]): OperatorIndex {
+  const byKey = new Map<string, Operator | null>();
+  const put = (key: string, op: Operator) => {
+    if (key === '') return;
+    const had = byKey.get(key);
+    byKey.set(key, had === undefined || had === op ? op : null);
+  };
+  for (const op of operators) {
+    for (const v of [String(op.id), op.code, op.name]) {
+      put(v.trim().toLowerCase(), op);
+      put(alnum(v), op);
+    }
+  }
+  const familyOf = new Map<Operator, Family>();
+  const find = (family: Family): Operator | undefined =>
+    operators.find((op) => alnum(op.name) === family || FAMILY_CODES[family].includes(alnum(op.code))) ??
+    operators.find((op) => alnum(op.name).startsWith(family));
+  for (const family of Object.keys(FAMILY_CODES) as Family[]) {
+    const op = find(family);
+    if (op && !familyOf.has(op)) familyOf.set(op, family);
+  }
+  const byPrefix = new Map<string, Operator>();
+  for (const [prefix, family] of Object.entries(PREFIX_FAMILY)) {
+    // Airtel merged into Robi: 016 numbers go to Robi when the list has no Airtel.
+    const op = find(family) ?? (family === 'airtel' ? find('robi') : undefined);
+    if (op) byPrefix.set(prefix, op);
+  }
+  return { operators, byKey, byPrefix, familyOf };
+}
+
+/** The operator a cell names (id, code or name, any case); undefined: none; null: ambiguous. */
+export function lookupOperator(index: OperatorIndex, cell: string): Operator | null | undefined {
+  const key = cell.trim().toLowerCase();
+  const hit = index.byKey.get(key);
+  return hit !== undefined ? hit : index.byKey.get(alnum(key));
+}
+
+/**
+ * A warning when an explicit operator differs from the one the prefix suggests; Robi and
+ * Airtel count as one (the same company), so a 016 number sent to Robi is no surprise.
+ */
+export function prefixMismatch(index: OperatorIndex, explicit: Operator, number: string): string | undefined {
+  const inferred = index.byPrefix.get(number.slice(0, 3));
+  if (!inferred || inferred === explicit) return undefined;
+  const a = index.familyOf.get(explicit);
+  const b = index.familyOf.get(inferred);
+  if ((a === 'robi' || a === 'airtel') && (b === 'robi' || b === 'airtel')) return undefined;
+  return `operator ${explicit.name} given, but ${number.slice(0, 3)} numbers are ${inferred.name} (fine if the number was ported)`;
+}
+
+export function describeOperators(operators: readonly Operator[]): string {
+  return operators.map((op) => `${op.name} (${op.code}, id ${op.id})`).join(', ');
+}

@@ -1,0 +1,157 @@
+/**
+ * One data row → a verdict (SPEC §3). Validation returns, it does not throw.
+ *
+ * When several problems apply, the first in this order is reported:
+ *   MALFORMED_ROW → INVALID_NUMBER → INVALID_AMOUNT → UNKNOWN_OPERATOR → AMOUNT_OUT_OF_RANGE
+ *   → INVALID_REFERENCE → DUPLICATE_REFERENCE → DUPLICATE_ROW
+ * (the range needs the operator, the operator may need the number).
+ *
+ * Duplicates are judged over every row whose number and amount (or whose reference) could be
+ * read, valid or not: if row 5 is invalid for another reason and row 9 repeats it, row 9 is
+ * still a duplicate, so fixing row 5 and feeding it back later cannot pay the number twice.
+ * The first occurrence is judged on its own. The state kept across rows is a compact table of
+ * number+amount keys (keyset.ts) and a Map of the references, never the row text.
+ */
+import type { Operator } from '../api/types.js';
+import type { RowErrorCode } from '../errors.js';
+import type { CsvRecord } from '../csv/read.js';
+import type { Roles } from './header.js';
+import { RowKeyTable } from './keyset.js';
+import {
+  clip,
+  describeOperators,
+  explainAmount,
+  explainNumber,
+  lookupOperator,
+  normalizeAmount,
+  normalizeNumber,
+  prefixMismatch,
+  type OperatorIndex,
+} from './normalize.js';
+
+export interface ValidRow {
+  /** 01XXXXXXXXX */
+  number: string;
+  /** whole taka */
+  amount: number;
+  operatorId: number | string;
+  operatorName: string;
+  /** the explicit reference from the file, else null (the job engine generates one) */
+  reference: string | null;
+  /** e.g. an operator that does not match the number's prefix */
+  warning?: string;
+}
+
+export type RowVerdict =
+  | { row: number; line: number; fields: string[]; ok: true; value: ValidRow }
+  | { row: number; line: number; fields: string[]; ok: false; code: RowErrorCode; message: string; partial: Partial<ValidRow> };
+
+export interface RuleContext {
+  /** number of header columns */
+  width: number;
+  roles: Roles;
+  operators: OperatorIndex;
+  allowDuplicates: boolean;
+}
+
+const REFERENCE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A checker keeps the duplicate state of one pass over the file. */
+export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdict {
+  const { width, roles, operators: index, allowDuplicates } = ctx;
+  const rowLines = allowDuplicates ? null : new RowKeyTable();
+  const refLines = new Map<string, number>();
+
+  return ({ row, line, fields }) => {
+    if (fields.length !== width) {
+      const message = `${fields.length} field${fields.length === 1 ? '' : 's'} where the header has ${width}; check for a missing or extra delimiter, or an unquoted comma`;
+      return invalid(row, line, fields, 'MALFORMED_ROW', message, {});
+    }
+    const rawNumber = fields[roles.number]!;
+    const rawAmount = fields[roles.amount]!;
+    const number = normalizeNumber(rawNumber);
+    const amount = normalizeAmount(rawAmount);
+
+    let reference: string | null = null;
+    let refValid = true;
+    let firstRefLine: number | undefined;
+    if (roles.reference !== null) {
+      const cell = fields[roles.reference]!.trim();
+      if (cell !== '') {
+        reference = cell;
+        refValid = REFERENCE.test(cell);
+        if (refValid) {
+          firstRefLine = refLines.get(cell);
+          if (firstRefLine === undefined) refLines.set(cell, line);
+        }
+      }
+    }
+    const firstRowLine = rowLines !== null && number !== null && amount !== null ? rowLines.firstLine(number, amount, line) : undefined;
+
+    const opCell = roles.operator === null ? '' : fields[roles.operator]!.trim();
+    let operator: Operator | null | undefined;
+    let warning: string | undefined;
+    if (opCell !== '') {
+      operator = lookupOperator(index, opCell);
+      if (operator && number !== null) warning = prefixMismatch(index, operator, number);
+    } else if (number !== null) {
+      operator = index.byPrefix.get(number.slice(0, 3));
+    }
+
+    let code: RowErrorCode | undefined;
+    let message = '';
+    if (number === null) {
+      code = 'INVALID_NUMBER';
+      message = explainNumber(rawNumber);
+    } else if (amount === null) {
+      code = 'INVALID_AMOUNT';
+      message = explainAmount(rawAmount);
+    } else if (!operator) {
+      code = 'UNKNOWN_OPERATOR';
+      message =
+        opCell === ''
+          ? `no operator in the list serves ${number.slice(0, 3)} numbers; add an Operator column`
+          : `operator "${clip(opCell)}" ${operator === null ? 'matches more than one operator' : 'is not in the operator list'}; known: ${describeOperators(index.operators)}`;
+    } else if (amount < operator.min_amount || amount > operator.max_amount) {
+      code = 'AMOUNT_OUT_OF_RANGE';
+      message = `amount ${amount} is outside ${operator.name}'s range of ${operator.min_amount}–${operator.max_amount} BDT`;
+    } else if (!refValid) {
+      code = 'INVALID_REFERENCE';
+      message = `reference "${clip(reference!)}" may only hold letters, digits, _ and - (at most 64), or be left empty`;
+    } else if (firstRefLine !== undefined) {
+      code = 'DUPLICATE_REFERENCE';
+      message = `reference "${reference}" is already used on line ${firstRefLine}`;
+    } else if (firstRowLine !== undefined) {
+      code = 'DUPLICATE_ROW';
+      message = `${number} with ${amount} BDT is a repeat of line ${firstRowLine}; use --allow-duplicates if both are meant`;
+    }
+
+    if (code === undefined) {
+      const value: ValidRow = { number: number!, amount: amount!, operatorId: operator!.id, operatorName: operator!.name, reference };
+      if (warning !== undefined) value.warning = warning;
+      return { row, line, fields, ok: true, value };
+    }
+    // Whatever was read still goes to the report columns.
+    const partial: Partial<ValidRow> = {};
+    if (number !== null) partial.number = number;
+    if (amount !== null) partial.amount = amount;
+    if (operator) {
+      partial.operatorId = operator.id;
+      partial.operatorName = operator.name;
+    }
+    if (reference !== null && refValid) partial.reference = reference;
+    if (warning !== undefined) partial.warning = warning;
+    return invalid(row, line, fields, code, message, partial);
+  };
+}
+
+function invalid(
+  row: number,
+  line: number,
+  fields: string[],
+  code: RowErrorCode,
+  message: string,
+  partial: Partial<ValidRow>,
+): RowVerdict {
+  return { row, line, fields, ok: false, code, message: `line ${line}: ${message}`, partial };
+}

@@ -1,0 +1,110 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Operator } from '../../src/api/types.js';
+import { validateCommand, type Io } from '../../src/cli/validate.js';
+
+const OPERATORS: Operator[] = [
+  { id: 1, name: 'Grameenphone', code: 'GP', min_amount: 10, max_amount: 1000 },
+  { id: 2, name: 'Robi', code: 'ROBI', min_amount: 10, max_amount: 1000 },
+  { id: 3, name: 'Banglalink', code: 'BL', min_amount: 10, max_amount: 1000 },
+  { id: 4, name: 'Teletalk', code: 'TT', min_amount: 10, max_amount: 500 },
+  { id: 5, name: 'Airtel', code: 'AT', min_amount: 10, max_amount: 1000 },
+];
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'validate-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function capture(): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
+}
+
+describe('validateCommand', () => {
+  it('exits 0 on a clean file and prints counts, total and operators', async () => {
+    const io = capture();
+    expect(await validateCommand({ csv: 'fixtures/payroll.csv', operators: OPERATORS }, io)).toBe(0);
+    const text = io.stdout.join('\n');
+    expect(text).toContain('120 rows, 120 valid, 0 invalid');
+    expect(text).toMatch(/total of valid rows: [\d,]+ BDT/);
+    for (const name of ['Grameenphone', 'Robi', 'Banglalink', 'Teletalk', 'Airtel']) expect(text).toContain(name);
+    expect(io.stderr).toEqual([]);
+  });
+
+  it('exits 1 with invalid rows, listing the first ten with row, line, code and message', async () => {
+    const io = capture();
+    expect(await validateCommand({ csv: 'fixtures/quirks.csv', operators: OPERATORS }, io)).toBe(1);
+    const listed = io.stdout.filter((l) => /^ {2}row \d+ [A-Z_]+: line \d+: /.test(l));
+    expect(listed).toHaveLength(10);
+    expect(io.stdout.join('\n')).toMatch(/invalid by code: .*INVALID_AMOUNT \d+/);
+    expect(io.stdout.join('\n')).toMatch(/1 warning/);
+  });
+
+  it('--json prints exactly one object with the summary keys', async () => {
+    const io = capture();
+    const out = join(dir, 'q.results.csv');
+    const code = await validateCommand({ csv: 'fixtures/quirks.csv', operators: OPERATORS, json: true, out }, io);
+    expect(io.stdout).toHaveLength(1);
+    const json = JSON.parse(io.stdout[0]!);
+    expect(Object.keys(json)).toEqual(['job', 'counts', 'amounts', 'results', 'exit_code']);
+    expect(json).toMatchObject({ job: null, results: out, exit_code: code });
+    expect(code).toBe(1);
+    expect(Object.keys(json.counts)).toEqual(['rows', 'valid', 'invalid', 'byCode']);
+    expect(json.counts.rows).toBe(json.counts.valid + json.counts.invalid);
+    expect(json.counts.byCode.MALFORMED_ROW).toBe(1);
+    expect(Object.keys(json.amounts)).toEqual(['total', 'byOperator']);
+    const sum = Object.values(json.amounts.byOperator as Record<string, { amount: number }>).reduce((a, o) => a + o.amount, 0);
+    expect(sum).toBe(json.amounts.total);
+    expect((await readFile(out, 'utf8')).split('\n')[0]).toContain('input_status');
+  });
+
+  it('--json without --out gives results null; --quiet prints nothing', async () => {
+    const io = capture();
+    await validateCommand({ csv: 'fixtures/payroll.csv', operators: OPERATORS, json: true }, io);
+    expect(JSON.parse(io.stdout[0]!)).toMatchObject({ results: null, exit_code: 0, counts: { rows: 120, byCode: {} } });
+    const quiet = capture();
+    expect(await validateCommand({ csv: 'fixtures/quirks.csv', operators: OPERATORS, quiet: true }, quiet)).toBe(1);
+    expect([...quiet.stdout, ...quiet.stderr]).toEqual([]);
+  });
+
+  it('honours --map and --allow-duplicates', async () => {
+    const path = join(dir, 'odd.csv');
+    await writeFile(path, 'Who,Cell,Pay\nA,01711111111,100\nB,01711111111,100\n');
+    const io = capture();
+    const opts = { csv: path, operators: OPERATORS, map: { number: 'Cell', amount: 'Pay' }, json: true };
+    expect(await validateCommand(opts, io)).toBe(1);
+    expect(JSON.parse(io.stdout[0]!).counts.byCode).toEqual({ DUPLICATE_ROW: 1 });
+    expect(await validateCommand({ ...opts, allowDuplicates: true }, capture())).toBe(0);
+  });
+
+  it('throws MAX_TOTAL_EXCEEDED before printing or writing anything', async () => {
+    const io = capture();
+    const out = join(dir, 'max.results.csv');
+    await expect(
+      validateCommand({ csv: 'fixtures/payroll.csv', operators: OPERATORS, maxTotal: 1000, out, json: true }, io),
+    ).rejects.toMatchObject({ code: 'MAX_TOTAL_EXCEEDED' });
+    expect(io.stdout).toEqual([]);
+    await expect(readFile(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await validateCommand({ csv: 'fixtures/payroll.csv', operators: OPERATORS, maxTotal: 1_000_000 }, capture())).toBe(0);
+  });
+
+  it.each([
+    ['missing.csv', null, 'FILE_NOT_FOUND'],
+    ['header.csv', 'number,amount\n', 'FILE_NO_DATA'],
+    ['noamount.csv', 'number,name\n1,2\n', 'HEADER_MISSING_COLUMN'],
+    ['open.csv', 'number,amount\n01711111111,"100\n', 'CSV_PARSE'],
+  ])('throws file errors (%s → %s) without output', async (name, content, want) => {
+    const path = join(dir, name);
+    if (content !== null) await writeFile(path, content);
+    const io = capture();
+    await expect(validateCommand({ csv: path, operators: OPERATORS, json: true }, io)).rejects.toMatchObject({ code: want });
+    expect(io.stdout).toEqual([]);
+  });
+});
