@@ -3,7 +3,7 @@ import { copyFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSandbox, type Sandbox } from '../sandbox/index.js';
+import { startSandbox } from '../sandbox/index.js';
 import { AlsamiflexiClient } from '../api/client.js';
 import { RateLimiter } from '../limit/limiter.js';
 import { runJob } from '../job/run.js';
@@ -66,11 +66,10 @@ function fixture(name: string): string {
 
 export async function demoCommand(opts: { json: boolean; quiet: boolean }, io: Io, signal: AbortSignal): Promise<number> {
   const key = 'demo-key';
-  let sb: Sandbox | undefined;
   const dir = await mkdtemp(join(tmpdir(), 'recharge-batch-demo-'));
   const csv = join(dir, 'payroll.csv');
   await copyFile(fixture('payroll.csv'), csv);
-  sb = await startSandbox({ port: 0, apiKey: key, balance: 500_000, rateLimit: '1200/min', completeAfterMs: 400, seed: 7 });
+  const sb = await startSandbox({ port: 0, apiKey: key, balance: 500_000, rateLimit: '1200/min', completeAfterMs: 400, seed: 7 });
   const limiter = new RateLimiter({ rate: parseRate('1200/min'), concurrency: 8 });
   const client = new AlsamiflexiClient({ apiKey: key, baseUrl: sb.url, scheduler: limiter, requestTimeoutMs: 10_000 });
   const events = new JobEvents();
