@@ -21,7 +21,7 @@ export type JournalRecord =
   /** about to POST this row (attempt `att`, reference `ref`) */
   | { t: 'intent'; row: number; att: number; ref: string; at: number }
   /** the API answered 200: the transaction id, and the status it gave */
-  | { t: 'accepted'; row: number; att: number; txn: string; st: 'processing' | FinalStatus; op?: string; at: number; done?: string | null }
+  | { t: 'accepted'; row: number; att: number; txn: string; st: 'processing' | FinalStatus; op?: string; code?: string; msg?: string; at: number; done?: string | null }
   /** a status poll (or the POST answer) gave a final state */
   | { t: 'final'; row: number; att: number; txn: string; st: FinalStatus; code?: string; msg?: string; at: number; done?: string | null }
   /** the API refused the row with a 4xx: failed, nothing charged */

@@ -44,6 +44,7 @@ export class Poller {
   timedOut = 0;
   /** polls in a row that got no answer at all (after the client's own retries) */
   private unreachable = 0;
+  private error: unknown = null;
 
   constructor(private readonly opts: PollerOptions) {
     this.runStart = opts.clock.now();
@@ -87,13 +88,20 @@ export class Poller {
         continue;
       }
       this.entries.shift();
-      const p = this.poll(next).finally(() => {
+      const p = this.poll(next)
+        .catch((err: unknown) => {
+          // a journal that cannot be written: stop, and let the runner report it
+          this.error ??= err;
+          this.stop();
+        })
+        .finally(() => {
         this.inFlight.delete(p);
         this.poke();
       });
       this.inFlight.add(p);
     }
     await Promise.allSettled([...this.inFlight]);
+    if (this.error) throw this.error;
   }
 
   private async poll(e: Entry): Promise<void> {

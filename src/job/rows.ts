@@ -107,6 +107,8 @@ export function applyRecord(job: string, rows: RowState[], rec: JournalRecord): 
       r.status = rec.st;
       if (rec.op) r.apiOperator = rec.op;
       if (rec.st !== 'processing') r.completedAt = rec.done ?? rec.at;
+      if (rec.code) r.code = rec.code;
+      if (rec.msg) r.msg = rec.msg;
       break;
     case 'final':
       r.txn = rec.txn;

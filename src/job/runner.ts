@@ -126,6 +126,7 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
   }
   events.emit('job:started', { job: name, rows: job.rows, resumed, pending: pending.length, processing });
   const polling = poller.run();
+  polling.catch(() => undefined); // awaited below; this only keeps an early failure from being 'unhandled'
 
   try {
     if (pending.length > 0 && !stopped) await balanceCheck(client, pending, opts.allowPartial ?? false, stop);
@@ -138,9 +139,21 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
         reference: row.ref!,
       };
       let intentWritten = false;
+      /** an earlier attempt of this loop may have been carried out (a resend under --reference-dedup) */
+      let mayHaveGoneThrough = false;
+      const markUnknown = async (code: string, message: string) => {
+        await record({ t: 'unknown', row: row.row, att: row.att, code, msg: `outcome unknown (${message}); reference ${row.ref}`, at: clock.now() });
+        events.emit('row:unknown', { row });
+      };
+      /** this attempt certainly did nothing: pending again, unless an earlier one may have worked */
+      const giveBack = async (why: string) => {
+        if (mayHaveGoneThrough) await markUnknown(why, 'an earlier attempt got no clear answer');
+        else if (intentWritten) await release(row, why);
+      };
       for (let resend = 0; ; resend++) {
+        let txn: Transaction;
         try {
-          const txn = await client.recharge(body, {
+          txn = await client.recharge(body, {
             queueSignal: stopSubmitting.signal,
             beforeSend: async () => {
               await record({ t: 'intent', row: row.row, att: row.att, ref: row.ref!, at: clock.now() });
@@ -148,22 +161,18 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
               events.emit('row:submitted', { row });
             },
           });
-          await record(acceptedRecord(row, txn, clock.now()));
-          events.emit(row.status === 'processing' ? 'row:accepted' : 'row:final', { row });
-          if (row.status === 'processing') poller.add(row, clock.now() + pollAfter);
-          return;
         } catch (err) {
           if (!(err instanceof ApiError)) {
             // dropped from the limiter's queue by a stop: never sent (a 429'd attempt did nothing either)
             if (stopSubmitting.signal.aborted && err === stopSubmitting.signal.reason) {
-              if (intentWritten) await release(row, 'stopped before sending');
+              await giveBack('stopped before sending');
               return;
             }
             throw err;
           }
           const verdict = classify(err);
           if (verdict === 'released' || verdict === 'stop') {
-            if (intentWritten) await release(row, err.apiCode ?? err.code);
+            await giveBack(err.apiCode ?? err.code);
             if (err.code === 'INSUFFICIENT_BALANCE') {
               stop('INSUFFICIENT_BALANCE', `the API answered 402 (${err.message}): top up the balance, then run the same command again to resume`);
             } else if (verdict === 'stop') {
@@ -172,27 +181,42 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
             }
             return;
           }
-          if (verdict === 'failed') {
+          if (verdict === 'failed' && !mayHaveGoneThrough) {
             await record({ t: 'rejected', row: row.row, att: row.att, code: err.apiCode ?? `HTTP_${err.status}`, msg: err.message, at: clock.now() });
             events.emit('row:final', { row });
             return;
           }
           const mayResend = verdict === 'not-sent' || (verdict === 'ambiguous' && opts.referenceDedup === true);
           if (mayResend && resend < resendLimit && !stopSubmitting.signal.aborted) {
+            if (verdict === 'ambiguous') mayHaveGoneThrough = true;
             await clock.sleep(backoffBase * 2 ** resend).catch(() => undefined);
             continue;
           }
           if (verdict === 'not-sent') {
-            if (intentWritten) await release(row, err.code);
-            stop('API_UNREACHABLE', err.message);
-            poller.stop();
+            await giveBack(err.code);
+            if (!stopSubmitting.signal.aborted) {
+              stop('API_UNREACHABLE', err.message);
+              poller.stop();
+            }
             return;
           }
-          const code = err.apiCode ?? (err.status ? `HTTP_${err.status}` : err.code);
-          await record({ t: 'unknown', row: row.row, att: row.att, code, msg: `outcome unknown (${err.message}); reference ${row.ref}`, at: clock.now() });
-          events.emit('row:unknown', { row });
+          await markUnknown(err.apiCode ?? (err.status ? `HTTP_${err.status}` : err.code), err.message);
           return;
         }
+        // the transaction id is made durable before anything else happens to the row
+        const accepted = acceptedRecord(row, txn, clock.now());
+        try {
+          await record(accepted);
+        } catch (err) {
+          applyRecord(name, job.rows, accepted); // so the results written on the way out still carry it
+          throw new BatchError(
+            'INTERNAL',
+            `the journal could not be written after the API accepted row ${row.row} (transaction ${txn.transaction_id}, reference ${row.ref}): ${(err as Error).message}`,
+          );
+        }
+        events.emit(row.status === 'processing' ? 'row:accepted' : 'row:final', { row });
+        if (row.status === 'processing') poller.add(row, clock.now() + pollAfter);
+        return;
       }
     };
 
@@ -207,16 +231,16 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
       }
     });
     await Promise.all(workers);
+    poller.close();
+    await polling;
   } catch (err) {
     poller.stop();
     await polling.catch(() => undefined);
     await finish(job, opts).catch(() => undefined);
     throw err;
   } finally {
-    poller.close();
+    opts.signal?.removeEventListener('abort', onSignal);
   }
-  await polling;
-  opts.signal?.removeEventListener('abort', onSignal);
   if (poller.timedOut > 0) {
     stop('POLL_TIMEOUT', `${poller.timedOut} row(s) still processing at --poll-timeout; run 'resume ${name}' later to poll them again`);
   }
@@ -263,7 +287,17 @@ function classify(err: ApiError): Verdict {
 function acceptedRecord(row: RowState, txn: Transaction, at: number): JournalRecord {
   const st = txn.status.toLowerCase();
   const status = st === 'completed' || st === 'success' || st === 'successful' ? 'completed' : st === 'failed' ? 'failed' : 'processing';
-  return { t: 'accepted', row: row.row, att: row.att, txn: txn.transaction_id, st: status, op: txn.operator, at, done: txn.completed_at ?? null };
+  return {
+    t: 'accepted',
+    row: row.row,
+    att: row.att,
+    txn: txn.transaction_id,
+    st: status,
+    op: txn.operator,
+    at,
+    done: txn.completed_at ?? null,
+    ...(status === 'failed' ? { code: txn.error_code ?? 'RECHARGE_FAILED', msg: txn.message ?? 'the operator reported the recharge failed' } : {}),
+  };
 }
 
 function finalRecord(row: RowState, txn: Transaction, st: 'completed' | 'failed', at: number): JournalRecord {

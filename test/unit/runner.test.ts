@@ -171,4 +171,21 @@ describe('POST outcomes', () => {
     expect(row.status).toBe('processing');
     expect(result.stopped?.code).toBe('POLL_TIMEOUT');
   });
+
+  it('an ambiguous attempt then a clear refusal under --reference-dedup stays unknown: the first may have worked', async () => {
+    api([{ status: 500, body: err('INTERNAL_ERROR') }, { status: 402, body: err('INSUFFICIENT_BALANCE') }]);
+    const { row, result } = await run({ referenceDedup: true });
+    expect(result.stopped?.code).toBe('INSUFFICIENT_BALANCE');
+    expect(row.status).toBe('unknown');
+    expect(posts).toHaveLength(2);
+  });
+
+  it('a POST answered 200 with status failed is failed at once, with the reason', async () => {
+    api([{ status: 200, body: { success: true, data: { ...txn('x', 'failed', 'TXN4').data, error_code: 'OPERATOR_FAILURE', message: 'operator down' } } }]);
+    const { row } = await run();
+    expect(row.status).toBe('failed');
+    expect(row.txn).toBe('TXN4');
+    expect(row.code).toBe('OPERATOR_FAILURE');
+    expect(row.msg).toBe('operator down');
+  });
 });
