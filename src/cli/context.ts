@@ -59,15 +59,13 @@ export interface ApiContext {
 }
 
 export function apiContext(options: Options): ApiContext {
-  if (options.redis) {
-    throw new BatchError('USAGE', '--redis (a rate limit shared across processes) is not available yet in this version');
-  }
   const rate = resolveRate(options.plan, options['rate-limit']);
   const concurrency = Number(options.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new BatchError('USAGE', '--concurrency must be a whole number of at least 1');
-  const limiter = new RateLimiter({ rate, concurrency });
+  const key = apiKey(options);
+  const limiter = new RateLimiter({ rate, concurrency, ...(options.redis ? { redis: { url: String(options.redis), apiKey: key } } : {}) });
   const client = new AlsamiflexiClient({
-    apiKey: apiKey(options),
+    apiKey: key,
     baseUrl: String(options['base-url']),
     requestTimeoutMs: durationOption(options, 'request-timeout'),
     scheduler: limiter,

@@ -21,7 +21,7 @@ export async function jobCommand(
 ): Promise<number> {
   const ctx = apiContext(options);
   const events = new JobEvents();
-  const stopProgress = progress(events, io, options, ctx.limiter.interval);
+  const stopProgress = progress(events, io, options, ctx.limiter.interval, durationOption(options, 'poll-after'));
   const engine: EngineOptions = {
     stateDir: String(options['state-dir']),
     client: ctx.client,
@@ -96,7 +96,7 @@ function humanSummary(r: JobResult): string[] {
 }
 
 /** TTY: one status line redrawn; otherwise a log line at most every 10 s (SPEC §7). */
-function progress(events: JobEvents, io: Io, options: Options, intervalMs: number): () => void {
+function progress(events: JobEvents, io: Io, options: Options, intervalMs: number, pollAfterMs: number): () => void {
   if (options.quiet) return () => undefined;
   let rows: RowState[] = [];
   let started = Date.now();
@@ -109,7 +109,8 @@ function progress(events: JobEvents, io: Io, options: Options, intervalMs: numbe
     const elapsed = (Date.now() - started) / 1000;
     const rate = elapsed > 0 ? (done - doneAtStart) / elapsed : 0;
     const left = t.counts.pending + t.counts.processing;
-    const etaS = Math.ceil((t.counts.pending * intervalMs) / 1000 + (t.counts.processing > 0 ? 15 : 0));
+    // each pending row costs a POST and about one poll through the limiter, then the poll delay
+    const etaS = Math.ceil(((t.counts.pending * 2 + t.counts.processing) * intervalMs + (left > 0 ? pollAfterMs : 0)) / 1000);
     const bar = total > 0 ? '#'.repeat(Math.round((done / total) * 20)).padEnd(20, '.') : '';
     return `${job} [${bar}] ${done}/${total} completed ${t.counts.completed} failed ${t.counts.failed} unknown ${t.counts.unknown} processing ${t.counts.processing} pending ${t.counts.pending} | ${(rate * 60).toFixed(0)}/min | ETA ${left ? fmtDuration(etaS) : '0s'}`;
   };

@@ -17,6 +17,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { RequestKind, RequestScheduler } from '../api/client.js';
 import { retryAfterMs } from '../api/client.js';
 import type { Rate } from '../util/units.js';
+import { redisBottleneck, type SharedBottleneck } from './redis.js';
 
 export const PLANS = {
   starter: { limit: 60, windowMs: 60_000 },
@@ -33,8 +34,8 @@ export interface LimiterOptions {
   clock?: Clock;
   /** Fraction added to the spacing between requests, for network jitter. */
   safety?: number;
-  /** A ready Bottleneck (e.g. Redis-backed); its minTime/maxConcurrent are set from `rate`. */
-  bottleneck?: Bottleneck;
+  /** Share the pacing with every process using this API key, through Redis (SPEC §6). */
+  redis?: { url: string; apiKey: string };
 }
 
 export interface LimiterStats {
@@ -45,26 +46,43 @@ export interface LimiterStats {
 
 export class RateLimiter implements RequestScheduler {
   readonly rate: Rate;
-  private readonly bottleneck: Bottleneck;
+  /** null until a Redis-backed limiter is ready */
+  private bottleneck: Bottleneck | null = null;
   private readonly clock: Clock;
   private readonly safety: number;
   private minTime: number;
   private blockedUntil = 0;
   private nextGateSlot = 0;
   private readonly counters: LimiterStats = { scheduled: 0, rateLimited: 0, backOffMs: 0 };
+  private readonly shared: SharedBottleneck | null = null;
+  /** in Redis mode Bottleneck's maxConcurrent would be cluster-wide: --concurrency is per process */
+  private readonly local: Semaphore | null = null;
 
   constructor(opts: LimiterOptions) {
     this.rate = opts.rate;
     this.clock = opts.clock ?? systemClock;
     this.safety = opts.safety ?? 0.02;
     this.minTime = spacing(opts.rate.limit, opts.rate.windowMs, this.safety);
-    const settings = { minTime: this.minTime, maxConcurrent: Math.max(1, opts.concurrency) };
-    if (opts.bottleneck) {
-      this.bottleneck = opts.bottleneck;
-      void this.bottleneck.updateSettings(settings);
+    const concurrency = Math.max(1, opts.concurrency);
+    if (opts.redis) {
+      this.shared = redisBottleneck(opts.redis.url, opts.redis.apiKey, { minTime: this.minTime });
+      this.shared.ready.then(
+        (b) => {
+          this.bottleneck = b;
+          // a lower server limit may have been seen while connecting
+          void b.updateSettings({ minTime: this.minTime });
+        },
+        () => undefined,
+      );
+      this.local = new Semaphore(concurrency);
     } else {
-      this.bottleneck = new Bottleneck(settings);
+      this.bottleneck = new Bottleneck({ minTime: this.minTime, maxConcurrent: concurrency });
     }
+  }
+
+  /** Resolves when the limiter can take requests (Redis connected); rejects if it never will. */
+  async ready(): Promise<void> {
+    await this.shared?.ready;
   }
 
   /** The pacing interval in ms (for ETAs and tests). */
@@ -72,13 +90,19 @@ export class RateLimiter implements RequestScheduler {
     return this.minTime;
   }
 
-  schedule<T>(kind: RequestKind, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async schedule<T>(kind: RequestKind, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.counters.scheduled++;
-    return this.bottleneck.schedule({ priority: PRIORITY[kind] }, async () => {
-      signal?.throwIfAborted();
-      await this.gate(signal);
-      return fn();
-    });
+    const bottleneck = this.shared ? await this.shared.ready : this.bottleneck!;
+    const release = this.local ? await this.local.acquire(kind === 'poll') : null;
+    try {
+      return await bottleneck.schedule({ priority: PRIORITY[kind] }, async () => {
+        signal?.throwIfAborted();
+        await this.gate(signal);
+        return fn();
+      });
+    } finally {
+      release?.();
+    }
   }
 
   observe(status: number, headers: Record<string, string>): void {
@@ -87,7 +111,7 @@ export class RateLimiter implements RequestScheduler {
       const slower = spacing(serverLimit, this.rate.windowMs, this.safety);
       if (slower > this.minTime) {
         this.minTime = slower;
-        void this.bottleneck.updateSettings({ minTime: slower });
+        void this.bottleneck?.updateSettings({ minTime: slower });
       }
     }
     if (status === 429) return; // the client calls backOff with the wait
@@ -109,7 +133,8 @@ export class RateLimiter implements RequestScheduler {
 
   /** Drops queued jobs (they reject) and waits for running ones. */
   async stop(): Promise<void> {
-    await this.bottleneck.stop({ dropWaitingJobs: true, dropErrorMessage: 'rate limiter stopped' });
+    await this.bottleneck?.stop({ dropWaitingJobs: true, dropErrorMessage: 'rate limiter stopped' }).catch(() => undefined);
+    await this.shared?.close();
   }
 
   private block(ms: number): void {
@@ -126,6 +151,36 @@ export class RateLimiter implements RequestScheduler {
     const slot = Math.max(this.blockedUntil, this.nextGateSlot);
     this.nextGateSlot = slot + this.minTime;
     await this.clock.sleep(slot - now, signal);
+  }
+}
+
+/** A counting semaphore; polls go to the front of the line, as in the limiter. */
+class Semaphore {
+  private waiting: { front: boolean; go: () => void }[] = [];
+  constructor(private free: number) {}
+
+  acquire(front: boolean): Promise<() => void> {
+    return new Promise((resolve) => {
+      const go = () => {
+        this.free--;
+        let done = false;
+        resolve(() => {
+          if (done) return;
+          done = true;
+          this.free++;
+          this.next();
+        });
+      };
+      if (this.free > 0) go();
+      else if (front) {
+        const at = this.waiting.findIndex((w) => !w.front);
+        this.waiting.splice(at === -1 ? this.waiting.length : at, 0, { front, go });
+      } else this.waiting.push({ front, go });
+    });
+  }
+
+  private next(): void {
+    if (this.free > 0) this.waiting.shift()?.go();
   }
 }
 

@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+/**
+ * The job engine's own overhead: how fast runJob (dist/, run `npm run build` first) pushes a batch
+ * when the API is not the bottleneck, against the same number of POST /recharge sent straight
+ * through the client, with no journal, at the same concurrency.
+ *
+ *   node bench/engine.mjs [--rows 5000] [--concurrency 1,4,16]
+ *
+ * A generated CSV of unique valid rows (name,mobile,amount) is run against an unlimited sandbox
+ * (no rate limit, transactions final at once, a huge balance) served by this process; each
+ * case runs in a fresh child process, which reports its time and peak RSS
+ * (`process.resourceUsage().maxRSS`). Both cases use a client whose RateLimiter is set to
+ * 1,000,000 requests/s with maxConcurrent = the concurrency.
+ *
+ * - engine:   runJob({ csv, stateDir: <fresh temp dir>, concurrency: C, pollAfterMs: 0, … }):
+ *             plan (validate, write plan.jsonl), balance check, then per row an fsync'd intent,
+ *             the POST, the fsync'd transaction id; results CSV at the end. The journal's fsync
+ *             count is read from the Journal instance (its `syncs` counter).
+ * - baseline: C workers sending the same rows' POST /recharge through the same kind of client.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, promises as fsp, readFileSync, renameSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const distUrl = (path) => pathToFileURL(join(root, 'dist', path)).href;
+/** The limiter both cases use: high enough not to matter (but see the README: its minTime floor is 1 ms). */
+const HIGH_RATE = { limit: 1_000_000, windowMs: 1000 };
+/** The baseline's operator ids: Grameenphone, Robi, Banglalink in the sandbox's DEFAULT_OPERATORS. */
+const OPERATOR_BY_PREFIX = { '017': 1, '018': 2, '019': 3 };
+
+if (process.argv[2] === '--child') await child(process.argv[3], Number(process.argv[4]), process.argv[5], process.argv[6]);
+else await main();
+
+async function main() {
+  const arg = (name, def) => {
+    const i = process.argv.indexOf(name);
+    return i === -1 ? def : process.argv[i + 1];
+  };
+  const rows = Number(arg('--rows', '5000'));
+  const levels = arg('--concurrency', '1,4,16').split(',').map(Number);
+  if (!existsSync(join(root, 'dist/index.js'))) {
+    console.error('bench/engine: dist/index.js is missing; run `npm run build` first');
+    process.exit(1);
+  }
+  const { startSandbox } = await import(distUrl('index.js'));
+  const csv = join(root, 'bench/.data', `engine-${rows}.csv`);
+  if (!existsSync(csv)) await generate(csv, rows);
+
+  const results = [];
+  for (const c of levels) {
+    const r = { c };
+    for (const kind of ['engine', 'baseline']) {
+      const sb = await startSandbox({ apiKey: 'k', port: 0, rateLimit: null, completeAfterMs: 0, balance: 1e12 });
+      try {
+        const out = await runChild([kind, String(c), sb.url, csv]);
+        const charged = sb.ledger().length;
+        if (out.completed !== rows || charged !== rows) {
+          throw new Error(`${kind} C=${c}: ${out.completed} rows completed, ${charged} charged by the sandbox, expected ${rows}`);
+        }
+        r[kind] = out;
+      } finally {
+        await sb.close();
+      }
+    }
+    results.push(r);
+    const e = r.engine;
+    const b = r.baseline;
+    console.log(`  C=${c}: engine ${(e.ms / 1000).toFixed(2)} s, baseline ${(b.ms / 1000).toFixed(2)} s`);
+  }
+
+  console.log(`\nengine: ${rows.toLocaleString('en-US')} rows, unlimited sandbox in the parent process, ` +
+    `${cpus().length} × ${cpus()[0]?.model.trim()}, node ${process.version}`);
+  const head = ['C', 'engine time', 'rows/s', 'send phase', 'fsyncs', 'journal lines', 'peak RSS', 'baseline time', 'req/s', 'peak RSS', 'time ×'];
+  const table = results.map(({ c, engine: e, baseline: b }) => [
+    String(c),
+    `${(e.ms / 1000).toFixed(2)} s`,
+    Math.round(rows / (e.ms / 1000)).toLocaleString('en-US'),
+    `${(e.sendMs / 1000).toFixed(2)} s`,
+    e.syncs === null ? 'n/a' : e.syncs.toLocaleString('en-US'),
+    e.journalLines.toLocaleString('en-US'),
+    `${e.rssMB.toFixed(0)} MB`,
+    `${(b.ms / 1000).toFixed(2)} s`,
+    Math.round(rows / (b.ms / 1000)).toLocaleString('en-US'),
+    `${b.rssMB.toFixed(0)} MB`,
+    `${(e.ms / b.ms).toFixed(2)}×`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells) => `  ${cells.map((cell, i) => cell.padStart(widths[i])).join('  ')}`;
+  console.log(line(head));
+  for (const row of table) console.log(line(row));
+  console.log('  (time × = engine time / baseline time; send phase = first intent to last final row; ' +
+    'fsyncs = the journal\'s, plan and results files not counted)');
+}
+
+function runChild(args) {
+  return new Promise((resolveChild, reject) => {
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code, signal) => {
+      if (code !== 0) reject(new Error(`child ${args.slice(0, 2).join(' ')} exited with ${code ?? signal}:\n${stderr}`));
+      else resolveChild(JSON.parse(stdout.trim().split('\n').pop()));
+    });
+  });
+}
+
+async function child(kind, concurrency, url, csv) {
+  const { AlsamiflexiClient, RateLimiter, DEFAULT_OPERATORS, JobEvents, runJob } = await import(distUrl('index.js'));
+  const limiter = new RateLimiter({ rate: HIGH_RATE, concurrency });
+  const client = new AlsamiflexiClient({ apiKey: 'k', baseUrl: url, scheduler: limiter });
+  try {
+    if (kind === 'engine') {
+      // the Journal is internal: wrap its factory to reach the instance and its fsync counter
+      let journals = [];
+      try {
+        const { Journal } = await import(distUrl('job/journal.js'));
+        const open = Journal.open;
+        Journal.open = async function (...args) {
+          const j = await open.apply(this, args);
+          journals.push(j);
+          return j;
+        };
+      } catch {
+        journals = null;
+      }
+      const stateDir = await fsp.mkdtemp(join(tmpdir(), 'rb-bench-engine-'));
+      try {
+        const events = new JobEvents();
+        let first = 0;
+        let last = 0;
+        events.once('row:submitted', () => (first = performance.now()));
+        events.on('row:final', () => (last = performance.now()));
+        const t0 = performance.now();
+        const result = await runJob({
+          csv,
+          stateDir,
+          out: join(stateDir, 'results.csv'),
+          client,
+          concurrency,
+          pollAfterMs: 0,
+          pollEveryMs: 10,
+          pollTimeoutMs: 60_000,
+          operators: DEFAULT_OPERATORS,
+          events,
+        });
+        const ms = performance.now() - t0;
+        const journalLines = readFileSync(join(result.dir, 'journal.log'), 'utf8').split('\n').filter(Boolean).length;
+        const syncs = journals && journals.length > 0 ? journals.reduce((s, j) => s + (j.syncs ?? 0), 0) : null;
+        report({ ms, sendMs: last - first, completed: result.counts.completed, syncs, journalLines });
+      } finally {
+        await fsp.rm(stateDir, { recursive: true, force: true });
+      }
+    } else {
+      const bodies = readFileSync(csv, 'utf8')
+        .split('\n')
+        .slice(1)
+        .filter(Boolean)
+        .map((line, i) => {
+          const [, mobile, amount] = line.split(',');
+          return { operator_id: OPERATOR_BY_PREFIX[mobile.slice(0, 3)], mobile_number: mobile, amount: Number(amount), reference: `base-${i}` };
+        });
+      let next = 0;
+      let completed = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < bodies.length) {
+            const txn = await client.recharge(bodies[next++]);
+            if (txn.status === 'completed') completed++;
+          }
+        }),
+      );
+      const ms = performance.now() - t0;
+      report({ ms, completed });
+    }
+  } finally {
+    await limiter.stop();
+    await client.close();
+  }
+}
+
+function report(figures) {
+  console.log(JSON.stringify({ ...figures, rssMB: process.resourceUsage().maxRSS / 1024 }));
+}
+
+/** name,mobile,amount: unique numbers 017/018/019 + 8 digits, whole amounts 10–500. */
+async function generate(file, rows) {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const out = createWriteStream(tmp);
+  const prefixes = ['017', '018', '019'];
+  let buf = 'name,mobile,amount\n';
+  for (let i = 0; i < rows; i++) {
+    // i → i·7919 mod 10^8 is one-to-one, so numbers never repeat
+    const number = prefixes[i % 3] + String((i * 7919 + 12345) % 100_000_000).padStart(8, '0');
+    const amount = 10 + ((i * 37) % 491);
+    buf += `Employee ${i + 1},${number},${amount}\n`;
+    if (buf.length > 1 << 16) {
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+  renameSync(tmp, file);
+}

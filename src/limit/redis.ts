@@ -1,0 +1,77 @@
+/**
+ * `--redis URL` (SPEC §6): the limiter's state lives in Redis (Bottleneck clustering), under an
+ * id derived from a hash of the API key, so every process using the key — on any host — shares
+ * one pacing. Bottleneck's Redis error matching is fixed for Redis >= 7 by patches/ (PR #215).
+ */
+import { createHash } from 'node:crypto';
+import Bottleneck from 'bottleneck';
+import { Redis } from 'ioredis';
+import { BatchError } from '../errors.js';
+
+export interface SharedBottleneck {
+  /** resolves once Redis answered and the shared limiter is set up */
+  ready: Promise<Bottleneck>;
+  close(): Promise<void>;
+}
+
+/** The id every process using this API key agrees on; the key itself never reaches Redis. */
+export function limiterId(apiKey: string): string {
+  return `recharge-batch:${createHash('sha256').update(apiKey).digest('hex').slice(0, 16)}`;
+}
+
+export function redisBottleneck(url: string, apiKey: string, settings: { minTime: number }): SharedBottleneck {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+    if (!/^rediss?:$/.test(parsed.protocol)) throw new Error('not a redis:// URL');
+  } catch {
+    throw new BatchError('USAGE', `invalid --redis "${url}": use redis://host:port`);
+  }
+  const where = `${parsed.hostname}:${parsed.port || 6379}`;
+  const client = new Redis(url, {
+    // fail fast: an unreachable Redis must not leave the batch hanging
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5_000,
+    retryStrategy: (times) => (times > 3 ? null : 200 * times),
+  });
+  client.on('error', () => undefined); // reported through `ready`
+  let connection: InstanceType<typeof Bottleneck.IORedisConnection> | null = null;
+  let bottleneck: Bottleneck | null = null;
+  // Bottleneck is only created once Redis answers, so nothing of it is left pending when not
+  const ready = (async () => {
+    try {
+      await client.ping(); // queued until connected; rejected once the retries give up
+    } catch (err) {
+      client.disconnect();
+      throw new BatchError('USAGE', `cannot use Redis at ${where} for the shared rate limit: ${(err as Error).message}`);
+    }
+    connection = new Bottleneck.IORedisConnection({ client });
+    connection.on('error', () => undefined);
+    bottleneck = new Bottleneck({
+      id: limiterId(apiKey),
+      datastore: 'ioredis',
+      connection,
+      clearDatastore: false,
+      // shared pacing; --concurrency stays per process (see RateLimiter)
+      minTime: settings.minTime,
+      maxConcurrent: null,
+      // drop the shared keys after 10 idle minutes
+      timeout: 10 * 60_000,
+    });
+    await bottleneck.ready();
+    return bottleneck;
+  })();
+  ready.catch(() => undefined);
+  return {
+    ready,
+    async close() {
+      try {
+        if (bottleneck) await bottleneck.disconnect(false); // stops its heartbeat; the connection is ours
+        if (connection) await connection.disconnect(true);
+        else client.disconnect();
+      } catch {
+        client.disconnect();
+      }
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The limiter shared through Redis (SPEC §6, --redis) against a real redis-server (Redis >= 7,
+ * where Bottleneck 2.19.5 needs the patch in patches/ to recover its own Lua errors).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { RateLimiter } from '../../src/limit/limiter.js';
+import { limiterId } from '../../src/limit/redis.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+
+let redis: TestRedis;
+let admin: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  admin = new Redis(redis.url);
+});
+afterAll(async () => {
+  admin?.disconnect();
+  await redis?.stop();
+});
+
+const rate = { limit: 50, windowMs: 1000 }; // one request every 21 ms
+let keyNo = 0;
+const freshKey = () => `sk_test_shared_${process.pid}_${++keyNo}`;
+
+describe('RateLimiter with --redis', () => {
+  it('two limiters (two processes) on one API key share one pacing', async () => {
+    const key = freshKey();
+    const a = new RateLimiter({ rate, concurrency: 4, redis: { url: redis.url, apiKey: key } });
+    const b = new RateLimiter({ rate, concurrency: 4, redis: { url: redis.url, apiKey: key } });
+    await Promise.all([a.ready(), b.ready()]);
+    const starts: number[] = [];
+    const job = async () => void starts.push(Date.now());
+    await Promise.all([...Array.from({ length: 10 }, () => a.schedule('submit', job)), ...Array.from({ length: 10 }, () => b.schedule('submit', job))]);
+    starts.sort((x, y) => x - y);
+    // 20 starts one interval apart span at least 19 intervals; unshared they would take ~9
+    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(19 * 20);
+    await a.stop();
+    await b.stop();
+  });
+
+  it('keys the shared state by a hash of the API key, which never reaches Redis', async () => {
+    const key = freshKey();
+    const l = new RateLimiter({ rate, concurrency: 2, redis: { url: redis.url, apiKey: key } });
+    await l.schedule('meta', async () => undefined);
+    const keys = await admin.keys('*');
+    expect(keys.some((k) => k.includes(limiterId(key)))).toBe(true);
+    for (const k of keys) {
+      expect(k).not.toContain(key);
+      const type = await admin.type(k);
+      const dump = type === 'string' ? await admin.get(k) : type === 'hash' ? JSON.stringify(await admin.hgetall(k)) : '';
+      expect(dump ?? '').not.toContain(key);
+    }
+    expect(limiterId(key)).not.toBe(limiterId(freshKey()));
+    await l.stop();
+  });
+
+  it('recovers when its settings key vanishes from Redis (ERR SETTINGS_KEY_NOT_FOUND on Redis 7, patched)', async () => {
+    const key = freshKey();
+    const l = new RateLimiter({ rate, concurrency: 2, redis: { url: redis.url, apiKey: key } });
+    await l.schedule('meta', async () => 1);
+    const settings = (await admin.keys(`*${limiterId(key)}*settings*`))[0];
+    expect(settings).toBeDefined();
+    await admin.del(settings!);
+    await expect(l.schedule('meta', async () => 'after')).resolves.toBe('after');
+    expect(await admin.exists(settings!)).toBe(1);
+    await l.stop();
+  });
+
+  it('re-registers when Redis forgot this client (ERR UNKNOWN_CLIENT on Redis 7, patched)', async () => {
+    const key = freshKey();
+    const l = new RateLimiter({ rate, concurrency: 2, redis: { url: redis.url, apiKey: key } });
+    await l.schedule('meta', async () => 1);
+    const lastSeen = (await admin.keys(`*${limiterId(key)}*client_last_seen*`))[0];
+    expect(lastSeen).toBeDefined();
+    await admin.del(lastSeen!);
+    await expect(l.schedule('meta', async () => 'again')).resolves.toBe('again');
+    await l.stop();
+  });
+
+  it('an unreachable Redis fails fast with one clear error, nothing scheduled', async () => {
+    const l = new RateLimiter({ rate, concurrency: 2, redis: { url: 'redis://127.0.0.1:9', apiKey: freshKey() } });
+    let ran = false;
+    const err = await l.schedule('meta', async () => void (ran = true)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'USAGE' });
+    expect(String((err as Error).message)).toContain('127.0.0.1:9');
+    expect(ran).toBe(false);
+    await l.stop();
+  });
+
+  it('refuses a URL that is not redis://', () => {
+    expect(() => new RateLimiter({ rate, concurrency: 1, redis: { url: 'http://x', apiKey: 'k' } })).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
+});
