@@ -10,8 +10,8 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { BatchError } from '../errors.js';
-import { exists, syncDir, writeFileAtomic } from '../util/fs.js';
-import { Journal, type JournalRecord } from './journal.js';
+import { syncDir, writeFileAtomic } from '../util/fs.js';
+import { Journal, replay, type JournalRecord } from './journal.js';
 import { applyRecord, initialState, NO_ANSWER, tally, isFinished, type PlannedRow, type RowState, type Tally } from './rows.js';
 
 export interface JobMeta {
@@ -126,23 +126,6 @@ async function readPlan(paths: JobPaths, job: string): Promise<RowState[]> {
   return rows;
 }
 
-/** Replays the journal without writing to it (for `status`, `jobs`, `report` on a live job). */
-export async function readJournal(path: string, onRecord: (rec: JournalRecord) => void): Promise<void> {
-  if (!(await exists(path))) return;
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  const lines: string[] = [];
-  for await (const line of rl) lines.push(line);
-  lines.forEach((line, i) => {
-    if (!line) return;
-    try {
-      onRecord(JSON.parse(line) as JournalRecord);
-    } catch (err) {
-      if (i < lines.length - 1) throw new BatchError('JOB_CORRUPT', `journal ${path} is damaged at line ${i + 1}`);
-      void err; // a torn last record: the writer will drop it
-    }
-  });
-}
-
 export interface JobSnapshot {
   meta: JobMeta;
   paths: JobPaths;
@@ -153,21 +136,26 @@ export interface JobSnapshot {
   startedAt: number | null;
 }
 
-/** The job's state as of now, read-only. */
-export async function snapshot(stateDir: string, job: string): Promise<JobSnapshot> {
+/** Reads the job's meta and plan, and replays its journal with `replay`. */
+async function loadJob<T>(stateDir: string, job: string, replayWith: (path: string, onRecord: (rec: JournalRecord) => void) => Promise<T>) {
   const paths = jobPaths(stateDir, job);
   const meta = await readMeta(paths);
   if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${job}" in ${resolve(stateDir)}`, { job });
   const rows = await readPlan(paths, meta.job);
-  let startedAt: number | null = null;
-  let updatedAt: number | null = null;
-  await readJournal(paths.journal, (rec) => {
+  const times = { startedAt: null as number | null, updatedAt: null as number | null };
+  const replayed = await replayWith(paths.journal, (rec) => {
     applyRecord(meta.job, rows, rec);
-    startedAt ??= rec.at;
-    updatedAt = rec.at;
+    times.startedAt ??= rec.at;
+    times.updatedAt = rec.at;
   });
-  const t = tally(rows);
-  return { meta, paths, rows, tally: t, finished: isFinished(t) && !rows.some((r) => r?.status === 'sending'), updatedAt, startedAt };
+  return { meta, paths, rows, ...times, replayed };
+}
+
+/** The job's state as of now, read-only (safe while another process runs it). */
+export async function snapshot(stateDir: string, job: string): Promise<JobSnapshot> {
+  const { replayed: _, ...s } = await loadJob(stateDir, job, replay);
+  const t = tally(s.rows);
+  return { ...s, tally: t, finished: isFinished(t) && !s.rows.some((r) => r?.status === 'sending') };
 }
 
 export interface OpenJob extends JobSnapshot {
@@ -180,17 +168,8 @@ export interface OpenJob extends JobSnapshot {
  * never resubmitted silently).
  */
 export async function openJob(stateDir: string, job: string, now: () => number): Promise<OpenJob> {
-  const paths = jobPaths(stateDir, job);
-  const meta = await readMeta(paths);
-  if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${job}" in ${resolve(stateDir)}`, { job });
-  const rows = await readPlan(paths, meta.job);
-  let startedAt: number | null = null;
-  let updatedAt: number | null = null;
-  const journal = await Journal.open(paths.journal, (rec) => {
-    applyRecord(meta.job, rows, rec);
-    startedAt ??= rec.at;
-    updatedAt = rec.at;
-  });
+  const { replayed: journal, ...s } = await loadJob(stateDir, job, (path, onRecord) => Journal.open(path, onRecord));
+  const { meta, rows } = s;
   for (const r of rows) {
     if (r?.status !== 'sending') continue;
     const rec: JournalRecord = {
@@ -205,5 +184,5 @@ export async function openJob(stateDir: string, job: string, now: () => number):
     applyRecord(meta.job, rows, rec);
   }
   const t = tally(rows);
-  return { meta, paths, rows, tally: t, finished: isFinished(t), updatedAt, startedAt, journal };
+  return { ...s, tally: t, finished: isFinished(t), journal };
 }

@@ -98,8 +98,11 @@ export class Journal {
   }
 }
 
-/** Streams the file line by line; returns the byte length of the whole records. */
-async function replay(path: string, onRecord: (rec: JournalRecord) => void): Promise<number> {
+/**
+ * Streams the file line by line (read-only: a torn last record is skipped, not truncated);
+ * returns the byte length of the whole records.
+ */
+export async function replay(path: string, onRecord: (rec: JournalRecord) => void): Promise<number> {
   let stream;
   try {
     await fsp.access(path);

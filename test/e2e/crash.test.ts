@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { mulberry32, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { KEY, apiEnv, fastArgs, maybeReadCsv, readCsv, runCli, startCli, tempDir, writeBatch } from './helpers.js';
 
 let sb: Sandbox | undefined;
@@ -15,17 +15,6 @@ afterEach(async () => {
   await sb?.close();
   sb = undefined;
 });
-
-function mulberry(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const ROWS = 200;
 
@@ -38,7 +27,7 @@ describe('kill -9 at random moments, then run again', () => {
     ['plain', 101, [] as string[]],
     ['with dropped connections and --reference-dedup', 202, ['--reference-dedup']],
   ])('%s: nothing charged twice, no transaction id lost', async (_name, seed, extra) => {
-    const rnd = mulberry(seed);
+    const rnd = mulberry32(seed);
     sb = await startSandbox({
       apiKey: KEY,
       rateLimit: '3000/min',

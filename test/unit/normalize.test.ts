@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Operator } from '../../src/api/types.js';
+import { OPERATORS } from '../support/operators.js';
 import {
   explainAmount,
   explainNumber,
@@ -11,13 +12,6 @@ import {
   toAsciiDigits,
 } from '../../src/validate/normalize.js';
 
-const OPERATORS: Operator[] = [
-  { id: 1, name: 'Grameenphone', code: 'GP', min_amount: 10, max_amount: 1000 },
-  { id: 2, name: 'Robi', code: 'ROBI', min_amount: 10, max_amount: 1000 },
-  { id: 3, name: 'Banglalink', code: 'BL', min_amount: 10, max_amount: 1000 },
-  { id: 4, name: 'Teletalk', code: 'TT', min_amount: 10, max_amount: 500 },
-  { id: 5, name: 'Airtel', code: 'AT', min_amount: 10, max_amount: 1000 },
-];
 
 /** mulberry32: a small seeded PRNG, so failures reproduce. */
 function prng(seed: number) {

@@ -2,16 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Operator } from '../../src/api/types.js';
+import { OPERATORS } from '../support/operators.js';
 import { validateCommand, type Io } from '../../src/cli/validate.js';
 
-const OPERATORS: Operator[] = [
-  { id: 1, name: 'Grameenphone', code: 'GP', min_amount: 10, max_amount: 1000 },
-  { id: 2, name: 'Robi', code: 'ROBI', min_amount: 10, max_amount: 1000 },
-  { id: 3, name: 'Banglalink', code: 'BL', min_amount: 10, max_amount: 1000 },
-  { id: 4, name: 'Teletalk', code: 'TT', min_amount: 10, max_amount: 500 },
-  { id: 5, name: 'Airtel', code: 'AT', min_amount: 10, max_amount: 1000 },
-];
 
 let dir: string;
 beforeAll(async () => {

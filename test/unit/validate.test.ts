@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Operator } from '../../src/api/types.js';
+import { OPERATORS } from '../support/operators.js';
 import { BatchError } from '../../src/errors.js';
 import { RESULT_COLUMNS } from '../../src/report/columns.js';
 import {
@@ -15,13 +15,6 @@ import {
   type ValidateOptions,
 } from '../../src/validate/index.js';
 
-const OPERATORS: Operator[] = [
-  { id: 1, name: 'Grameenphone', code: 'GP', min_amount: 10, max_amount: 1000 },
-  { id: 2, name: 'Robi', code: 'ROBI', min_amount: 10, max_amount: 1000 },
-  { id: 3, name: 'Banglalink', code: 'BL', min_amount: 10, max_amount: 1000 },
-  { id: 4, name: 'Teletalk', code: 'TT', min_amount: 10, max_amount: 500 },
-  { id: 5, name: 'Airtel', code: 'AT', min_amount: 10, max_amount: 1000 },
-];
 
 let dir: string;
 beforeAll(async () => {
