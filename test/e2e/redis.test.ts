@@ -1,7 +1,6 @@
 /**
- * --redis: two CLI processes paying two files with one API key share one rate limit, so the
- * server enforcing that limit answers (almost) no 429s — without --redis they would send twice
- * the allowed rate.
+ * --redis: two CLI processes paying two files with one API key share one rate limit: together
+ * they send no faster than the limit — without --redis they would send twice as fast.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -21,8 +20,9 @@ afterAll(async () => {
 });
 
 describe('--redis', () => {
-  it('two processes on one API key stay within the one account limit together', async () => {
-    sb = await startSandbox({ apiKey: KEY, rateLimit: '20/s', completeAfterMs: 100, balance: 1e9 });
+  it('two processes on one API key send no faster together than the one account limit', async () => {
+    // the server does not throttle here: what is measured is what the two processes send together
+    sb = await startSandbox({ apiKey: KEY, rateLimit: null, completeAfterMs: 100, balance: 1e9 });
     const dir = tempDir();
     const a = writeBatch(dir, 40, 'a.csv', 1);
     const b = writeBatch(dir, 40, 'b.csv', 2);
@@ -33,11 +33,15 @@ describe('--redis', () => {
     expect(rb!.code, rb!.stderr).toBe(0);
     expect(readCsv(join(dir, 'a.results.csv')).every((r) => r.status === 'completed')).toBe(true);
     expect(readCsv(join(dir, 'b.results.csv')).every((r) => r.status === 'completed')).toBe(true);
-    const log = sb.requestLog();
-    const limited = log.filter((r) => r.status === 429).length;
-    // each process alone paces itself at the full 20/s: unshared (RB_TEST_NO_REDIS=1) about 5 % of
-    // the requests are refused; shared, none should be
-    expect(limited / log.length, `${limited} of ${log.length} requests answered 429`).toBeLessThanOrEqual(0.01);
+    // the busiest second: each process alone paces itself at the full 20/s, so unshared
+    // (RB_TEST_NO_REDIS=1) the two send about 40 in some second; shared, about 20
+    const at = sb.requestLog().map((r) => r.at).sort((x, y) => x - y);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < at.length; i++) {
+      while (at[j]! <= at[i]! - 1000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    expect(busiest, `busiest second: ${busiest} requests`).toBeLessThanOrEqual(24);
     expect(sb.ledger()).toHaveLength(80);
   });
 });
