@@ -29,6 +29,7 @@ export async function jobCommand(
     pollAfterMs: durationOption(options, 'poll-after'),
     pollEveryMs: durationOption(options, 'poll-every'),
     pollTimeoutMs: durationOption(options, 'poll-timeout'),
+    pollShareIntervalMs: ctx.limiter.interval,
     allowPartial: Boolean(options['allow-partial']),
     referenceDedup: Boolean(options['reference-dedup']),
     out: options.out ? String(options.out) : undefined,

@@ -91,6 +91,7 @@ export async function demoCommand(opts: { json: boolean; quiet: boolean }, io: I
       pollAfterMs: 500,
       pollEveryMs: 300,
       pollTimeoutMs: 60_000,
+      pollShareIntervalMs: limiter.interval,
       events,
       signal,
     });

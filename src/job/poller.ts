@@ -16,6 +16,8 @@ export interface PollerOptions {
   clock: Clock;
   pollEveryMs: number;
   pollTimeoutMs: number;
+  /** least time between two polls (e.g. two request intervals while submissions are pending) */
+  pollGapMs?: () => number;
   /** a final answer arrived: record it (durably) */
   onFinal(row: RowState, txn: Transaction, status: 'completed' | 'failed'): Promise<void>;
   /** polling must stop for the whole run (401) */
@@ -45,6 +47,7 @@ export class Poller {
   /** polls in a row that got no answer at all (after the client's own retries) */
   private unreachable = 0;
   private error: unknown = null;
+  private lastLaunch = -Infinity;
 
   constructor(private readonly opts: PollerOptions) {
     this.runStart = opts.clock.now();
@@ -83,10 +86,14 @@ export class Poller {
         continue;
       }
       const now = this.opts.clock.now();
-      if (next.due > now) {
-        await this.idle(next.due - now);
+      // while rows wait to be sent, polls take at most their share of the rate (SPEC §6:
+      // polls never starve submissions); due polls still go first within that share
+      const at = Math.max(next.due, this.lastLaunch + (this.opts.pollGapMs?.() ?? 0));
+      if (at > now) {
+        await this.idle(at - now);
         continue;
       }
+      this.lastLaunch = now;
       this.entries.shift();
       const p = this.poll(next)
         .catch((err: unknown) => {

@@ -40,6 +40,11 @@ export interface EngineOptions {
   /** aborting it stops the job gracefully: no new POSTs, in-flight ones finish, results written */
   signal?: AbortSignal;
   events?: JobEvents;
+  /**
+   * The limiter's interval between requests: while rows wait to be sent, polls are kept to at
+   * most every other slot, so a long tail of processing rows cannot starve submissions.
+   */
+  pollShareIntervalMs?: number;
   /** resends of one ambiguous or refused POST before giving up */
   resendLimit?: number;
   backoffBaseMs?: number;
@@ -78,6 +83,7 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
   const backoffBase = opts.backoffBaseMs ?? 500;
 
   let stopped: { code: ErrorCode; message: string } | null = null;
+  let submitting = true;
   const stopSubmitting = new AbortController();
   const stop = (code: ErrorCode, message: string) => {
     if (!stopped || (STOP_RANK[code] ?? 0) > (STOP_RANK[stopped.code] ?? 0)) stopped = { code, message };
@@ -97,6 +103,8 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
     clock,
     pollEveryMs: opts.pollEveryMs ?? 30_000,
     pollTimeoutMs: opts.pollTimeoutMs ?? 30 * 60_000,
+    // half of the rate for polls at most while rows are still waiting to be sent
+    pollGapMs: () => (submitting && opts.pollShareIntervalMs ? opts.pollShareIntervalMs * 2 : 0),
     onFinal: async (row, txn, st) => {
       await record(finalRecord(row, txn, st, clock.now()));
       events.emit('row:final', { row });
@@ -231,6 +239,7 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
       }
     });
     await Promise.all(workers);
+    submitting = false;
     poller.close();
     await polling;
   } catch (err) {

@@ -105,3 +105,25 @@ describe('Poller', () => {
     expect(fatal).toEqual(['API_UNAUTHORIZED']);
   });
 });
+
+describe('Poller sharing the rate with submissions', () => {
+  it('while rows wait to be sent, polls are spaced by the gap even when many are due at once', async () => {
+    const clock = new FakeClock(0);
+    const { client, polls } = fakeClient(clock, () => 'completed');
+    let submitting = true;
+    const p = new Poller({ client, clock, pollEveryMs: 1000, pollTimeoutMs: 60_000, pollGapMs: () => (submitting ? 200 : 0), onFinal: async () => undefined, onFatal: () => undefined });
+    for (let i = 1; i <= 10; i++) p.add(row(i, 0), 0);
+    p.close();
+    const done = p.run();
+    for (let t = 0; t < 1000; t += 50) {
+      await until(() => clock.pending > 0);
+      await clock.advance(50);
+    }
+    // one poll every 200 ms, due or not: the slots between stay free for POSTs
+    expect(polls.map((x) => x.at)).toEqual([0, 200, 400, 600, 800, 1000]);
+    submitting = false; // all sent: the rest go as fast as the limiter allows
+    await clock.advance(200);
+    await done;
+    expect(polls).toHaveLength(10);
+  });
+});
