@@ -4,19 +4,22 @@
  * when the API is not the bottleneck, against the same number of POST /recharge sent straight
  * through the client, with no journal, at the same concurrency.
  *
- *   node bench/engine.mjs [--rows 5000] [--concurrency 1,4,16]
+ *   node bench/engine.mjs [--rows 2000] [--concurrency 1,4,16]
  *
  * A generated CSV of unique valid rows (name,mobile,amount) is run against an unlimited sandbox
  * (no rate limit, transactions final at once, a huge balance) served by this process; each
  * case runs in a fresh child process, which reports its time and peak RSS
- * (`process.resourceUsage().maxRSS`). Both cases use a client whose RateLimiter is set to
- * 1,000,000 requests/s with maxConcurrent = the concurrency.
+ * (`process.resourceUsage().maxRSS`). Each pair runs twice: with a client whose RateLimiter is
+ * set to 1,000,000 requests/s (maxConcurrent = the concurrency), as the CLI always has one, and
+ * with a client that has no scheduler at all — Bottleneck's own cost per request (a few ms, see
+ * bench/README.md) would otherwise hide the engine's.
  *
  * - engine:   runJob({ csv, stateDir: <fresh temp dir>, concurrency: C, pollAfterMs: 0, … }):
  *             plan (validate, write plan.jsonl), balance check, then per row an fsync'd intent,
  *             the POST, the fsync'd transaction id; results CSV at the end. The journal's fsync
  *             count is read from the Journal instance (its `syncs` counter).
- * - baseline: C workers sending the same rows' POST /recharge through the same kind of client.
+ * - baseline: C workers sending the same rows' POST /recharge through the same kind of client,
+ *             no journal, no plan, no results file.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, promises as fsp, readFileSync, renameSync } from 'node:fs';
@@ -28,12 +31,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const distUrl = (path) => pathToFileURL(join(root, 'dist', path)).href;
-/** The limiter both cases use: high enough not to matter (but see the README: its minTime floor is 1 ms). */
+/** The limiter of the 'limiter' cases: far above what loopback can do (its minTime is 1 ms). */
 const HIGH_RATE = { limit: 1_000_000, windowMs: 1000 };
 /** The baseline's operator ids: Grameenphone, Robi, Banglalink in the sandbox's DEFAULT_OPERATORS. */
 const OPERATOR_BY_PREFIX = { '017': 1, '018': 2, '019': 3 };
 
-if (process.argv[2] === '--child') await child(process.argv[3], Number(process.argv[4]), process.argv[5], process.argv[6]);
+if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4] === 'limiter', Number(process.argv[5]), process.argv[6], process.argv[7]);
 else await main();
 
 async function main() {
@@ -41,7 +44,7 @@ async function main() {
     const i = process.argv.indexOf(name);
     return i === -1 ? def : process.argv[i + 1];
   };
-  const rows = Number(arg('--rows', '5000'));
+  const rows = Number(arg('--rows', '2000'));
   const levels = arg('--concurrency', '1,4,16').split(',').map(Number);
   if (!existsSync(join(root, 'dist/index.js'))) {
     console.error('bench/engine: dist/index.js is missing; run `npm run build` first');
@@ -52,31 +55,33 @@ async function main() {
   if (!existsSync(csv)) await generate(csv, rows);
 
   const results = [];
-  for (const c of levels) {
-    const r = { c };
-    for (const kind of ['engine', 'baseline']) {
-      const sb = await startSandbox({ apiKey: 'k', port: 0, rateLimit: null, completeAfterMs: 0, balance: 1e12 });
-      try {
-        const out = await runChild([kind, String(c), sb.url, csv]);
-        const charged = sb.ledger().length;
-        if (out.completed !== rows || charged !== rows) {
-          throw new Error(`${kind} C=${c}: ${out.completed} rows completed, ${charged} charged by the sandbox, expected ${rows}`);
+  for (const mode of ['limiter', 'none']) {
+    for (const c of levels) {
+      const r = { mode, c };
+      for (const kind of ['engine', 'baseline']) {
+        const sb = await startSandbox({ apiKey: 'k', port: 0, rateLimit: null, completeAfterMs: 0, balance: 1e12 });
+        try {
+          const out = await runChild([kind, mode, String(c), sb.url, csv]);
+          const charged = sb.ledger().length;
+          if (out.completed !== rows || charged !== rows) {
+            throw new Error(`${kind} C=${c}: ${out.completed} rows completed, ${charged} charged by the sandbox, expected ${rows}`);
+          }
+          r[kind] = out;
+        } finally {
+          await sb.close();
         }
-        r[kind] = out;
-      } finally {
-        await sb.close();
       }
+      results.push(r);
+      console.log(`  ${mode === 'limiter' ? 'RateLimiter 1e6/s' : 'no limiter'}, C=${c}: ` +
+        `engine ${(r.engine.ms / 1000).toFixed(2)} s, baseline ${(r.baseline.ms / 1000).toFixed(2)} s`);
     }
-    results.push(r);
-    const e = r.engine;
-    const b = r.baseline;
-    console.log(`  C=${c}: engine ${(e.ms / 1000).toFixed(2)} s, baseline ${(b.ms / 1000).toFixed(2)} s`);
   }
 
   console.log(`\nengine: ${rows.toLocaleString('en-US')} rows, unlimited sandbox in the parent process, ` +
     `${cpus().length} × ${cpus()[0]?.model.trim()}, node ${process.version}`);
-  const head = ['C', 'engine time', 'rows/s', 'send phase', 'fsyncs', 'journal lines', 'peak RSS', 'baseline time', 'req/s', 'peak RSS', 'time ×'];
-  const table = results.map(({ c, engine: e, baseline: b }) => [
+  const head = ['client', 'C', 'engine time', 'rows/s', 'send phase', 'fsyncs', 'journal lines', 'peak RSS', 'baseline time', 'req/s', 'peak RSS', 'time ×'];
+  const table = results.map(({ mode, c, engine: e, baseline: b }) => [
+    mode === 'limiter' ? 'RateLimiter 1e6/s' : 'no limiter',
     String(c),
     `${(e.ms / 1000).toFixed(2)} s`,
     Math.round(rows / (e.ms / 1000)).toLocaleString('en-US'),
@@ -90,11 +95,11 @@ async function main() {
     `${(e.ms / b.ms).toFixed(2)}×`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  const line = (cells) => `  ${cells.map((cell, i) => cell.padStart(widths[i])).join('  ')}`;
+  const line = (cells) => `  ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`;
   console.log(line(head));
   for (const row of table) console.log(line(row));
   console.log('  (time × = engine time / baseline time; send phase = first intent to last final row; ' +
-    'fsyncs = the journal\'s, plan and results files not counted)');
+    "fsyncs = the journal's, plan and results files not counted)");
 }
 
 function runChild(args) {
@@ -112,9 +117,9 @@ function runChild(args) {
   });
 }
 
-async function child(kind, concurrency, url, csv) {
+async function child(kind, withLimiter, concurrency, url, csv) {
   const { AlsamiflexiClient, RateLimiter, DEFAULT_OPERATORS, JobEvents, runJob } = await import(distUrl('index.js'));
-  const limiter = new RateLimiter({ rate: HIGH_RATE, concurrency });
+  const limiter = withLimiter ? new RateLimiter({ rate: HIGH_RATE, concurrency }) : undefined;
   const client = new AlsamiflexiClient({ apiKey: 'k', baseUrl: url, scheduler: limiter });
   try {
     if (kind === 'engine') {
@@ -182,7 +187,7 @@ async function child(kind, concurrency, url, csv) {
       report({ ms, completed });
     }
   } finally {
-    await limiter.stop();
+    await limiter?.stop();
     await client.close();
   }
 }
