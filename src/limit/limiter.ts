@@ -51,6 +51,10 @@ export class RateLimiter implements RequestScheduler {
   private readonly clock: Clock;
   private readonly safety: number;
   private minTime: number;
+  private readonly baseMinTime: number;
+  private serverAnnouncesLimit = false;
+  /** when our recent requests were sent (at most one window's worth) */
+  private sent: number[] = [];
   private blockedUntil = 0;
   private nextGateSlot = 0;
   private readonly counters: LimiterStats = { scheduled: 0, rateLimited: 0, backOffMs: 0 };
@@ -63,6 +67,7 @@ export class RateLimiter implements RequestScheduler {
     this.clock = opts.clock ?? systemClock;
     this.safety = opts.safety ?? 0.02;
     this.minTime = spacing(opts.rate.limit, opts.rate.windowMs, this.safety);
+    this.baseMinTime = this.minTime;
     const concurrency = Math.max(1, opts.concurrency);
     if (opts.redis) {
       this.shared = redisBottleneck(opts.redis.url, opts.redis.apiKey, { minTime: this.minTime });
@@ -98,6 +103,7 @@ export class RateLimiter implements RequestScheduler {
       return await bottleneck.schedule({ priority: PRIORITY[kind] }, async () => {
         signal?.throwIfAborted();
         await this.gate(signal);
+        this.noteSent();
         return fn();
       });
     } finally {
@@ -114,17 +120,37 @@ export class RateLimiter implements RequestScheduler {
         void this.bottleneck?.updateSettings({ minTime: slower });
       }
     }
+    if (Number.isFinite(serverLimit) && serverLimit > 0) this.serverAnnouncesLimit = true;
     if (status === 429) return; // the client calls backOff with the wait
     const remaining = headers['x-ratelimit-remaining'] ?? headers['ratelimit-remaining'];
-    if (remaining !== undefined && Number(remaining) <= 0) {
+    if (remaining !== undefined && Number(remaining) <= 0 && !this.ownPaceExplainsEmptyWindow()) {
+      // someone else is spending this account's quota: wait for the window to reset
       const wait = retryAfterMs({ 'x-ratelimit-reset': headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'] ?? '' }, this.clock.now());
       if (wait !== undefined && wait > 0) this.block(wait);
     }
   }
 
+  /**
+   * `Remaining: 0` is what our own even pacing produces at the end of every window of a short
+   * window (or all the time against a sliding one); holding until a reset given in whole
+   * seconds would then waste up to a second per window. It means "wait" only when this
+   * process did not send (nearly) the whole window's quota itself.
+   */
+  private ownPaceExplainsEmptyWindow(): boolean {
+    if (this.shared) return false; // other processes share the quota by design
+    const since = this.clock.now() - this.rate.windowMs;
+    const ours = this.sent.filter((t) => t > since).length;
+    return ours >= Math.floor(this.rate.limit * 0.9);
+  }
+
   backOff(ms: number): void {
     this.counters.rateLimited++;
     this.block(Math.max(ms, this.minTime));
+    if (!this.serverAnnouncesLimit && this.minTime < this.baseMinTime * 2) {
+      // a 429 with no limit header to re-sync from: our pace is too fast for this server
+      this.minTime = Math.min(Math.ceil(this.minTime * 1.05), this.baseMinTime * 2);
+      void this.bottleneck?.updateSettings({ minTime: this.minTime });
+    }
   }
 
   stats(): LimiterStats {
@@ -135,6 +161,11 @@ export class RateLimiter implements RequestScheduler {
   async stop(): Promise<void> {
     await this.bottleneck?.stop({ dropWaitingJobs: true, dropErrorMessage: 'rate limiter stopped' }).catch(() => undefined);
     await this.shared?.close();
+  }
+
+  private noteSent(): void {
+    this.sent.push(this.clock.now());
+    if (this.sent.length > this.rate.limit) this.sent.splice(0, this.sent.length - this.rate.limit);
   }
 
   private block(ms: number): void {

@@ -70,4 +70,33 @@ describe('RateLimiter', () => {
     expect(limiter.interval).toBe(1020);
     await limiter.stop();
   });
+
+  it('does not stop at Remaining: 0 when its own even pace used the window (short or sliding windows)', async () => {
+    const limiter = new RateLimiter({ rate: { limit: 10, windowMs: 1000 }, concurrency: 2 });
+    await Promise.all(Array.from({ length: 10 }, () => limiter.schedule('submit', async () => undefined)));
+    const far = String(Math.ceil(Date.now() / 1000) + 30);
+    limiter.observe(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': far });
+    const t0 = Date.now();
+    await limiter.schedule('submit', async () => undefined);
+    // paced, not held for 30 s
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(limiter.stats().backOffMs).toBe(0);
+    await limiter.stop();
+  });
+
+  it('slows its pace by 5 % per 429 when the server announces no limit to re-sync from, up to 2×', async () => {
+    const limiter = new RateLimiter({ rate: { limit: 100, windowMs: 1000 }, concurrency: 1 });
+    expect(limiter.interval).toBe(11);
+    limiter.backOff(1);
+    expect(limiter.interval).toBe(12);
+    for (let i = 0; i < 40; i++) limiter.backOff(1);
+    expect(limiter.interval).toBe(22);
+    const announced = new RateLimiter({ rate: { limit: 100, windowMs: 1000 }, concurrency: 1 });
+    announced.observe(200, { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '50' });
+    announced.backOff(1);
+    expect(announced.interval).toBe(11);
+    await limiter.stop();
+    await announced.stop();
+  });
 });
+
