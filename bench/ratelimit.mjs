@@ -57,7 +57,7 @@ const CASES = [
     window: 'fixed',
     limiter: { limit: 66, windowMs: 6000 },
     headers: false,
-    calls: 180,
+    calls: 360,
   },
 ];
 

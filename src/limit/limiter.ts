@@ -147,8 +147,9 @@ export class RateLimiter implements RequestScheduler {
     this.counters.rateLimited++;
     this.block(Math.max(ms, this.minTime));
     if (!this.serverAnnouncesLimit && this.minTime < this.baseMinTime * 2) {
-      // a 429 with no limit header to re-sync from: our pace is too fast for this server
-      this.minTime = Math.min(Math.ceil(this.minTime * 1.05), this.baseMinTime * 2);
+      // a 429 with no limit header to re-sync from: our pace is too fast for this server (a
+      // plan set 10 % too high is corrected by the first one)
+      this.minTime = Math.min(Math.ceil(this.minTime * 1.1), this.baseMinTime * 2);
       void this.bottleneck?.updateSettings({ minTime: this.minTime });
     }
   }

@@ -84,11 +84,11 @@ describe('RateLimiter', () => {
     await limiter.stop();
   });
 
-  it('slows its pace by 5 % per 429 when the server announces no limit to re-sync from, up to 2×', async () => {
+  it('slows its pace by 10 % per 429 when the server announces no limit to re-sync from, up to 2×', async () => {
     const limiter = new RateLimiter({ rate: { limit: 100, windowMs: 1000 }, concurrency: 1 });
     expect(limiter.interval).toBe(11);
     limiter.backOff(1);
-    expect(limiter.interval).toBe(12);
+    expect(limiter.interval).toBe(13);
     for (let i = 0; i < 40; i++) limiter.backOff(1);
     expect(limiter.interval).toBe(22);
     const announced = new RateLimiter({ rate: { limit: 100, windowMs: 1000 }, concurrency: 1 });
