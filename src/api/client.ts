@@ -137,7 +137,13 @@ export class AlsamiflexiClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
+  /**
+   * GETs retry with backoff. Balance and operators (`meta`: what a command needs before it can
+   * start) give up once the request timeout has passed, so an unreachable API is reported
+   * within it; status polls keep their retries, to ride out a blip in the middle of a batch.
+   */
   private async get<T extends z.ZodType>(path: string, schema: T, kind: RequestKind, signal?: AbortSignal): Promise<z.output<T>> {
+    const deadline = kind === 'meta' ? this.clock.now() + this.timeoutMs : Infinity;
     for (let attempt = 0; ; attempt++) {
       try {
         const answer = await this.send('GET', path, kind, undefined, signal);
@@ -149,7 +155,9 @@ export class AlsamiflexiClient {
           !signal?.aborted;
         if (!retriable || attempt >= this.getRetries) throw err;
         const cap = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** attempt);
-        await this.clock.sleep(cap / 2 + (this.random() * cap) / 2, signal);
+        const wait = cap / 2 + (this.random() * cap) / 2;
+        if (this.clock.now() + wait >= deadline) throw err;
+        await this.clock.sleep(wait, signal);
       }
     }
   }

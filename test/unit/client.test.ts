@@ -221,6 +221,29 @@ describe('AlsamiflexiClient', () => {
     expect(() => new AlsamiflexiClient({ apiKey: '' })).toThrow(expect.objectContaining({ code: 'USAGE' }));
     expect(() => new AlsamiflexiClient({ apiKey: 'k', baseUrl: 'not a url' })).toThrow(expect.objectContaining({ code: 'USAGE' }));
   });
+
+  it('balance and operators stop retrying once the request timeout has passed; polls go on', async () => {
+    const pool = agent.get(ORIGIN);
+    let balanceCalls = 0;
+    let pollCalls = 0;
+    pool
+      .intercept({ path: '/api/v1/balance', method: 'GET' })
+      .reply(() => (balanceCalls++, { statusCode: 503, data: 'down' }))
+      .times(10);
+    pool
+      .intercept({ path: '/api/v1/transaction/T1', method: 'GET' })
+      .reply(() => (pollCalls++, { statusCode: 503, data: 'down' }))
+      .times(3);
+    pool.intercept({ path: '/api/v1/transaction/T1', method: 'GET' }).reply(200, { success: true, data: { ...txn, transaction_id: 'T1' } });
+    const c = client({ requestTimeoutMs: 50, getRetries: 8 });
+    // backoff waits 7.5, 15, 30 ms (jitter fixed): the third wait would end past the 50 ms timeout
+    const err = (await settle(c.getBalance().catch((e: unknown) => e))) as ApiError;
+    expect(err.status).toBe(503);
+    expect(balanceCalls).toBe(3); // not the 9 that getRetries alone allows
+    const t = await settle(c.getTransaction('T1'));
+    expect(t.transaction_id).toBe('T1');
+    expect(pollCalls).toBe(3);
+  });
 });
 
 describe('retryAfterMs', () => {
