@@ -1,5 +1,4 @@
 /** `run`, `resume`, `retry`: the job engine with progress output and the end summary. */
-import { resolve } from 'node:path';
 import { JobEvents } from '../job/events.js';
 import { runJob, resumeJob, retryJob, type JobResult } from '../job/run.js';
 import { tally, type RowState } from '../job/rows.js';
@@ -145,8 +144,4 @@ function fmtDuration(s: number): string {
   if (s < 90) return `${s}s`;
   if (s < 5400) return `${Math.round(s / 60)}m`;
   return `${(s / 3600).toFixed(1)}h`;
-}
-
-export function resolvePath(p: string): string {
-  return resolve(p);
 }

@@ -28,8 +28,3 @@ export function parseRate(text: string, what = 'rate limit'): Rate {
   const windowMs = unit === 'ms' ? 1 : unit.startsWith('s') ? 1000 : unit.startsWith('h') ? 3_600_000 : 60_000;
   return { limit: Number(m[1]), windowMs };
 }
-
-export function formatRate(rate: Rate): string {
-  const unit = rate.windowMs === 1000 ? 's' : rate.windowMs === 60_000 ? 'min' : rate.windowMs === 3_600_000 ? 'h' : `${rate.windowMs}ms`;
-  return `${rate.limit}/${unit}`;
-}
