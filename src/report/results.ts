@@ -52,12 +52,18 @@ export function resultCells(r: RowState, status = statusWord(r)): string[] {
   ];
 }
 
-/** Input cells, width of the header, free text guarded; the number and amount cells untouched. */
-export function inputCells(meta: Pick<JobMeta, 'columns' | 'roles'>, fields: string[]): string[] {
+/**
+ * Input cells, width of the header, free text guarded; the number and amount cells untouched.
+ * A malformed row's extra fields are joined into the last cell (as `validate --out` does), so
+ * nothing of the input is lost.
+ */
+export function inputCells(meta: Pick<JobMeta, 'columns' | 'roles'>, fields: string[], delimiter: string): string[] {
+  const width = meta.columns.length;
   const out: string[] = [];
-  for (let i = 0; i < meta.columns.length; i++) {
-    const v = fields[i] ?? '';
-    out.push(i === meta.roles.number || i === meta.roles.amount ? v : guardCell(v));
+  for (let i = 0; i < width; i++) {
+    const v = i === width - 1 && fields.length > width ? fields.slice(i).join(delimiter) : (fields[i] ?? '');
+    const untouched = fields.length === width && (i === meta.roles.number || i === meta.roles.amount);
+    out.push(untouched ? v : guardCell(v));
   }
   return out;
 }
@@ -73,7 +79,7 @@ export async function writeResults(meta: JobMeta, rows: RowState[], outputs: Out
   async function* results(): AsyncIterable<string[]> {
     for await (const rec of source!.records()) {
       const r = rows[rec.row];
-      const cells = inputCells(meta, rec.fields);
+      const cells = inputCells(meta, rec.fields, source!.delimiter);
       if (!r) {
         yield [...cells, ...new Array<string>(11).fill('')];
         continue;

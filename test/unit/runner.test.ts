@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlsamiflexiClient } from '../../src/api/client.js';
@@ -187,5 +187,18 @@ describe('POST outcomes', () => {
     expect(row.txn).toBe('TXN4');
     expect(row.code).toBe('OPERATOR_FAILURE');
     expect(row.msg).toBe('operator down');
+  });
+});
+
+describe('results CSV', () => {
+  it('keeps a malformed row whole, guards free text, and never touches numbers and amounts', async () => {
+    api([{ status: 200, body: txn('x', 'completed', 'TXN1') }]);
+    const { result } = await run({}, ['"=HYPERLINK(1)",+8801712345678,100', 'B,01812345678,100,surplus,more']);
+    const lines = readFileSync(result.results, 'utf8').trim().split('\n');
+    // the input's own `amount` column collides with ours and is renamed (SPEC §4)
+    expect(lines[0]).toBe('name,mobile,input_amount,row,status,normalized_number,operator,amount,reference,transaction_id,error_code,error_message,submitted_at,completed_at');
+    expect(lines[1]).toMatch(/^'=HYPERLINK\(1\),\+8801712345678,100,1,completed,01712345678,/);
+    expect(lines[2]).toMatch(/^B,01812345678,"100,surplus,more",2,invalid,/);
+    expect(lines[2]).toContain('MALFORMED_ROW');
   });
 });
