@@ -22,8 +22,8 @@
  *             no journal, no plan, no results file.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, promises as fsp, readFileSync, renameSync } from 'node:fs';
-import { once } from 'node:events';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { writeGeneratedCsv } from './lib.mjs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -197,23 +197,11 @@ function report(figures) {
 }
 
 /** name,mobile,amount: unique numbers 017/018/019 + 8 digits, whole amounts 10–500. */
-async function generate(file, rows) {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const out = createWriteStream(tmp);
+function generate(file, rows) {
   const prefixes = ['017', '018', '019'];
-  let buf = 'name,mobile,amount\n';
-  for (let i = 0; i < rows; i++) {
+  return writeGeneratedCsv(file, 'name,mobile,amount', rows, (i) => {
     // i → i·7919 mod 10^8 is one-to-one, so numbers never repeat
     const number = prefixes[i % 3] + String((i * 7919 + 12345) % 100_000_000).padStart(8, '0');
-    const amount = 10 + ((i * 37) % 491);
-    buf += `Employee ${i + 1},${number},${amount}\n`;
-    if (buf.length > 1 << 16) {
-      if (!out.write(buf)) await once(out, 'drain');
-      buf = '';
-    }
-  }
-  out.end(buf);
-  await once(out, 'finish');
-  renameSync(tmp, file);
+    return `Employee ${i + 1},${number},${10 + ((i * 37) % 491)}`;
+  });
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const self = fileURLToPath(import.meta.url);
 const here = dirname(self);
 const scripts = readdirSync(here)
-  .filter((f) => f.endsWith('.mjs') && f !== basename(self))
+  .filter((f) => f.endsWith('.mjs') && f !== basename(self) && f !== 'lib.mjs')
   .sort();
 let failed = 0;
 for (const script of scripts) {

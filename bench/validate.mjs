@@ -9,11 +9,11 @@
  * Target: validateCsv within 2× the time of bare csv-parse, peak RSS under 250 MB.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { writeGeneratedCsv } from './lib.mjs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,17 +96,13 @@ async function child(kind, file) {
 }
 
 /** A payroll export like fixtures/payroll.csv: unique numbers, mostly plain, some +880 / dashed. */
-async function generate(file, rows) {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const out = createWriteStream(tmp);
+function generate(file, rows) {
   const first = ['Md. Abdur', 'Farhana', 'Tanvir', 'Nusrat', 'Shakil', 'Sharmin', 'Rafiqul', 'Taslima', 'Sadia', 'Arif'];
   const last = ['Rahman', 'Hossain', 'Islam', 'Ahmed', 'Chowdhury', 'Khan', 'Akter', 'Begum', 'Uddin', 'Sarker', 'Miah'];
   const depts = ['Accounts', 'Sales', 'Operations', 'Human Resources', 'IT', 'Logistics', 'Production'];
   const prefixes = ['017', '018', '019', '016', '013', '014', '015'];
   const amounts = [50, 100, 150, 200, 250, 300, 400, 500, 600, 750, 800, 1000];
-  let buf = 'Employee ID,Name,Department,Mobile Number,Amount (BDT)\n';
-  for (let i = 0; i < rows; i++) {
+  return writeGeneratedCsv(file, 'Employee ID,Name,Department,Mobile Number,Amount (BDT)', rows, (i) => {
     const prefix = prefixes[i % 7];
     // i → i·7919 mod 10^8 is one-to-one, so numbers never repeat
     const rest = String((i * 7919 + 12345) % 100_000_000).padStart(8, '0');
@@ -116,13 +112,6 @@ async function generate(file, rows) {
     let amount = amounts[(i * 13) % amounts.length];
     if (prefix === '015' && amount > 500) amount = 500;
     const name = i % 25 === 0 ? `"${last[i % 11]}, ${first[i % 10]}"` : `${first[i % 10]} ${last[(i >> 3) % 11]}`;
-    buf += `EMP-${100000 + i},${name},${depts[i % 7]},${number},${amount}\n`;
-    if (buf.length > 1 << 16) {
-      if (!out.write(buf)) await once(out, 'drain');
-      buf = '';
-    }
-  }
-  out.end(buf);
-  await once(out, 'finish');
-  renameSync(tmp, file);
+    return `EMP-${100000 + i},${name},${depts[i % 7]},${number},${amount}`;
+  });
 }
