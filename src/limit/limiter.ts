@@ -13,6 +13,7 @@
  * (`X-RateLimit-Limit` / `RateLimit-Limit`) slows the pacing down to match.
  */
 import Bottleneck from 'bottleneck';
+import PQueue from 'p-queue';
 import { systemClock, type Clock } from '../clock.js';
 import type { RequestKind, RequestScheduler } from '../api/client.js';
 import { retryAfterMs } from '../api/client.js';
@@ -60,7 +61,7 @@ export class RateLimiter implements RequestScheduler {
   private readonly counters: LimiterStats = { scheduled: 0, rateLimited: 0, backOffMs: 0 };
   private readonly shared: SharedBottleneck | null = null;
   /** in Redis mode Bottleneck's maxConcurrent would be cluster-wide: --concurrency is per process */
-  private readonly local: Semaphore | null = null;
+  private readonly local: PQueue | null = null;
 
   constructor(opts: LimiterOptions) {
     this.rate = opts.rate;
@@ -79,7 +80,7 @@ export class RateLimiter implements RequestScheduler {
         },
         () => undefined,
       );
-      this.local = new Semaphore(concurrency);
+      this.local = new PQueue({ concurrency });
     } else {
       this.bottleneck = new Bottleneck({ minTime: this.minTime, maxConcurrent: concurrency });
     }
@@ -98,17 +99,15 @@ export class RateLimiter implements RequestScheduler {
   async schedule<T>(kind: RequestKind, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.counters.scheduled++;
     const bottleneck = this.shared ? await this.shared.ready : this.bottleneck!;
-    const release = this.local ? await this.local.acquire(kind === 'poll') : null;
-    try {
-      return await bottleneck.schedule({ priority: PRIORITY[kind] }, async () => {
+    const run = () =>
+      bottleneck.schedule({ priority: PRIORITY[kind] }, async () => {
         signal?.throwIfAborted();
         await this.gate(signal);
         this.noteSent();
         return fn();
       });
-    } finally {
-      release?.();
-    }
+    // p-queue's priority is the higher the sooner: the reverse of Bottleneck's
+    return this.local ? (this.local.add(run, { priority: 9 - PRIORITY[kind] }) as Promise<T>) : run();
   }
 
   observe(status: number, headers: Record<string, string>): void {
@@ -183,36 +182,6 @@ export class RateLimiter implements RequestScheduler {
     const slot = Math.max(this.blockedUntil, this.nextGateSlot);
     this.nextGateSlot = slot + this.minTime;
     await this.clock.sleep(slot - now, signal);
-  }
-}
-
-/** A counting semaphore; polls go to the front of the line, as in the limiter. */
-class Semaphore {
-  private waiting: { front: boolean; go: () => void }[] = [];
-  constructor(private free: number) {}
-
-  acquire(front: boolean): Promise<() => void> {
-    return new Promise((resolve) => {
-      const go = () => {
-        this.free--;
-        let done = false;
-        resolve(() => {
-          if (done) return;
-          done = true;
-          this.free++;
-          this.next();
-        });
-      };
-      if (this.free > 0) go();
-      else if (front) {
-        const at = this.waiting.findIndex((w) => !w.front);
-        this.waiting.splice(at === -1 ? this.waiting.length : at, 0, { front, go });
-      } else this.waiting.push({ front, go });
-    });
-  }
-
-  private next(): void {
-    if (this.free > 0) this.waiting.shift()?.go();
   }
 }
 

@@ -88,6 +88,20 @@ describe('RateLimiter with --redis', () => {
     await l.stop();
   });
 
+  it('keeps --concurrency per process (the Bottleneck limit would be cluster-wide)', async () => {
+    const l = new RateLimiter({ rate: { limit: 1000, windowMs: 1000 }, concurrency: 2, redis: { url: redis.url, apiKey: freshKey() } });
+    let running = 0;
+    let most = 0;
+    const slow = async () => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 60));
+      running--;
+    };
+    await Promise.all(Array.from({ length: 6 }, () => l.schedule('submit', slow)));
+    expect(most).toBe(2);
+    await l.stop();
+  });
+
   it('refuses a URL that is not redis://', () => {
     expect(() => new RateLimiter({ rate, concurrency: 1, redis: { url: 'http://x', apiKey: 'k' } })).toThrow(expect.objectContaining({ code: 'USAGE' }));
   });
