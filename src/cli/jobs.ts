@@ -1,7 +1,9 @@
 /** `run`, `resume`, `retry`: the job engine with progress output and the end summary. */
 import { JobEvents } from '../job/events.js';
 import { runJob, resumeJob, retryJob, type JobResult } from '../job/run.js';
-import { tally, type RowState } from '../job/rows.js';
+import { tally, type RowState, type RowStatus } from '../job/rows.js';
+
+const SHOWN_ORDER: RowStatus[] = ['completed', 'failed', 'unknown', 'invalid', 'processing', 'pending'];
 import { durationOption } from '../config.js';
 import { parseMapOption, loadOperatorsFile } from '../validate/index.js';
 import { apiContext, type Io, type Options } from './context.js';
@@ -112,7 +114,12 @@ function progress(events: JobEvents, io: Io, options: Options, intervalMs: numbe
     // each pending row costs a POST and about one poll through the limiter, then the poll delay
     const etaS = Math.ceil(((t.counts.pending * 2 + t.counts.processing) * intervalMs + (left > 0 ? pollAfterMs : 0)) / 1000);
     const bar = total > 0 ? '#'.repeat(Math.round((done / total) * 20)).padEnd(20, '.') : '';
-    return `${job} [${bar}] ${done}/${total} completed ${t.counts.completed} failed ${t.counts.failed} unknown ${t.counts.unknown} processing ${t.counts.processing} pending ${t.counts.pending} | ${(rate * 60).toFixed(0)}/min | ETA ${left ? fmtDuration(etaS) : '0s'}`;
+    // the essentials first, so a narrow terminal cuts only the tail; statuses at 0 are left out
+    const counts = SHOWN_ORDER.filter((st) => t.counts[st] > 0)
+      .map((st) => `${st} ${t.counts[st]}`)
+      .join(', ');
+    const head = `[${bar}] ${done}/${total} | ${(rate * 60).toFixed(0)}/min | ETA ${left ? fmtDuration(etaS) : '0s'} | ${counts}`;
+    return io.status ? head : `${job} ${head}`;
   };
   events.on('job:started', (e) => {
     rows = e.rows;

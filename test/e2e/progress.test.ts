@@ -1,0 +1,56 @@
+/**
+ * SPEC §7, what the operator sees: on a terminal a redrawn status line (bar, done/total, counts,
+ * rate, ETA); off a terminal at most one plain line every 10 s; with --quiet nothing.
+ * The terminal is a real pseudo-terminal from util-linux `script`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { CLI, KEY, apiEnv, runCli, tempDir, writeBatch } from './helpers.js';
+
+let sb: Sandbox;
+beforeAll(async () => {
+  sb = await startSandbox({ apiKey: KEY, rateLimit: null, completeAfterMs: 300, balance: 1e9 });
+});
+afterAll(async () => {
+  await sb.close();
+});
+
+const slowArgs = (state: string) => ['--state-dir', state, '--rate-limit', '600/min', '--poll-after', '300ms', '--poll-every', '200ms'];
+
+describe('progress output', () => {
+  it('on a terminal: one status line redrawn in place with bar, done/total, counts, rate and ETA', async () => {
+    const dir = tempDir();
+    const { path } = writeBatch(dir, 20);
+    const cmd = [process.execPath, CLI, 'run', path, ...slowArgs(join(dir, 'state'))].map((a) => `'${a}'`).join(' ');
+    const out = await new Promise<string>((resolve) => {
+      const p = spawn('script', ['-qefc', `stty cols 80 rows 24; exec ${cmd}`, '/dev/null'], { env: { ...process.env, ...apiEnv(sb.url) } });
+      let text = '';
+      p.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      p.on('close', () => resolve(text));
+    });
+    const redraws = out.split('\r\x1b[2K').filter((s) => /\[[#.]{20}\] \d+\/20/.test(s));
+    expect(redraws.length).toBeGreaterThan(3);
+    // an 80-column terminal: the line is cut to fit, and the essentials come first
+    expect(redraws.at(-1)).toMatch(/^\[[#.]{20}\] \d+\/20 \| \d+\/min \| ETA \S+ \| completed \d+/);
+    expect(redraws.every((l) => l.split('\r')[0]!.length <= 79)).toBe(true);
+    expect(out).toContain('20 rows — completed 20');
+    expect(out).not.toContain(KEY);
+  });
+
+  it('off a terminal: a plain line at most every 10 s, and nothing at all with --quiet', async () => {
+    const dir = tempDir();
+    const { path } = writeBatch(dir, 20);
+    const r = await runCli(['run', path, ...slowArgs(join(dir, 'state'))], apiEnv(sb.url));
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('\r');
+    expect(r.stderr).not.toContain('\x1b[');
+    // the batch takes ~4 s: the start line, and no progress line yet (they come every 10 s)
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^starting job batch-[0-9a-f]{8}: 20 row\(s\) to send, 0 to poll$/)]);
+    const dir2 = tempDir();
+    const quiet = await runCli(['run', writeBatch(dir2, 5).path, ...slowArgs(join(dir2, 'state')), '--quiet'], apiEnv(sb.url));
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout + quiet.stderr).toBe('');
+  });
+});
