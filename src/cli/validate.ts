@@ -78,7 +78,7 @@ function humanSummary(
   const ops = Object.entries(s.byOperator).sort((a, b) => b[1].amount - a[1].amount);
   const nameWidth = Math.max(0, ...ops.map(([name]) => name.length));
   for (const [name, { rows, amount }] of ops) {
-    lines.push(`    ${name.padEnd(nameWidth)}  ${String(rows).padStart(6)} rows  ${bdt(amount).padStart(16)}`);
+    lines.push(`    ${name.padEnd(nameWidth)}  ${String(rows).padStart(6)} ${rows === 1 ? 'row ' : 'rows'}  ${bdt(amount).padStart(16)}`);
   }
   if (invalid.length > 0) {
     lines.push(s.invalid > invalid.length ? `first ${invalid.length} invalid rows:` : 'invalid rows:');
