@@ -18,6 +18,14 @@ import { loadOperatorsFile, parseMapOption } from './validate/index.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+// A closed pipe (`recharge-batch jobs | head -1`) must not crash the process, least of all in
+// the middle of a batch: output is dropped, the work and the exit code go on.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 let resolvedKey: string | undefined;
 const io: Io = redactingIo(() => resolvedKey);
 let debug = process.argv.includes('--debug');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { KEY, apiEnv, readCsv, runCli, tempDir } from './helpers.js';
+import { CLI, KEY, apiEnv, readCsv, runCli, tempDir } from './helpers.js';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -79,6 +79,17 @@ describe('recharge-batch CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(text);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a reader that closes the pipe early (| head) ends nothing badly: no stack trace, same exit code', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [CLI, 'operators'], { env: { PATH: process.env.PATH ?? '', ...apiEnv(sb.url) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // like `head -0`: the first write meets a closed pipe
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('EPIPE');
   });
 
   it('reads options from env and a --config file, the flag winning', async () => {
