@@ -13,6 +13,9 @@
  *   timeout, reset after sending, 5xx, unusable 200 → ambiguous: `unknown`, or resent with
  *   the same reference when the user declared --reference-dedup
  */
+import { access } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { dirname } from 'node:path';
 import type { AlsamiflexiClient } from '../api/client.js';
 import type { Transaction } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -73,6 +76,8 @@ const STOP_RANK: Partial<Record<ErrorCode, number>> = {
 };
 
 export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean): Promise<JobResult> {
+  // the results must be writable before anything is sent, not discovered at the end
+  await checkWritable(defaultOutputs(job.meta.input.path, opts.out).results);
   const clock = opts.clock ?? systemClock;
   const events = opts.events ?? new JobEvents();
   const { client } = opts;
@@ -262,6 +267,16 @@ async function finish(job: OpenJob, opts: EngineOptions): Promise<{ results: str
   const outputs = defaultOutputs(job.meta.input.path, opts.out);
   await writeResults(job.meta, job.rows, outputs);
   return outputs;
+}
+
+async function checkWritable(file: string): Promise<void> {
+  const dir = dirname(file);
+  try {
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable';
+    throw new BatchError('USAGE', `the results cannot be written: folder ${dir} ${why} (choose another with --out); nothing was sent`);
+  }
 }
 
 async function balanceCheck(

@@ -202,3 +202,14 @@ describe('results CSV', () => {
     expect(lines[2]).toContain('MALFORMED_ROW');
   });
 });
+
+describe('before anything is sent', () => {
+  it('refuses an --out folder that does not exist (exit 2), with no POST', async () => {
+    api([{ status: 200 }]);
+    const err = await run({ out: join(dir, 'missing', 'results.csv') }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'USAGE' });
+    expect(String((err as Error).message)).toContain('--out');
+    expect(posts).toHaveLength(0);
+  });
+});
+
