@@ -43,6 +43,19 @@ export const transactionSchema = z.object({
 });
 export type Transaction = z.infer<typeof transactionSchema>;
 
+const FAILED_WORDS = new Set(['failed', 'failure', 'cancelled', 'canceled', 'rejected', 'refunded', 'reversed', 'error']);
+const COMPLETED_WORDS = new Set(['completed', 'success', 'successful']);
+
+/**
+ * What a transaction's status word means for the row. The documented words are `processing`
+ * and `completed` (and `failed`); the other spellings are read the same way, and anything
+ * unknown counts as not final yet.
+ */
+export function transactionOutcome(status: string): 'completed' | 'failed' | 'processing' {
+  const st = status.toLowerCase();
+  return COMPLETED_WORDS.has(st) ? 'completed' : FAILED_WORDS.has(st) ? 'failed' : 'processing';
+}
+
 export interface RechargeRequest {
   operator_id: number | string;
   mobile_number: string;

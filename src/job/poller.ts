@@ -6,7 +6,7 @@
  * carried over from an earlier run) is left `processing` for a later `resume`.
  */
 import type { AlsamiflexiClient } from '../api/client.js';
-import type { Transaction } from '../api/types.js';
+import { transactionOutcome, type Transaction } from '../api/types.js';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
 import type { RowState } from './rows.js';
@@ -32,8 +32,6 @@ interface Entry {
 }
 
 const MAX_UNREACHABLE = 3;
-
-const FAILED_WORDS = new Set(['failed', 'failure', 'cancelled', 'canceled', 'rejected', 'refunded', 'reversed', 'error']);
 
 export class Poller {
   private entries: Entry[] = [];
@@ -134,13 +132,9 @@ export class Poller {
     }
     if (txn) this.unreachable = 0;
     if (this.stopped) return;
-    const status = txn ? txn.status.toLowerCase() : 'processing';
-    if (txn && (status === 'completed' || status === 'success' || status === 'successful')) {
-      await this.opts.onFinal(e.row, txn, 'completed');
-      return;
-    }
-    if (txn && FAILED_WORDS.has(status)) {
-      await this.opts.onFinal(e.row, txn, 'failed');
+    const outcome = txn ? transactionOutcome(txn.status) : 'processing';
+    if (txn && outcome !== 'processing') {
+      await this.opts.onFinal(e.row, txn, outcome);
       return;
     }
     const now = clock.now();

@@ -17,7 +17,7 @@ import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AlsamiflexiClient } from '../api/client.js';
-import type { Transaction } from '../api/types.js';
+import { transactionOutcome, type Transaction } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ApiError, BatchError, type ErrorCode } from '../errors.js';
 import type { JournalRecord } from './journal.js';
@@ -309,8 +309,7 @@ function classify(err: ApiError): Verdict {
 }
 
 function acceptedRecord(row: RowState, txn: Transaction, at: number): JournalRecord {
-  const st = txn.status.toLowerCase();
-  const status = st === 'completed' || st === 'success' || st === 'successful' ? 'completed' : st === 'failed' ? 'failed' : 'processing';
+  const status = transactionOutcome(txn.status);
   return {
     t: 'accepted',
     row: row.row,
