@@ -7,8 +7,7 @@ import { apiContext, type Io, type Options } from './context.js';
 import { EXIT } from './exit.js';
 import { exists } from '../util/fs.js';
 import { BatchError } from '../errors.js';
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { lockHolder } from '../job/lock.js';
 
 const bdt = (n: number) => `${n.toLocaleString('en-US')} BDT`;
 const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
@@ -26,20 +25,10 @@ function etaSeconds(s: JobSnapshot, options: Options): number {
   return Math.ceil(((pending * 2 + processing) * perRequest) / 1000);
 }
 
-function lockHolder(s: JobSnapshot): number | null {
-  try {
-    const info = JSON.parse(readFileSync(join(s.paths.dir, 'lock'), 'utf8')) as { pid: number };
-    process.kill(info.pid, 0);
-    return info.pid;
-  } catch {
-    return null;
-  }
-}
-
 export async function statusCommand(job: string, options: Options, io: Io): Promise<number> {
   const s = await snapshot(String(options['state-dir']), job);
   const eta = s.finished ? 0 : etaSeconds(s, options);
-  const running = lockHolder(s);
+  const running = await lockHolder(s.paths.dir);
   const state = s.finished ? 'finished' : running ? `running (pid ${running})` : 'stopped (resumable)';
   if (options.json) {
     io.out(
@@ -76,7 +65,7 @@ export async function jobsCommand(options: Options, io: Io): Promise<number> {
     const s = await snapshot(stateDir, m.job);
     rows.push({
       job: m.job,
-      state: s.finished ? 'finished' : lockHolder(s) ? 'running' : 'stopped',
+      state: s.finished ? 'finished' : (await lockHolder(s.paths.dir)) ? 'running' : 'stopped',
       input: m.input.path,
       rows: m.rows,
       counts: s.tally.counts,

@@ -90,6 +90,15 @@ export async function acquireLock(dir: string, job: string): Promise<JobLock> {
   throw new BatchError('JOB_LOCKED', `could not take the lock of job ${job}`, { job });
 }
 
+/** The pid running the job in `dir` on this host, or null when nobody holds its lock. */
+export async function lockHolder(dir: string): Promise<number | null> {
+  const path = join(dir, 'lock');
+  const info = await readLock(path);
+  if (!info || info.host !== hostname()) return null;
+  if (info.pid === process.pid) return held.has(path) ? info.pid : null;
+  return holderAlive(info) ? info.pid : null;
+}
+
 async function readLock(path: string): Promise<LockInfo | null> {
   try {
     const info = JSON.parse(await fsp.readFile(path, 'utf8')) as LockInfo;

@@ -58,3 +58,23 @@ describe('job lock', () => {
     }
   });
 });
+
+describe('lockHolder', () => {
+  it('names a live holder, and nobody for a dead or reused pid', async () => {
+    const { lockHolder } = await import('../../src/job/lock.js');
+    const d = dir();
+    expect(await lockHolder(d)).toBeNull();
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      writeFileSync(join(d, 'lock'), JSON.stringify({ pid: child.pid, host: hostname(), since: 'x' }));
+      expect(await lockHolder(d)).toBe(child.pid);
+      writeFileSync(join(d, 'lock'), JSON.stringify({ pid: child.pid, host: hostname(), since: 'x', start: '1' }));
+      expect(await lockHolder(d)).toBeNull();
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const lock = await acquireLock(d, 'payroll');
+    expect(await lockHolder(d)).toBe(process.pid);
+    await lock.release();
+  });
+});
