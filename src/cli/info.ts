@@ -2,7 +2,8 @@
 import { listJobs, snapshot, type JobSnapshot } from '../job/job.js';
 import { ROW_STATUSES } from '../job/rows.js';
 import { defaultOutputs, writeResults } from '../report/results.js';
-import { resolveRate } from '../config.js';
+import { durationOption, resolveRate } from '../config.js';
+import { etaSeconds } from '../report/summary.js';
 import { apiContext, type Io, type Options } from './context.js';
 import { EXIT } from './exit.js';
 import { exists } from '../util/fs.js';
@@ -12,22 +13,21 @@ import { lockHolder } from '../job/lock.js';
 const bdt = (n: number) => `${n.toLocaleString('en-US')} BDT`;
 const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
 
-function etaSeconds(s: JobSnapshot, options: Options): number {
-  let perRequest = 1000;
+/** ETA at the pace this command's options set (the starter plan's if they name none usable). */
+function eta(s: JobSnapshot, options: Options): number {
+  let interval = 1000;
   try {
     const rate = resolveRate(options.plan, options['rate-limit']);
-    perRequest = rate.windowMs / rate.limit;
+    interval = rate.windowMs / rate.limit;
   } catch {
     // no usable plan: fall back to the starter pace
   }
-  const { pending, processing } = s.tally.counts;
-  // each pending row costs a POST and about one poll
-  return Math.ceil(((pending * 2 + processing) * perRequest) / 1000);
+  return etaSeconds(s.tally.counts, interval, durationOption(options, 'poll-after'));
 }
 
 export async function statusCommand(job: string, options: Options, io: Io): Promise<number> {
   const s = await snapshot(String(options['state-dir']), job);
-  const eta = s.finished ? 0 : etaSeconds(s, options);
+  const etaS = s.finished ? 0 : eta(s, options);
   const running = await lockHolder(s.paths.dir);
   const state = s.finished ? 'finished' : running ? `running (pid ${running})` : 'stopped (resumable)';
   if (options.json) {
@@ -41,7 +41,7 @@ export async function statusCommand(job: string, options: Options, io: Io): Prom
         created_at: s.meta.createdAt,
         started_at: s.startedAt === null ? null : time(s.startedAt),
         updated_at: s.updatedAt === null ? null : time(s.updatedAt),
-        eta_seconds: eta,
+        eta_seconds: etaS,
       }),
     );
     return EXIT.OK;
@@ -53,7 +53,7 @@ export async function statusCommand(job: string, options: Options, io: Io): Prom
     const n = s.tally.counts[st];
     if (n > 0) io.out(`  ${st.padEnd(10)} ${String(n).padStart(7)}  ${bdt(s.tally.amounts[st])}`);
   }
-  if (!s.finished) io.out(`  ETA about ${eta}s at the configured rate`);
+  if (!s.finished) io.out(`  ETA about ${etaS}s at the configured rate`);
   return EXIT.OK;
 }
 

@@ -6,6 +6,7 @@ import { tally, type RowState, type RowStatus } from '../job/rows.js';
 const SHOWN_ORDER: RowStatus[] = ['completed', 'failed', 'unknown', 'invalid', 'processing', 'pending'];
 import { durationOption } from '../config.js';
 import { parseMapOption, loadOperatorsFile } from '../validate/index.js';
+import { etaSeconds } from '../report/summary.js';
 import { apiContext, type Io, type Options } from './context.js';
 import { exitCodeForResult } from './exit.js';
 import type { EngineOptions } from '../job/runner.js';
@@ -110,15 +111,13 @@ function progress(events: JobEvents, io: Io, options: Options, intervalMs: numbe
     const done = t.counts.completed + t.counts.failed + t.counts.invalid + t.counts.unknown;
     const elapsed = (Date.now() - started) / 1000;
     const rate = elapsed > 0 ? (done - doneAtStart) / elapsed : 0;
-    const left = t.counts.pending + t.counts.processing;
-    // each pending row costs a POST and about one poll through the limiter, then the poll delay
-    const etaS = Math.ceil(((t.counts.pending * 2 + t.counts.processing) * intervalMs + (left > 0 ? pollAfterMs : 0)) / 1000);
+    const etaS = etaSeconds(t.counts, intervalMs, pollAfterMs);
     const bar = total > 0 ? '#'.repeat(Math.round((done / total) * 20)).padEnd(20, '.') : '';
     // the essentials first, so a narrow terminal cuts only the tail; statuses at 0 are left out
     const counts = SHOWN_ORDER.filter((st) => t.counts[st] > 0)
       .map((st) => `${st} ${t.counts[st]}`)
       .join(', ');
-    const head = `[${bar}] ${done}/${total} | ${(rate * 60).toFixed(0)}/min | ETA ${left ? fmtDuration(etaS) : '0s'} | ${counts}`;
+    const head = `[${bar}] ${done}/${total} | ${(rate * 60).toFixed(0)}/min | ETA ${fmtDuration(etaS)} | ${counts}`;
     return io.status ? head : `${job} ${head}`;
   };
   events.on('job:started', (e) => {
