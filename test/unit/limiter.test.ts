@@ -1,19 +1,53 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RateLimiter, PLANS } from '../../src/limit/limiter.js';
 import { systemClock } from '../../src/clock.js';
 
-/** Real time, scaled down: 50 requests per second = one every ~20 ms. */
+/**
+ * Fake timers: Bottleneck paces with setTimeout and Date.now, and the limiter's gate sleeps
+ * through the system clock, so faking both makes every spacing exact and the tests immune to
+ * a busy machine (a timer that fires late on real time is what made these flaky).
+ * setImmediate is faked too, so Bottleneck's own hops run before fake time moves on.
+ */
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** 50 requests per second = one every 20 ms, 21 with the 2 % margin. */
 const rate = { limit: 50, windowMs: 1000 };
 
+/** Runs fake time forward until `work` settles (bounded, so a hang fails instead of looping). */
+async function settle<T>(work: Promise<T>, maxMs = 60_000): Promise<T> {
+  let done = false;
+  work.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let t = 0; !done && t < maxMs; t += 1) await vi.advanceTimersByTimeAsync(1);
+  expect(done).toBe(true);
+  return work;
+}
+
+function gaps(times: number[]): number[] {
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted.slice(1).map((t, i) => t - sorted[i]!);
+}
+
 describe('RateLimiter', () => {
-  it('spaces request starts at window/limit plus the safety margin', async () => {
-    const limiter = new RateLimiter({ rate, concurrency: 4 });
+  it('never lets more than `limit` requests start within one window, and wastes no more than the margin', async () => {
+    const small = { limit: 10, windowMs: 1000 };
+    const limiter = new RateLimiter({ rate: small, concurrency: 4 });
+    expect(limiter.interval).toBe(102); // 1000/10 plus the 2 % margin
     const starts: number[] = [];
-    await Promise.all(Array.from({ length: 15 }, () => limiter.schedule('submit', async () => void starts.push(Date.now()))));
-    expect(limiter.interval).toBe(21);
-    // 15 starts span at least 14 intervals (timers fire late, never early; one start may
-    // follow a late one by a little less than an interval, the margin absorbs that)
-    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(14 * 20);
+    await settle(Promise.all(Array.from({ length: 25 }, () => limiter.schedule('submit', async () => void starts.push(Date.now())))));
+    starts.sort((a, b) => a - b);
+    expect(starts).toHaveLength(25);
+    // what a strict sliding window checks: the 11th start is a whole window after the 1st
+    for (let i = 0; i + small.limit < starts.length; i++) expect(starts[i + small.limit]! - starts[i]!).toBeGreaterThanOrEqual(small.windowMs);
+    // and the pace is the interval, not slower (a few ms of Bottleneck's own hops at most)
+    expect(starts.at(-1)! - starts[0]!).toBeLessThanOrEqual(24 * 102 + 5);
     await limiter.stop();
   });
 
@@ -30,11 +64,12 @@ describe('RateLimiter', () => {
       limiter.schedule('submit', async () => void order.push('s2')),
       limiter.schedule('submit', async () => void order.push('s3')),
     ];
-    await new Promise((r) => setTimeout(r, 30));
+    await vi.advanceTimersByTimeAsync(30);
+    expect(order).toEqual(['s1']);
     jobs.push(limiter.schedule('poll', async () => void order.push('p1')));
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.advanceTimersByTimeAsync(10);
     release();
-    await Promise.all(jobs);
+    await settle(Promise.all(jobs));
     // s1 starts at once; the poll jumps the queue ahead of s2 and s3
     expect(order).toEqual(['s1', 'p1', 's2', 's3']);
     await limiter.stop();
@@ -45,10 +80,9 @@ describe('RateLimiter', () => {
     const t0 = Date.now();
     limiter.backOff(150);
     const starts: number[] = [];
-    await Promise.all(Array.from({ length: 4 }, () => limiter.schedule('submit', async () => void starts.push(Date.now() - t0))));
-    expect(Math.min(...starts)).toBeGreaterThanOrEqual(149);
-    const sorted = [...starts].sort((a, b) => a - b);
-    for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!).toBeGreaterThanOrEqual(19);
+    await settle(Promise.all(Array.from({ length: 4 }, () => limiter.schedule('submit', async () => void starts.push(Date.now() - t0)))));
+    expect(Math.min(...starts)).toBeGreaterThanOrEqual(150);
+    for (const gap of gaps(starts)) expect(gap).toBeGreaterThanOrEqual(21);
     expect(limiter.stats().rateLimited).toBe(1);
     await limiter.stop();
   });
@@ -56,10 +90,11 @@ describe('RateLimiter', () => {
   it('closes the gate when the server says Remaining: 0 until its reset', async () => {
     const limiter = new RateLimiter({ rate, concurrency: 2 });
     const t0 = Date.now();
-    limiter.observe(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil((t0 + 1200) / 1000)) });
+    const resetSec = Math.ceil((t0 + 1200) / 1000);
+    limiter.observe(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(resetSec) });
     let started = 0;
-    await limiter.schedule('meta', async () => void (started = Date.now()));
-    expect(started).toBeGreaterThanOrEqual(Math.ceil((t0 + 1200) / 1000) * 1000 - 5);
+    await settle(limiter.schedule('meta', async () => void (started = Date.now())));
+    expect(started).toBeGreaterThanOrEqual(resetSec * 1000);
     await limiter.stop();
   });
 
@@ -73,13 +108,14 @@ describe('RateLimiter', () => {
 
   it('does not stop at Remaining: 0 when its own even pace used the window (short or sliding windows)', async () => {
     const limiter = new RateLimiter({ rate: { limit: 10, windowMs: 1000 }, concurrency: 2 });
-    await Promise.all(Array.from({ length: 10 }, () => limiter.schedule('submit', async () => undefined)));
+    await settle(Promise.all(Array.from({ length: 10 }, () => limiter.schedule('submit', async () => undefined))));
     const far = String(Math.ceil(Date.now() / 1000) + 30);
     limiter.observe(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': far });
     const t0 = Date.now();
-    await limiter.schedule('submit', async () => undefined);
-    // paced, not held for 30 s
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    let started = 0;
+    await settle(limiter.schedule('submit', async () => void (started = Date.now())));
+    // paced (one interval), not held until the reset 30 s away
+    expect(started - t0).toBeLessThanOrEqual(limiter.interval);
     expect(limiter.stats().backOffMs).toBe(0);
     await limiter.stop();
   });
@@ -99,4 +135,3 @@ describe('RateLimiter', () => {
     await announced.stop();
   });
 });
-
