@@ -1,7 +1,9 @@
 /**
  * `--redis URL` (SPEC §6): the limiter's state lives in Redis (Bottleneck clustering), under an
  * id derived from a hash of the API key, so every process using the key — on any host — shares
- * one pacing. Bottleneck's Redis error matching is fixed for Redis >= 7 by patches/ (PR #215).
+ * one pacing. Bottleneck's Redis error matching is fixed for Redis >= 7 at load time, on the
+ * connection this module creates (see `recogniseRedis7Errors`), so the fix holds however the
+ * package is installed (as a dependency, globally, through npx).
  */
 import { createHash } from 'node:crypto';
 import Bottleneck from 'bottleneck';
@@ -46,6 +48,7 @@ export function redisBottleneck(url: string, apiKey: string, settings: { minTime
       throw new BatchError('USAGE', `cannot use Redis at ${where} for the shared rate limit: ${(err as Error).message}`);
     }
     connection = new Bottleneck.IORedisConnection({ client });
+    recogniseRedis7Errors(connection);
     connection.on('error', () => undefined);
     bottleneck = new Bottleneck({
       id: limiterId(apiKey),
@@ -74,4 +77,29 @@ export function redisBottleneck(url: string, apiKey: string, settings: { minTime
       }
     },
   };
+}
+
+/** The part of Bottleneck's IORedisConnection its RedisDatastore calls to run a Lua script. */
+interface ScriptArgs {
+  __scriptArgs__(name: string, id: string, args: unknown[], cb: (err: unknown, replies: unknown) => void): unknown[];
+}
+
+/**
+ * Bottleneck 2.19.5 recovers from two of its own Lua errors — `SETTINGS_KEY_NOT_FOUND` (its
+ * settings key expired or was deleted) and `UNKNOWN_CLIENT` (Redis forgot this client) — by
+ * comparing the error message to those words exactly. Redis >= 7 prefixes `ERR ` to a Lua
+ * error_reply that has no code of its own, so the comparison fails and every later request
+ * rejects (SGNL/bottleneck#205, #212; the unmerged fix is PR #215). Stripping the prefix in the
+ * callback through which this connection's scripts report their errors restores Bottleneck's
+ * own recovery, on the instance this project loaded, wherever npm put it; a release of
+ * Bottleneck that matches the prefix itself sees the same message either way.
+ */
+export function recogniseRedis7Errors(connection: object): void {
+  const conn = connection as ScriptArgs;
+  const scriptArgs = conn.__scriptArgs__.bind(connection);
+  conn.__scriptArgs__ = (name, id, args, cb) =>
+    scriptArgs(name, id, args, (err, replies) => {
+      if (err instanceof Error && /^ERR (SETTINGS_KEY_NOT_FOUND|UNKNOWN_CLIENT)$/.test(err.message)) err.message = err.message.slice(4);
+      cb(err, replies);
+    });
 }

@@ -5,13 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { redisMissing, startRedis, type TestRedis } from '../support/redis.js';
 import { apiEnv, fastArgs, readCsv, startCli, tempDir, writeBatch, KEY } from './helpers.js';
 
 const NO_REDIS = process.env.RB_TEST_NO_REDIS === '1';
 let redis: TestRedis;
 let sb: Sandbox;
 beforeAll(async () => {
+  if (redisMissing) return;
   redis = await startRedis();
 });
 afterAll(async () => {
@@ -19,7 +20,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-describe('--redis', () => {
+describe.skipIf(redisMissing)('--redis', () => {
   it('two processes on one API key send no faster together than the one account limit', async () => {
     // the server does not throttle here: what is measured is what the two processes send together
     sb = await startSandbox({ apiKey: KEY, rateLimit: null, completeAfterMs: 100, balance: 1e9 });
