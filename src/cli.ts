@@ -52,8 +52,17 @@ function options(argv: Record<string, unknown>): Options {
   const o = resolveOptions(argv);
   resolvedKey = typeof o['api-key'] === 'string' ? o['api-key'] : undefined;
   debug = Boolean(o.debug);
+  jsonMode = Boolean(o.json);
   return o;
 }
+
+/**
+ * `--json` promises one object on stdout for every run, so a JSON log has a line for every
+ * night: a command that ends in an error (exit 2, 3, 4 before a summary exists) prints
+ * `{ exit_code, error: { code, message } }`. Set from the resolved options (flag, environment
+ * or config file); before they are resolved (a usage error), from the command line itself.
+ */
+let jsonMode = hideBin(process.argv).includes('--json') || /^(1|true|yes)$/i.test(process.env.RECHARGE_BATCH_JSON ?? '');
 
 let exitCode: number = EXIT.OK;
 
@@ -67,6 +76,16 @@ function handle(fn: (argv: Args) => Promise<number>) {
 }
 
 function report(err: unknown): number {
+  const code = reportLine(err);
+  if (jsonMode) {
+    const e = err as { code?: unknown; message?: unknown };
+    const errorCode = isBatchError(err) ? err.code : 'INTERNAL';
+    io.out(JSON.stringify({ exit_code: code, error: { code: errorCode, message: String(e?.message ?? err) } }));
+  }
+  return code;
+}
+
+function reportLine(err: unknown): number {
   if (isBatchError(err)) {
     io.err(`error: ${err.message}`);
     if (debug && err.stack) io.err(err.stack);
