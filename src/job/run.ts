@@ -122,7 +122,10 @@ async function withJob(
   if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${opts.job}" in ${resolve(opts.stateDir)}`, { job: opts.job });
   const lock = await acquireLock(paths.dir, opts.job);
   try {
-    const { hash } = await hashFile(meta.input.path).catch(() => ({ hash: '' }));
+    // a regular file first: a FIFO or device in its place would hang or spin in hashFile
+    const { hash } = await assertRegularFile(meta.input.path)
+      .then(() => hashFile(meta.input.path))
+      .catch(() => ({ hash: '' }));
     if (hash !== meta.input.hash) {
       throw new BatchError('JOB_MISMATCH', `the input ${meta.input.path} of job ${opts.job} is missing or has changed since the job was created`, {
         job: opts.job,
