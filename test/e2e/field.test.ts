@@ -84,19 +84,21 @@ describe('fixtures/field through run against the sandbox', () => {
   });
 });
 
-describe('run on something that is not a regular file', () => {
+describe('run and validate on something that is not a regular file', () => {
   it.each([
     ['a FIFO', 'named pipe', (p: string) => execFileSync('mkfifo', [p])],
     ['a symlink to /dev/zero', 'a device', (p: string) => symlinkSync('/dev/zero', p)],
-  ])('%s: exit 2 at once, one line, nothing sent', async (_what, says, make) => {
+  ])('%s: run and validate exit 2 at once, one line, nothing sent', async (_what, says, make) => {
     const s = await sandbox();
     const dir = tempDir('rb-nonfile-');
     const input = join(dir, 'batch.csv');
     make(input);
-    const r = await runCli(['run', input, ...fastArgs(join(dir, 'state'))], apiEnv(s.url));
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(says);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    for (const args of [['run', input, ...fastArgs(join(dir, 'state'))], ['validate', input, '--operators', OPERATORS_FILE]]) {
+      const r = await runCli(args, apiEnv(s.url));
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr).toContain(says);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
     expect(s.stats().recharges).toBe(0);
   });
 });
