@@ -88,7 +88,7 @@ export function parseMapOption(values: string[] | undefined): ColumnMap {
 export function mapColumns(path: string, columns: readonly string[], map: ColumnMap = {}): Roles {
   refuseOwnOutput(path, columns);
   const list = columns.map((c) => `"${showText(c)}"`).join(', ');
-  const { found, mapMissing, ambiguous } = matchRoles(columns, map);
+  const { found, mapMissing, ambiguous: [ambiguous] } = matchRoles(columns, map);
   if (mapMissing) {
     const want = map[mapMissing]!;
     throw new BatchError('HEADER_MISSING_COLUMN', `${path}: --map ${mapMissing}="${want}" names no column; the header has ${list}`, {
@@ -123,20 +123,22 @@ export function mapColumns(path: string, columns: readonly string[], map: Column
 
 /** SPEC §3a "Where the header is": a line in which a number and an amount column can be found (with `--map` too). */
 export function looksLikeHeader(cells: readonly string[], map: ColumnMap = {}): boolean {
-  const { found } = matchRoles(cells, map);
-  return found.number !== undefined && found.amount !== undefined;
+  const { found, ambiguous } = matchRoles(cells, map);
+  // two candidate columns still make a header: mapColumns then asks which one is meant
+  const has = (role: Role) => found[role] !== undefined || ambiguous.some((a) => a.role === role);
+  return has('number') && has('amount');
 }
 
 interface RoleMatch {
   found: Partial<Record<Role, number>>;
   /** a --map name that names no column */
   mapMissing?: Role;
-  /** the first role that several columns claim */
-  ambiguous?: { role: Role; hits: number[]; mapped: boolean };
+  /** the roles that several columns claim, in role order */
+  ambiguous: { role: Role; hits: number[]; mapped: boolean }[];
 }
 
 function matchRoles(columns: readonly string[], map: ColumnMap): RoleMatch {
-  const result: RoleMatch = { found: {} };
+  const result: RoleMatch = { found: {}, ambiguous: [] };
   const { found } = result;
   const claimed = new Set<number>();
   const keys = columns.map(headerKey);
@@ -146,7 +148,7 @@ function matchRoles(columns: readonly string[], map: ColumnMap): RoleMatch {
     const key = headerKey(want);
     const hits = indexesWhere(keys, (c) => c === key);
     if (hits.length === 0) result.mapMissing ??= role;
-    else if (hits.length > 1) result.ambiguous ??= { role, hits, mapped: true };
+    else if (hits.length > 1) result.ambiguous.push({ role, hits, mapped: true });
     else {
       found[role] = hits[0]!;
       claimed.add(hits[0]!);
@@ -161,7 +163,7 @@ function matchRoles(columns: readonly string[], map: ColumnMap): RoleMatch {
       // a column named for what it pays, with the unit in parentheses: `Allowance (Tk)`
       hits = indexesWhere(columns, (c, i) => !claimed.has(i) && normalized[i] !== '' && UNIT_PART.test(cleanText(c)) && !isOtherRole(normalized[i]!));
     }
-    if (hits.length > 1) result.ambiguous ??= { role, hits, mapped: false };
+    if (hits.length > 1) result.ambiguous.push({ role, hits, mapped: false });
     else if (hits.length === 1) {
       found[role] = hits[0]!;
       claimed.add(hits[0]!);

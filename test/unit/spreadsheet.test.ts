@@ -92,6 +92,13 @@ describe('where the header is', () => {
     expect((await failure(createValidator(path, { operators: OPERATORS }))).code).toBe('HEADER_MISSING_COLUMN');
   });
 
+  it('below a title line, a header with two number columns is still the header: the error is the ambiguity, not a missing column', async () => {
+    const path = await file('titles-ambiguous.csv', 'June payroll\nName,Phone,Mobile,Amount\nA,01711111111,01811111111,100\n');
+    const err = await failure(createValidator(path, { operators: OPERATORS }));
+    expect(err.code).toBe('HEADER_AMBIGUOUS');
+    expect(err.message).toContain('"Phone" and "Mobile"');
+  });
+
   it('a header that only --map names is found below a title line', async () => {
     const path = await file('titles-map.csv', 'June\nWho,Cell,Pay\nA,01711111111,100\n');
     const vs = await verdicts(path, { map: parseMapOption(['number=Cell', 'amount=Pay']) });
