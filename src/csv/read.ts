@@ -58,7 +58,7 @@ export interface CsvFile extends CsvSource {
 export async function openCsv(path: string, opts: OpenCsvOptions = {}): Promise<CsvFile> {
   const head = await readHead(path);
   const encoding = sniff(path, head);
-  const found = locateHeader(path, decode(head, encoding), head.length < CHUNK, opts.map);
+  const found = locateHeader(path, decode(head, encoding), opts.map);
   const { delimiter } = found;
   let header: CsvRecord | undefined;
   let hasData = false;
@@ -72,12 +72,6 @@ export async function openCsv(path: string, opts: OpenCsvOptions = {}): Promise<
     }
   }
   if (!header) throw new BatchError('FILE_EMPTY', `${path} has no header line (the file holds only empty lines)`, { path });
-  if (found.sure && header.line !== found.line) {
-    throw new BatchError('CSV_PARSE', `${path}, line ${found.line}: the header line is swallowed by a quote (") opened on a line above it; remove that quote`, {
-      path,
-      line: found.line,
-    });
-  }
   if (!hasData) {
     throw new BatchError('FILE_NO_DATA', `${path} has a header line but no data rows`, { path });
   }
@@ -102,16 +96,16 @@ export async function openCsv(path: string, opts: OpenCsvOptions = {}): Promise<
 
 /**
  * Where the header is (SPEC §3a) in the first chunk of the file: an Excel `sep=X` first line
- * sets the delimiter and is skipped; then the first of the next 10 lines in which a number and
- * an amount column can be found (`sure`). When none can, the first non-blank line is taken
- * (not `sure`), and the header check says what is missing in it.
+ * sets the delimiter and is skipped; then the first record starting in the next 10 lines in
+ * which a number and an amount column can be found. Records, not lines: Excel lets a
+ * header cell hold a line break (`"Mobile⏎Number"`). When no record qualifies, the first
+ * non-blank line is taken, and the header check says what is missing in it.
  */
-function locateHeader(path: string, text: string, complete: boolean, map: ColumnMap | undefined): { line: number; delimiter: Delimiter; sure: boolean } {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/, HEADER_SEARCH_LINES + 2);
-  if (!complete && lines.length === HEADER_SEARCH_LINES + 2) lines.pop(); // may be cut by the chunk end
+function locateHeader(path: string, text: string, map: ColumnMap | undefined): { line: number; delimiter: Delimiter } {
+  const body = text.replace(/^\uFEFF/, '');
+  const firstLine = /^[^\r\n]*/.exec(body)![0];
+  const sepLine = /^\s*"?sep=(.)"?\s*$/i.exec(firstLine);
   let sep: Delimiter | undefined;
-  let first = 0;
-  const sepLine = /^\s*"?sep=(.)"?\s*$/i.exec(lines[0] ?? '');
   if (sepLine) {
     const d = sepLine[1]!;
     if (d !== ',' && d !== ';' && d !== '\t') {
@@ -121,27 +115,50 @@ function locateHeader(path: string, text: string, complete: boolean, map: Column
       });
     }
     sep = d;
-    first = 1;
   }
-  let fallback: { line: number; delimiter: Delimiter; sure: boolean } | undefined;
-  for (let i = first; i < Math.min(lines.length, first + HEADER_SEARCH_LINES); i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const delimiter = sep ?? detectDelimiter(line);
-    fallback ??= { line: i + 1, delimiter, sure: false };
-    const cells = cellsOf(line, delimiter);
-    if (cells && looksLikeHeader(cells, map)) return { line: i + 1, delimiter, sure: true };
+  const from = sep ? 2 : 1;
+  const to = from + HEADER_SEARCH_LINES - 1;
+  let best: { line: number; delimiter: Delimiter; cells: number } | undefined;
+  for (const delimiter of sep ? [sep] : ([',', ';', '\t'] as const)) {
+    for (const { line, fields } of headRecords(body, delimiter, to)) {
+      if (line < from || (best && line > best.line)) continue;
+      if (!looksLikeHeader(fields, map)) continue;
+      // one record read as a header with two delimiters: the one that splits it into more cells wins
+      if (!best || line < best.line || fields.length > best.cells) best = { line, delimiter, cells: fields.length };
+      break;
+    }
   }
-  return fallback ?? { line: first + 1, delimiter: sep ?? detectDelimiter(text), sure: false };
+  if (best) return { line: best.line, delimiter: best.delimiter };
+  const lines = body.split(/\r\n|\n|\r/, to);
+  const filled = lines.findIndex((l, i) => i + 1 >= from && l.trim() !== '');
+  return filled === -1 ? { line: from, delimiter: sep ?? detectDelimiter(body) } : { line: filled + 1, delimiter: sep ?? detectDelimiter(lines[filled]!) };
 }
 
-function cellsOf(line: string, delimiter: Delimiter): string[] | null {
+/**
+ * The records of the head that start on lines 1..`to`, with their start line (counted as the
+ * reader counts them). Parsing stops after line `to`; a quote still open at the end of the
+ * chunk only loses the record it opens.
+ */
+function headRecords(text: string, delimiter: Delimiter, to: number): { line: number; fields: string[] }[] {
+  const out: { line: number; fields: string[] }[] = [];
+  let next = 1;
   try {
-    const rows = parseSync(line, { delimiter, relax_quotes: true, relax_column_count: true }) as string[][];
-    return rows[0] ?? null;
+    parseSync(text, {
+      delimiter,
+      relax_quotes: true,
+      relax_column_count: true,
+      record_delimiter: RECORD_DELIMITERS,
+      on_record: (record: string[]) => {
+        if (next > to) throw new Error('enough'); // the rest of the chunk is not looked at
+        out.push({ line: next, fields: record });
+        next += 1 + newlinesIn(record);
+        return null;
+      },
+    });
   } catch {
-    return null; // a quote left open: not a header line
+    // enough records, or a quote still open at the end of the chunk: the records before are what counts
   }
+  return out;
 }
 
 /**

@@ -87,6 +87,18 @@ describe('where the header is', () => {
     expect(summary(await verdicts(path))).toEqual(['1@6 01711111111 100', '2@7 01811111111 200']);
   });
 
+  it('a header cell with a line break in it (Alt+Enter in Excel), below a title line', async () => {
+    const path = await file('ml-header.csv', 'Payroll\r\nName,"Mobile\r\nNumber","Amount\n(BDT)"\r\nA,01711111111,100\r\n');
+    const src = await openCsv(path);
+    expect(src).toMatchObject({ headerLine: 2, columns: ['Name', 'Mobile\r\nNumber', 'Amount\n(BDT)'] });
+    expect(summary(await verdicts(path))).toEqual(['1@5 01711111111 100']);
+  });
+
+  it('a ; header is read with ; even when a title line above it holds commas', async () => {
+    const path = await file('semi-title.csv', 'Payroll, June, Sales\nName;Mobile;Amount\nA, Jr;01711111111;100\n');
+    expect(summary(await verdicts(path))).toEqual(['1@3 01711111111 100']);
+  });
+
   it('a header below the first 10 lines is not looked for: the missing-column error names the first line', async () => {
     const path = await file('deep.csv', `${'title\n'.repeat(10)}Name,Mobile,Amount\nA,01711111111,100\n`);
     expect((await failure(createValidator(path, { operators: OPERATORS }))).code).toBe('HEADER_MISSING_COLUMN');
@@ -105,11 +117,11 @@ describe('where the header is', () => {
     expect(summary(vs)).toEqual(['1@3 01711111111 100']);
   });
 
-  it('a quote opened in a title line that swallows the header is refused, naming the header line', async () => {
+  it('a quote opened in a title line that swallows the header: refused (exit 2), the message shows the swallowed lines', async () => {
     const path = await file('title-quote.csv', '"Payroll June\nName,Mobile,Amount\nA",01711111111,100\nB,01811111111,200\n');
-    const err = await failure(openCsv(path));
-    expect(err.code).toBe('CSV_PARSE');
-    expect(err.message).toContain('line 2');
+    const err = await failure(createValidator(path, { operators: OPERATORS }));
+    expect(err.code).toBe('HEADER_MISSING_COLUMN');
+    expect(err.message).toContain('Payroll June\\nName,Mobile,Amount\\nA');
   });
 });
 
