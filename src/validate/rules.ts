@@ -81,10 +81,20 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
     }
     const rawNumber = fields[roles.number]!;
     const rawAmount = fields[roles.amount]!;
-    const numberCell = cleanValueCell(rawNumber);
-    const amountCell = cleanValueCell(rawAmount);
-    const number = normalizeNumber(numberCell);
-    const amount = normalizeAmount(amountCell);
+    // A cell the plain rules accept has nothing to clean (no invisible character or text
+    // marker passes them), so the clean-up runs only for the others: most rows skip it.
+    let number = normalizeNumber(rawNumber);
+    let numberCell = rawNumber;
+    if (number === null) {
+      numberCell = cleanValueCell(rawNumber);
+      if (numberCell !== rawNumber) number = normalizeNumber(numberCell);
+    }
+    let amount = normalizeAmount(rawAmount);
+    let amountCell = rawAmount;
+    if (amount === null) {
+      amountCell = cleanValueCell(rawAmount);
+      if (amountCell !== rawAmount) amount = normalizeAmount(amountCell);
+    }
 
     let reference: string | null = null;
     let refValid = true;
