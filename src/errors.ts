@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'FILE_NOT_FOUND'
   | 'FILE_UNREADABLE'
+  | 'FILE_IS_OUTPUT'
   | 'FILE_EMPTY'
   | 'FILE_NO_DATA'
   | 'FILE_BINARY'

@@ -30,7 +30,7 @@ const SHOW_WARNINGS = 5;
 export async function validateCommand(opts: ValidateCommandOptions, io: Io): Promise<number> {
   const invalid: Extract<RowVerdict, { ok: false }>[] = [];
   const warnings: RowVerdict[] = [];
-  const { summary } = await runValidation(
+  const { summary, validator } = await runValidation(
     opts.csv,
     { operators: opts.operators, map: opts.map, allowDuplicates: opts.allowDuplicates, out: opts.out },
     {
@@ -46,7 +46,11 @@ export async function validateCommand(opts: ValidateCommandOptions, io: Io): Pro
   if (opts.json) {
     io.out(JSON.stringify(jsonSummary(summary, opts.out ?? null, exitCode)));
   } else if (!opts.quiet) {
-    for (const line of humanSummary(opts.csv, summary, invalid, warnings, opts.out)) io.out(line);
+    const lines = humanSummary(opts.csv, summary, invalid, warnings, opts.out);
+    const { headerLine } = validator.source;
+    // SPEC §3a: a sep= line or titles above the header are skipped; say so, since rows count from the header
+    if (headerLine > 1) lines.splice(1, 0, `  header on line ${headerLine} (the ${headerLine === 2 ? 'line' : `${headerLine - 1} lines`} above it skipped; rows count from the header)`);
+    for (const line of lines) io.out(line);
   }
   return exitCode;
 }

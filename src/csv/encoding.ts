@@ -13,16 +13,39 @@ export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be';
 export const CHUNK = 64 * 1024;
 const SAVE_AS = 'open it in Excel and use Save As → "CSV UTF-8 (Comma delimited)"';
 
-/** The first chunk of the file; stat/open problems become FILE_* errors. */
-export async function readHead(path: string): Promise<Buffer> {
+/**
+ * Refuses (FILE_UNREADABLE, exit 2) anything but a regular file, before it is opened: a FIFO
+ * would block the open (and then every signal), `/dev/zero` or a symlink to it would be read
+ * for ever (SPEC §3a "Not a file"). Symlinks are followed: a link to a regular file is fine.
+ * Returns the file's size in bytes.
+ */
+export async function assertRegularFile(path: string): Promise<number> {
   try {
     const st = await stat(path);
-    if (st.isDirectory()) throw new BatchError('FILE_UNREADABLE', `${path} is a directory, not a CSV file`, { path });
-    if (!st.isFile()) throw new BatchError('FILE_UNREADABLE', `${path} is not a regular file`, { path });
-    if (st.size === 0) throw new BatchError('FILE_EMPTY', `${path} is empty (0 bytes)`, { path });
+    if (st.isFile()) return st.size;
+    const what = st.isDirectory()
+      ? 'a directory'
+      : st.isFIFO()
+        ? 'a named pipe (FIFO)'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : st.isSocket()
+            ? 'a socket'
+            : 'not a regular file';
+    throw new BatchError('FILE_UNREADABLE', `${path} is ${what}, not a CSV file; save the data to a file and give that`, { path });
+  } catch (err) {
+    throw fsError(err, path);
+  }
+}
+
+/** The first chunk of the file; stat/open problems become FILE_* errors. */
+export async function readHead(path: string): Promise<Buffer> {
+  const size = await assertRegularFile(path);
+  if (size === 0) throw new BatchError('FILE_EMPTY', `${path} is empty (0 bytes)`, { path });
+  try {
     const fh = await open(path, 'r');
     try {
-      const buf = Buffer.alloc(Math.min(CHUNK, st.size));
+      const buf = Buffer.alloc(Math.min(CHUNK, size));
       const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
       return buf.subarray(0, bytesRead);
     } finally {
@@ -157,6 +180,7 @@ export function fsError(err: unknown, path: string): unknown {
   if (code === 'ENOENT' || code === 'ENOTDIR') return fail('FILE_NOT_FOUND', 'does not exist');
   if (code === 'EISDIR') return fail('FILE_UNREADABLE', 'is a directory, not a CSV file');
   if (code === 'EACCES' || code === 'EPERM') return fail('FILE_UNREADABLE', 'cannot be read (permission denied)');
+  if (code === 'ELOOP') return fail('FILE_UNREADABLE', 'is a symbolic link that points back to itself');
   if (code === 'EIO') return fail('FILE_UNREADABLE', 'cannot be read (input/output error)');
   return err;
 }

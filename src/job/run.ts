@@ -8,6 +8,7 @@ import type { Operator } from '../api/types.js';
 import { systemClock } from '../clock.js';
 import { BatchError } from '../errors.js';
 import { createValidator, type ColumnMap } from '../validate/index.js';
+import { assertRegularFile } from '../csv/encoding.js';
 import { acquireLock } from './lock.js';
 import { defaultJobName, hashFile, jobPaths, listJobs, openJob, readMeta, snapshot, writePlan, type JobMeta } from './job.js';
 import { applyRecord, type PlannedRow } from './rows.js';
@@ -33,6 +34,7 @@ export interface RunJobOptions extends EngineOptions {
  */
 export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const csv = resolve(opts.csv);
+  await assertRegularFile(csv); // a FIFO or /dev/zero would hang or spin in hashFile (SPEC §3a)
   const { hash, size } = await hashFile(csv);
   let name = opts.job;
   if (!name) {
@@ -120,7 +122,10 @@ async function withJob(
   if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${opts.job}" in ${resolve(opts.stateDir)}`, { job: opts.job });
   const lock = await acquireLock(paths.dir, opts.job);
   try {
-    const { hash } = await hashFile(meta.input.path).catch(() => ({ hash: '' }));
+    // a regular file first: a FIFO or device in its place would hang or spin in hashFile
+    const { hash } = await assertRegularFile(meta.input.path)
+      .then(() => hashFile(meta.input.path))
+      .catch(() => ({ hash: '' }));
     if (hash !== meta.input.hash) {
       throw new BatchError('JOB_MISMATCH', `the input ${meta.input.path} of job ${opts.job} is missing or has changed since the job was created`, {
         job: opts.job,
@@ -140,7 +145,7 @@ async function withJob(
 
 async function plan(opts: RunJobOptions, csv: string, name: string, hash: string, size: number): Promise<{ meta: JobMeta; rows: PlannedRow[] }> {
   const operators = opts.operators ?? (await opts.client.getOperators());
-  const validator = await createValidator(csv, { operators, map: opts.map, allowDuplicates: opts.allowDuplicates });
+  const validator = await createValidator(csv, { operators, map: opts.map, allowDuplicates: opts.allowDuplicates, signal: opts.signal });
   const rows: PlannedRow[] = [];
   let valid = 0;
   let total = 0;

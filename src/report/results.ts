@@ -71,7 +71,7 @@ export function inputCells(meta: Pick<JobMeta, 'columns' | 'roles'>, fields: str
 export async function writeResults(meta: JobMeta, rows: RowState[], outputs: Outputs): Promise<void> {
   let source;
   try {
-    source = await openCsv(meta.input.path);
+    source = await openCsv(meta.input.path, { map: meta.options.map });
   } catch (err) {
     throw new BatchError('FILE_NOT_FOUND', `cannot re-read the input ${meta.input.path} to write the results: ${(err as Error).message}`);
   }

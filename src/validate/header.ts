@@ -1,5 +1,9 @@
-/** Header matching (SPEC §3): which input column holds the number, amount, operator, reference. */
+/**
+ * Header matching (SPEC §3, §3a): which input column holds the number, amount, operator,
+ * reference; whether a line is the header at all; and the refusal of our own results file.
+ */
 import { BatchError } from '../errors.js';
+import { cleanText, showText } from './unicode.js';
 
 export type Role = 'number' | 'amount' | 'operator' | 'reference';
 export type ColumnMap = Partial<Record<Role, string>>;
@@ -25,13 +29,32 @@ const EXAMPLES = {
   amount: 'amount column (such as "Amount", "Amount (BDT)" or "Taka")',
 };
 
-/** `Amount (BDT)` → `amount`, `Mobile No.` → `mobileno`: lowercase, no (…)/[…] parts, letters and digits only. */
+/**
+ * `Amount (BDT)` → `amount`, `Mobile No.` → `mobileno`: invisible characters removed and NFKC
+ * (SPEC §3a), lowercase, no (…)/[…] parts, letters and digits only.
+ */
 export function normalizeHeader(cell: string): string {
-  return cell
+  return cleanText(cell)
     .toLowerCase()
     .replace(/\([^)]*\)|\[[^\]]*\]/g, '')
     .replace(/[^\p{L}\p{N}]/gu, '');
 }
+
+/**
+ * A header or `--map` name as the user means it: invisible characters removed, no-break
+ * spaces as spaces, NFKC (decomposed Bengali = composed), runs of spaces as one, trimmed,
+ * lowercase (SPEC §3a).
+ */
+export function headerKey(name: string): string {
+  return cleanText(name).replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/**
+ * `Allowance (Tk)`, `Salary (৳)`, `Bonus [BDT]`: a column whose (…)/[…] part is a taka unit
+ * holds an amount whatever its name (issue: an amount header with its unit in parentheses).
+ * Only used when no column has an amount name, so an `Amount` column always wins.
+ */
+const UNIT_PART = /[([]\s*(?:৳|tk\.?|taka|bdt|টাকা)\s*[)\]]/iu;
 
 /** `--map number=Mobile No` (repeatable) → `{ number: 'Mobile No' }`. */
 export function parseMapOption(values: string[] | undefined): ColumnMap {
@@ -56,48 +79,35 @@ export function parseMapOption(values: string[] | undefined): ColumnMap {
 }
 
 /**
- * Column index per role. `--map` names are matched against the header as written
- * (case-insensitive, trimmed) and win over the aliases; a mapped column is not considered
- * for any other role.
+ * Column index per role. `--map` names are matched against the header after the clean-up of
+ * headerKey (so a name typed as it looks matches a header holding a no-break space or
+ * decomposed Bengali) and win over the aliases; a mapped column is not considered for any
+ * other role. Throws HEADER_MISSING_COLUMN, HEADER_AMBIGUOUS, or FILE_IS_OUTPUT for a
+ * results file of this tool (SPEC §3a).
  */
 export function mapColumns(path: string, columns: readonly string[], map: ColumnMap = {}): Roles {
-  const found: Partial<Record<Role, number>> = {};
-  const claimed = new Set<number>();
-  const list = columns.map((c) => `"${c}"`).join(', ');
-  for (const role of ROLES) {
-    const want = map[role];
-    if (want === undefined) continue;
-    const hits = indexesWhere(columns, (c) => c.trim().toLowerCase() === want.trim().toLowerCase());
-    if (hits.length === 0) {
-      throw new BatchError('HEADER_MISSING_COLUMN', `${path}: --map ${role}="${want}" names no column; the header has ${list}`, {
-        path,
-        role,
-        column: want,
-      });
-    }
-    if (hits.length > 1) {
-      throw new BatchError('HEADER_AMBIGUOUS', `${path}: --map ${role}="${want}" matches ${hits.length} columns with that name`, {
-        path,
-        role,
-      });
-    }
-    found[role] = hits[0]!;
-    claimed.add(hits[0]!);
+  refuseOwnOutput(path, columns);
+  const list = columns.map((c) => `"${showText(c)}"`).join(', ');
+  const { found, mapMissing, ambiguous: [ambiguous] } = matchRoles(columns, map);
+  if (mapMissing) {
+    const want = map[mapMissing]!;
+    throw new BatchError('HEADER_MISSING_COLUMN', `${path}: --map ${mapMissing}="${want}" names no column; the header has ${list}`, {
+      path,
+      role: mapMissing,
+      column: want,
+    });
   }
-  const normalized = columns.map(normalizeHeader);
-  for (const role of ROLES) {
-    if (found[role] !== undefined) continue;
-    const aliases = HEADER_ALIASES[role];
-    const hits = indexesWhere(normalized, (n, i) => !claimed.has(i) && aliases.includes(n));
-    if (hits.length > 1) {
-      const names = hits.map((i) => `"${columns[i]}"`).join(' and ');
-      throw new BatchError(
-        'HEADER_AMBIGUOUS',
-        `${path}: columns ${names} both look like the ${role === 'number' ? 'mobile number' : role} column; choose one with --map ${role}="<column>"`,
-        { path, role, columns: hits.map((i) => columns[i]) },
-      );
+  if (ambiguous) {
+    const { role, hits, mapped } = ambiguous;
+    if (mapped) {
+      throw new BatchError('HEADER_AMBIGUOUS', `${path}: --map ${role}="${map[role]}" matches ${hits.length} columns with that name`, { path, role });
     }
-    if (hits.length === 1) found[role] = hits[0]!;
+    const names = hits.map((i) => `"${showText(columns[i]!)}"`).join(' and ');
+    throw new BatchError(
+      'HEADER_AMBIGUOUS',
+      `${path}: columns ${names} both look like the ${role === 'number' ? 'mobile number' : role} column; choose one with --map ${role}="<column>"`,
+      { path, role, columns: hits.map((i) => columns[i]) },
+    );
   }
   const missing = (['number', 'amount'] as const).filter((r) => found[r] === undefined);
   if (missing.length > 0) {
@@ -109,6 +119,74 @@ export function mapColumns(path: string, columns: readonly string[], map: Column
     );
   }
   return { number: found.number!, amount: found.amount!, operator: found.operator ?? null, reference: found.reference ?? null };
+}
+
+/** SPEC §3a "Where the header is": a line in which a number and an amount column can be found (with `--map` too). */
+export function looksLikeHeader(cells: readonly string[], map: ColumnMap = {}): boolean {
+  const { found, ambiguous } = matchRoles(cells, map);
+  // two candidate columns still make a header: mapColumns then asks which one is meant
+  const has = (role: Role) => found[role] !== undefined || ambiguous.some((a) => a.role === role);
+  return has('number') && has('amount');
+}
+
+interface RoleMatch {
+  found: Partial<Record<Role, number>>;
+  /** a --map name that names no column */
+  mapMissing?: Role;
+  /** the roles that several columns claim, in role order */
+  ambiguous: { role: Role; hits: number[]; mapped: boolean }[];
+}
+
+function matchRoles(columns: readonly string[], map: ColumnMap): RoleMatch {
+  const result: RoleMatch = { found: {}, ambiguous: [] };
+  const { found } = result;
+  const claimed = new Set<number>();
+  const keys = columns.map(headerKey);
+  for (const role of ROLES) {
+    const want = map[role];
+    if (want === undefined) continue;
+    const key = headerKey(want);
+    const hits = indexesWhere(keys, (c) => c === key);
+    if (hits.length === 0) result.mapMissing ??= role;
+    else if (hits.length > 1) result.ambiguous.push({ role, hits, mapped: true });
+    else {
+      found[role] = hits[0]!;
+      claimed.add(hits[0]!);
+    }
+  }
+  const normalized = columns.map(normalizeHeader);
+  for (const role of ROLES) {
+    if (found[role] !== undefined || map[role] !== undefined) continue;
+    const aliases = HEADER_ALIASES[role];
+    let hits = indexesWhere(normalized, (n, i) => !claimed.has(i) && aliases.includes(n));
+    if (hits.length === 0 && role === 'amount') {
+      // a column named for what it pays, with the unit in parentheses: `Allowance (Tk)`
+      hits = indexesWhere(columns, (c, i) => !claimed.has(i) && normalized[i] !== '' && UNIT_PART.test(cleanText(c)) && !isOtherRole(normalized[i]!));
+    }
+    if (hits.length > 1) result.ambiguous.push({ role, hits, mapped: false });
+    else if (hits.length === 1) {
+      found[role] = hits[0]!;
+      claimed.add(hits[0]!);
+    }
+  }
+  return result;
+}
+
+const isOtherRole = (n: string) => ROLES.some((r) => HEADER_ALIASES[r].includes(n));
+
+/**
+ * The results CSV (and `validate --out` report) of this tool carries `status` and
+ * `transaction_id` next to `normalized_number`; fed back, every row of it would be paid again.
+ * (The failed CSV, which is meant to be fed back, has only `error_code`/`error_message`.)
+ */
+function refuseOwnOutput(path: string, columns: readonly string[]): void {
+  const names = new Set(columns.map(headerKey));
+  if (!names.has('transaction_id') || !(names.has('status') || names.has('normalized_number'))) return;
+  throw new BatchError(
+    'FILE_IS_OUTPUT',
+    `${path} is a results file written by recharge-batch (it has the status and transaction_id columns), not a list to pay; to send the failed rows again, fix and feed back the matching .failed.csv`,
+    { path },
+  );
 }
 
 function indexesWhere(list: readonly string[], pred: (value: string, index: number) => boolean): number[] {

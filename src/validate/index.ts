@@ -26,6 +26,8 @@ export interface ValidateOptions {
   map?: ColumnMap;
   /** `--allow-duplicates`: a repeated number+amount is not DUPLICATE_ROW */
   allowDuplicates?: boolean;
+  /** aborting it stops a pass over the file: the iteration throws the signal's reason (SIGINT during a long read) */
+  signal?: AbortSignal;
 }
 
 export interface Validator {
@@ -40,10 +42,10 @@ export interface Validator {
 
 /** Opens the CSV and maps its header; whole-file problems are thrown as BatchError. */
 export async function createValidator(path: string, opts: ValidateOptions): Promise<Validator> {
-  const source = await openCsv(path);
+  const source = await openCsv(path, { map: opts.map, signal: opts.signal });
   const roles = mapColumns(path, source.columns, opts.map);
   const operators = indexOperators(opts.operators);
-  const context = { width: source.columns.length, roles, operators, allowDuplicates: opts.allowDuplicates ?? false };
+  const context = { width: source.columns.length, roles, operators, allowDuplicates: opts.allowDuplicates ?? false, delimiter: source.delimiter };
   async function* batches(): AsyncGenerator<RowVerdict[]> {
     const check = createRowChecker(context);
     for await (const records of source.batches()) yield records.map(check);

@@ -4,6 +4,7 @@
  * plain forms (`01712345678`, `500`) take a fast path.
  */
 import type { Operator } from '../api/types.js';
+import { showText } from './unicode.js';
 
 const MOBILE = /^01[3-9]\d{8}$/;
 const BENGALI_DIGITS = /[\u09E6-\u09EF]/g;
@@ -36,16 +37,20 @@ const CURRENCY_SUFFIX = /\s*(?:৳|bdt|tk\.?|taka|টাকা)$/i;
 /** `1,000,000` or the South-Asian `10,00,000` grouping; a lone `100,5` is a decimal comma, refused. */
 const GROUPED = /^(?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})*,\d{3})(?=\.|$)/;
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+/** `50.000`, `1.000.000`: a dot then exactly three digits is a European thousands separator as often as a decimal point (SPEC §3a) */
+const DOT_THOUSANDS = /\.\d{3}(?!\d)/;
 
 /**
  * Whole taka: `500`, ` ৳500 `, `1,000 BDT`, `Tk. 500/-`, `৫০০ টাকা`, `100.00` → the integer;
- * `100.5`, `0`, negatives, text → null.
+ * `100.5`, `0`, negatives, text → null; so is the ambiguous `50.000` (SPEC §3a: 50 or 50000?).
+ * Invisible characters and text markers are the caller's (unicode.ts cleanValueCell).
  */
 export function normalizeAmount(raw: string): number | null {
   if (PLAIN_AMOUNT.test(raw)) return Number(raw);
   let s = toAsciiDigits(raw.trim());
   if (s.endsWith('/-')) s = s.slice(0, -2).trimEnd(); // "500/-": Bangladeshi way of writing an exact sum
   s = s.replace(CURRENCY_PREFIX, '').replace(CURRENCY_SUFFIX, '');
+  if (DOT_THOUSANDS.test(s)) return null;
   if (s.includes(',')) {
     const grouped = GROUPED.exec(s);
     if (!grouped) return null;
@@ -57,32 +62,44 @@ export function normalizeAmount(raw: string): number | null {
   return n > 0 && Number.isSafeInteger(n) ? n : null;
 }
 
-/** Why a number cell was refused, for the row's error message. */
-export function explainNumber(raw: string): string {
-  const text = raw.trim();
-  if (text === '') return 'mobile number is empty';
+/**
+ * Why a number cell was refused, for the row's error message. `cell` is the cleaned cell that
+ * was judged; `raw` the cell as written, which the message quotes (invisible characters escaped).
+ */
+export function explainNumber(cell: string, raw = cell): string {
+  const text = cell.trim();
+  const shown = clip(raw.trim());
+  if (text === '') return raw.trim() === '' ? 'mobile number is empty' : `mobile number "${shown}" holds only invisible characters`;
   if (/^[+-]?\d+(\.\d+)?e[+-]?\d+$/i.test(text)) {
-    return `mobile number "${clip(text)}" was turned into scientific notation by a spreadsheet and has lost digits; format the column as text and export again`;
+    return `mobile number "${shown}" was turned into scientific notation by a spreadsheet and has lost digits; format the column as text and export again`;
   }
   const digits = toAsciiDigits(text).replace(NUMBER_SEPARATORS, '');
-  if (/^01[0-2]\d{8}$/.test(digits)) return `mobile number "${clip(text)}" has no mobile operator prefix (013 to 019)`;
-  return `"${clip(text)}" is not a Bangladeshi mobile number (11 digits like 01712345678, or +8801712345678)`;
+  if (/^01[0-2]\d{8}$/.test(digits)) return `mobile number "${shown}" has no mobile operator prefix (013 to 019)`;
+  return `"${shown}" is not a Bangladeshi mobile number (11 digits like 01712345678, or +8801712345678)`;
 }
 
-/** Why an amount cell was refused. */
-export function explainAmount(raw: string): string {
-  const text = raw.trim();
-  if (text === '') return 'amount is empty';
+/** Why an amount cell was refused; `cell` is what was judged, `raw` what the message quotes. */
+export function explainAmount(cell: string, raw = cell): string {
+  const text = cell.trim();
+  if (text === '') return raw.trim() === '' ? 'amount is empty' : `amount "${clip(raw.trim())}" holds only invisible characters`;
   const s = toAsciiDigits(text).replace(CURRENCY_PREFIX, '').replace(CURRENCY_SUFFIX, '');
-  if (/^-/.test(s)) return `amount "${clip(text)}" is negative`;
-  if (/^\d+\.\d*[1-9]/.test(s.replace(/,/g, ''))) return `amount "${clip(text)}" is not a whole number of taka`;
-  if (/^[0.,]+$/.test(s)) return `amount "${clip(text)}" is zero`;
-  if (/^\d+,\d{1,2}$/.test(s)) return `amount "${clip(text)}" has a decimal comma; write whole taka such as 100`;
-  return `amount "${clip(text)}" is not a number of taka`;
+  if (/^-/.test(s)) return `amount "${clip(raw.trim())}" is negative`;
+  if (/^[0.,]+$/.test(s)) return `amount "${clip(raw.trim())}" is zero`;
+  if (DOT_THOUSANDS.test(s)) {
+    const dotted = /^\d{1,3}(?:\.\d{3})+$/.test(s) ? Number(s.replace(/\./g, '')) : null;
+    const instead = dotted === null ? 'such as 50000 or 50,000' : `${dotted} or ${dotted.toLocaleString('en-US')}`;
+    const small = dotted !== null && s.split('.').length === 2 ? ` (for ${s.slice(0, s.indexOf('.'))} taka, write ${s.slice(0, s.indexOf('.'))})` : '';
+    return `amount "${clip(raw.trim())}" is ambiguous: write ${instead}${small}`;
+  }
+  if (/^\d+\.\d*[1-9]/.test(s.replace(/,/g, ''))) return `amount "${clip(raw.trim())}" is not a whole number of taka`;
+  if (/^\d+,\d{1,2}$/.test(s)) return `amount "${clip(raw.trim())}" has a decimal comma; write whole taka such as 100`;
+  return `amount "${clip(raw.trim())}" is not a number of taka`;
 }
 
+/** A cell as a message quotes it: invisible characters escaped (unicode.ts), at most `max` characters. */
 export function clip(text: string, max = 40): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  const shown = showText(text);
+  return shown.length > max ? `${shown.slice(0, max - 1)}…` : shown;
 }
 
 // ---- operators -------------------------------------------------------------------------

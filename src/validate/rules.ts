@@ -1,6 +1,10 @@
 /**
  * One data row → a verdict (SPEC §3). Validation returns, it does not throw.
  *
+ * Number, amount, operator and reference cells are read after the clean-up of unicode.ts
+ * (invisible characters, no-break spaces, NFKC, spreadsheet text markers; SPEC §3a); messages
+ * quote the cells as written, invisible characters escaped.
+ *
  * When several problems apply, the first in this order is reported:
  *   MALFORMED_ROW → INVALID_NUMBER → INVALID_AMOUNT → UNKNOWN_OPERATOR → AMOUNT_OUT_OF_RANGE
  *   → INVALID_REFERENCE → DUPLICATE_REFERENCE → DUPLICATE_ROW
@@ -14,7 +18,7 @@
  */
 import type { Operator } from '../api/types.js';
 import type { RowErrorCode } from '../errors.js';
-import type { CsvRecord } from '../csv/read.js';
+import { lineBreaksIn, type CsvRecord } from '../csv/read.js';
 import type { Roles } from './header.js';
 import { RowKeyTable } from './keyset.js';
 import {
@@ -28,6 +32,7 @@ import {
   prefixMismatch,
   type OperatorIndex,
 } from './normalize.js';
+import { cleanKeyCell, cleanValueCell } from './unicode.js';
 
 export interface ValidRow {
   /** 01XXXXXXXXX */
@@ -52,6 +57,8 @@ export interface RuleContext {
   roles: Roles;
   operators: OperatorIndex;
   allowDuplicates: boolean;
+  /** the file's delimiter, to recognise rows swallowed by a stray quote */
+  delimiter: string;
 }
 
 const REFERENCE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -62,21 +69,38 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
   const rowLines = allowDuplicates ? null : new RowKeyTable();
   const refLines = new Map<string, number>();
 
-  return ({ row, line, fields }) => {
+  return ({ row, line, endLine, fields }) => {
+    if (endLine !== line) {
+      const broken = multiLineProblem(line, fields, roles, ctx.delimiter);
+      if (broken !== undefined) return invalid(row, line, fields, 'MALFORMED_ROW', broken, {});
+    }
     if (fields.length !== width) {
-      const message = `${fields.length} field${fields.length === 1 ? '' : 's'} where the header has ${width}; check for a missing or extra delimiter, or an unquoted comma`;
+      const span = endLine !== line ? ` (the row runs over lines ${line}–${endLine})` : '';
+      const message = `${fields.length} field${fields.length === 1 ? '' : 's'} where the header has ${width}${span}; check for a missing or extra delimiter, or an unquoted comma`;
       return invalid(row, line, fields, 'MALFORMED_ROW', message, {});
     }
     const rawNumber = fields[roles.number]!;
     const rawAmount = fields[roles.amount]!;
-    const number = normalizeNumber(rawNumber);
-    const amount = normalizeAmount(rawAmount);
+    // A cell the plain rules accept has nothing to clean (no invisible character or text
+    // marker passes them), so the clean-up runs only for the others: most rows skip it.
+    let number = normalizeNumber(rawNumber);
+    let numberCell = rawNumber;
+    if (number === null) {
+      numberCell = cleanValueCell(rawNumber);
+      if (numberCell !== rawNumber) number = normalizeNumber(numberCell);
+    }
+    let amount = normalizeAmount(rawAmount);
+    let amountCell = rawAmount;
+    if (amount === null) {
+      amountCell = cleanValueCell(rawAmount);
+      if (amountCell !== rawAmount) amount = normalizeAmount(amountCell);
+    }
 
     let reference: string | null = null;
     let refValid = true;
     let firstRefLine: number | undefined;
     if (roles.reference !== null) {
-      const cell = fields[roles.reference]!.trim();
+      const cell = cleanKeyCell(fields[roles.reference]!);
       if (cell !== '') {
         reference = cell;
         refValid = REFERENCE.test(cell);
@@ -88,7 +112,7 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
     }
     const firstRowLine = rowLines !== null && number !== null && amount !== null ? rowLines.firstLine(number, amount, line) : undefined;
 
-    const opCell = roles.operator === null ? '' : fields[roles.operator]!.trim();
+    const opCell = roles.operator === null ? '' : cleanKeyCell(fields[roles.operator]!);
     let operator: Operator | null | undefined;
     let warning: string | undefined;
     if (opCell !== '') {
@@ -102,10 +126,10 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
     let message = '';
     if (number === null) {
       code = 'INVALID_NUMBER';
-      message = explainNumber(rawNumber);
+      message = explainNumber(numberCell, rawNumber);
     } else if (amount === null) {
       code = 'INVALID_AMOUNT';
-      message = explainAmount(rawAmount);
+      message = explainAmount(amountCell, rawAmount);
     } else if (!operator) {
       code = 'UNKNOWN_OPERATOR';
       message =
@@ -143,6 +167,43 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
     if (warning !== undefined) partial.warning = warning;
     return invalid(row, line, fields, code, message, partial);
   };
+}
+
+const ROLE_NAMES = { number: 'mobile number', amount: 'amount', operator: 'operator', reference: 'reference' } as const;
+
+/**
+ * SPEC §3a "A quote that swallows rows is an error, not a long cell": a cell with line breaks
+ * in a role column, or one that holds the delimiter and something that reads as a mobile
+ * number (the rows a stray quote took in), makes the row MALFORMED_ROW; the message names the
+ * lines where the quote opens and closes, so every line it took is accounted for. A quoted
+ * address or name over two lines stays a long cell.
+ */
+function multiLineProblem(line: number, fields: string[], roles: Roles, delimiter: string): string | undefined {
+  let at = line; // the line the current cell starts on
+  for (let i = 0; i < fields.length; i++) {
+    const cell = fields[i]!;
+    const breaks = lineBreaksIn(cell);
+    if (breaks === 0) continue;
+    const role = i === roles.number ? 'number' : i === roles.amount ? 'amount' : i === roles.operator ? 'operator' : i === roles.reference ? 'reference' : null;
+    const lines = `a quote (") opens on line ${at} and closes only on line ${at + breaks}`;
+    if (role !== null) {
+      return `the ${ROLE_NAMES[role]} cell "${clip(cell)}" spans lines ${at}–${at + breaks}: ${lines}; a ${ROLE_NAMES[role]} must be on one line — remove the stray quote or the line breaks`;
+    }
+    if (cell.includes(delimiter) && holdsMobileNumber(cell, delimiter)) {
+      return `${lines}, so lines ${at}–${at + breaks} were read as one cell ("${clip(cell)}") and the rows on them were not checked; remove the stray quote (or close it on line ${at}) and validate again`;
+    }
+    at += breaks;
+  }
+  return undefined;
+}
+
+function holdsMobileNumber(cell: string, delimiter: string): boolean {
+  for (const lineText of cell.split(/\r\n|\n|\r/)) {
+    for (const piece of lineText.split(delimiter)) {
+      if (normalizeNumber(cleanValueCell(piece)) !== null) return true;
+    }
+  }
+  return false;
 }
 
 function invalid(

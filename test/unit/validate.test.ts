@@ -56,6 +56,8 @@ interface Expected {
   operator?: string;
   reference?: string;
   warning?: boolean;
+  /** a part the message must hold (line numbers, escaped invisible characters, the advice) */
+  message?: string;
   note: string;
 }
 
@@ -81,6 +83,7 @@ describe('fixtures/quirks.csv against quirks.expected.json', async () => {
     if (want.reference !== undefined) expect(value.reference).toBe(want.reference);
     expect(value.warning !== undefined, 'warning').toBe(want.warning ?? false);
     if (!v.ok) expect(v.message).toMatch(new RegExp(`^line ${want.line}: `));
+    if (want.message !== undefined) expect(v.ok ? '' : v.message, want.note).toContain(want.message);
   });
 
   it('gives the operator range in AMOUNT_OUT_OF_RANGE messages', () => {
