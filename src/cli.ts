@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { OPTIONS, envName, resolveOptions, type OptionSpec } from './config.js';
-import { BatchError, isBatchError } from './errors.js';
+import { BatchError, isBatchError, localIoError } from './errors.js';
 import { apiContext, redactingIo, type Io, type Options } from './cli/context.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './cli/exit.js';
 import { jobCommand } from './cli/jobs.js';
@@ -71,6 +71,13 @@ function report(err: unknown): number {
     io.err(`error: ${err.message}`);
     if (debug && err.stack) io.err(err.stack);
     return exitCodeFor(err.code);
+  }
+  // a disk that is full or read-only is not a bug: one line naming the path (SPEC §5 additions);
+  // errors after a POST was sent have already been turned into LOCAL_IO_STOPPED by the runner
+  const io2 = localIoError(err, false);
+  if (io2) {
+    io.err(`error: ${io2.message}`);
+    return exitCodeFor(io2.code);
   }
   const e = err as Error;
   io.err(`internal error (this is a bug, please report it): ${e?.message ?? String(err)}; the job's journal is intact — run again to resume`);
