@@ -18,7 +18,7 @@ import { ApiError, BatchError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { decodeBody } from './decode.js';
 import { addSecret, mask } from './mask.js';
-import { getOutcome, networkOutcome, postOutcome, retryAfterMs, type Answer, type PostOutcome } from './outcome.js';
+import { getOutcome, maskTxn, networkOutcome, postOutcome, retryAfterMs, type Answer, type PostOutcome } from './outcome.js';
 import {
   DEFAULT_BASE_URL,
   balanceSchema,
@@ -126,7 +126,7 @@ export class AlsamiflexiClient {
   }
 
   async getTransaction(id: string, signal?: AbortSignal): Promise<Transaction> {
-    return this.get(`/transaction/${encodeURIComponent(id)}`, transactionSchema, 'poll', signal);
+    return maskTxn(await this.get(`/transaction/${encodeURIComponent(id)}`, transactionSchema, 'poll', signal));
   }
 
   /**

@@ -110,7 +110,7 @@ export class Journal {
 }
 
 /** The record with its free text (which may have come from the API) masked; ids untouched. */
-function masked(rec: JournalRecord): JournalRecord {
+export function masked(rec: JournalRecord): JournalRecord {
   if (rec.t === 'retry' || rec.t === 'intent') return rec;
   const out = { ...rec } as Record<string, unknown>;
   for (const k of ['msg', 'code', 'why', 'op']) if (typeof out[k] === 'string') out[k] = mask(out[k]);

@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import type { AlsamiflexiClient } from '../api/client.js';
 import { systemClock, type Clock } from '../clock.js';
 import { BatchError, localIoError, type ErrorCode } from '../errors.js';
-import type { JournalRecord } from './journal.js';
+import { masked, type JournalRecord } from './journal.js';
 import { applyRecord, tally, type RowState, type RowStatus } from './rows.js';
 import { Poller } from './poller.js';
 import { JobEvents } from './events.js';
@@ -103,9 +103,11 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     if (polls) poller.stop();
   };
 
+  // API text is masked once, before the journal and the rows (and so the CSVs) see it
   const record = async (rec: JournalRecord) => {
-    await journal.append(rec);
-    applyRecord(name, job.rows, rec);
+    const clean = masked(rec);
+    await journal.append(clean);
+    applyRecord(name, job.rows, clean);
   };
   const warned = new Set<string>();
   const unknownWord = (word: string) => {
@@ -156,7 +158,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     clock,
     events,
     record,
-    applyOnly: (rec) => applyRecord(name, job.rows, rec),
+    applyOnly: (rec) => applyRecord(name, job.rows, masked(rec)),
     stopSignal: stopSubmitting.signal,
     stop,
     poll: (row, due) => poller.add(row, due),
