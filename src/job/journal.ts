@@ -99,9 +99,9 @@ export class Journal {
         for (const b of batch) b.resolve();
       } catch (err) {
         // a journal that cannot be written must stop everything: nothing may be sent unrecorded
-        this.failed = localIoError(err, false, this.path) ?? err;
-        err = this.failed;
-        for (const b of [...batch, ...this.queue]) b.reject(err);
+        const failure = localIoError(err, false, this.path) ?? err;
+        this.failed = failure;
+        for (const b of [...batch, ...this.queue]) b.reject(failure);
         this.queue = [];
       }
     }
