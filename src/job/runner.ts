@@ -78,6 +78,10 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
   } catch (err) {
     // a full disk or a read-only state dir is one line naming the path, never "a bug"
     const sent = job.rows.some((r) => r && r.status !== 'pending' && r.status !== 'invalid');
+    if (sent && err instanceof BatchError && err.code === 'FILE_NOT_FOUND') {
+      // the input went away mid-run: the journal holds everything; resumable once it is back
+      throw new BatchError('LOCAL_IO_STOPPED', `${err.message}; the job's journal is intact — put the file back, then run the same command again to write the results`, err.context, { cause: err });
+    }
     throw localIoError(err, sent) ?? err;
   }
 }
