@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { OPTIONS, envName, resolveOptions, type OptionSpec } from './config.js';
-import { BatchError, isBatchError } from './errors.js';
+import { BatchError, isBatchError, localIoError } from './errors.js';
 import { apiContext, redactingIo, type Io, type Options } from './cli/context.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './cli/exit.js';
 import { jobCommand } from './cli/jobs.js';
@@ -90,6 +90,13 @@ function reportLine(err: unknown): number {
     io.err(`error: ${err.message}`);
     if (debug && err.stack) io.err(err.stack);
     return exitCodeFor(err.code);
+  }
+  // a disk that is full or read-only is not a bug: one line naming the path (SPEC §5 additions);
+  // errors after a POST was sent have already been turned into LOCAL_IO_STOPPED by the runner
+  const io2 = localIoError(err, false);
+  if (io2) {
+    io.err(`error: ${io2.message}`);
+    return exitCodeFor(io2.code);
   }
   const e = err as Error;
   io.err(`internal error (this is a bug, please report it): ${e?.message ?? String(err)}; the job's journal is intact — run again to resume`);
@@ -215,7 +222,18 @@ export function buildCli(args: string[]): Argv {
         .option('latency', { type: 'string', default: '0ms', describe: 'delay before each answer' })
         .option('seed', { type: 'number', default: 1, describe: 'seed of the fault generator' })
         .option('dedup', { choices: ['replay', 'reject', 'off'] as const, default: 'off' as const, describe: 'what a reused reference gets' })
-        .option('webhook-url', { type: 'string', describe: 'POST transaction updates here' }),
+        .option('webhook-url', { type: 'string', describe: 'POST transaction updates here' })
+        // what real APIs do beyond the doc (SPEC §5 additions), to rehearse against
+        .option('fault-no-status', { type: 'boolean', default: false, describe: 'POST answers carry the transaction id but no status (schema drift)' })
+        .option('fault-encoding', { choices: ['gzip', 'deflate', 'br'] as const, describe: 'encode every answer so, though not asked for' })
+        .option('fault-reset-format', { choices: ['epoch-s', 'epoch-ms', 'delta'] as const, default: 'epoch-s' as const, describe: 'how X-RateLimit-Reset is written' })
+        .option('fault-retry-after-format', { choices: ['seconds', 'http-date'] as const, default: 'seconds' as const, describe: 'how Retry-After is written' })
+        .option('fault-clock-skew', { type: 'string', default: '0ms', describe: "the server's clock runs this far ahead (its Date header, HTTP-date waits, epoch resets)" })
+        .option('fault-rate-limited', { type: 'array', string: true, choices: ['balance', 'operators', 'recharge', 'transaction'], describe: 'these routes answer 429 forever' })
+        .option('fault-retry-after', { type: 'string', describe: 'the wait every 429 asks for (e.g. 1h), instead of the window\'s own' })
+        .option('fault-echo-key', { type: 'boolean', default: false, describe: 'error messages echo the request\'s Authorization header' })
+        .option('fault-success-false', { type: 'number', default: 0, describe: 'fraction of recharges answered 200 {"success": false, …}, nothing charged' })
+        .option('status-words', { type: 'string', describe: 'the API\'s words for the statuses, e.g. completed=SUCCESS,failed=declined,processing=queued' }),
     handle(async (a: Args) => {
       const o = options(a);
       const args: SandboxArgs = {
@@ -234,6 +252,18 @@ export function buildCli(args: string[]): Argv {
         dedup: a.dedup as SandboxArgs['dedup'],
         webhookUrl: a['webhook-url'] as string | undefined,
         rateLimitHeaders: Boolean(a['rate-limit-headers']),
+        faults: {
+          noStatus: Boolean(a['fault-no-status']),
+          encoding: (a['fault-encoding'] as SandboxArgs['faults']['encoding']) ?? null,
+          resetFormat: a['fault-reset-format'] as SandboxArgs['faults']['resetFormat'],
+          retryAfterFormat: a['fault-retry-after-format'] as SandboxArgs['faults']['retryAfterFormat'],
+          clockSkew: String(a['fault-clock-skew']),
+          rateLimited: (a['fault-rate-limited'] as string[] | undefined) ?? [],
+          retryAfter: a['fault-retry-after'] as string | undefined,
+          echoKey: Boolean(a['fault-echo-key']),
+          successFalseRate: Number(a['fault-success-false']),
+          statusWords: a['status-words'] as string | undefined,
+        },
       };
       return sandboxCommand(args, io, stopSignal());
     }),

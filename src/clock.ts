@@ -8,20 +8,31 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep(ms, signal) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      // setTimeout takes at most 2^31-1 ms (a longer delay fires after 1 ms with a
+      // TimeoutOverflowWarning): a long sleep is taken in steps
+      const end = Date.now() + Math.max(0, Number.isFinite(ms) ? ms : MAX_TIMER_MS);
+      let timer: NodeJS.Timeout;
+      const arm = () => {
+        const left = end - Date.now();
+        if (left <= 0) {
+          signal?.removeEventListener('abort', onAbort);
+          return resolve();
+        }
+        timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      };
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal!.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      timer = setTimeout(arm, Math.min(Math.max(0, ms), MAX_TIMER_MS));
     });
   },
 };

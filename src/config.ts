@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BatchError } from './errors.js';
+import { mask } from './api/mask.js';
 import { parseDuration, parseRate, type Rate } from './util/units.js';
 import { PLANS, type Plan } from './limit/limiter.js';
 import { DEFAULT_BASE_URL } from './api/types.js';
@@ -32,6 +33,11 @@ export const OPTIONS = {
   'poll-every': { kind: 'string', describe: 'later polls (backing off up to 4x)', default: '30s' },
   'poll-timeout': { kind: 'string', describe: 'stop polling a row; it stays processing (exit 4)', default: '30m' },
   'request-timeout': { kind: 'string', describe: 'timeout of one HTTP request', default: '30s' },
+  'max-wait': {
+    kind: 'string',
+    describe: 'longest single wait the API may impose (429 Retry-After, rate-limit reset), and most time one request may be answered 429; longer: stop resumably (exit 4; exit 3 at start-up)',
+    default: '5m',
+  },
   'allow-duplicates': { kind: 'boolean', describe: 'accept rows repeating an earlier row\'s number and amount', default: false },
   'allow-partial': { kind: 'boolean', describe: 'start even if the balance cannot cover the whole batch', default: false },
   'max-total': { kind: 'number', describe: 'refuse (exit 2) if valid rows add up to more BDT than this' },
@@ -54,12 +60,22 @@ export function envName(name: string): string {
 const boolText = z.union([z.boolean(), z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v))]);
 const numText = z.union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)]);
 
-function coerce(name: string, kind: Kind, value: unknown): unknown {
+/** `fromFile`: the value came from the --config file, whose content is never quoted (SPEC §5 additions). */
+function coerce(name: string, kind: Kind, value: unknown, fromFile = false): unknown {
   if (value === undefined || value === null) return undefined;
   const schema = kind === 'boolean' ? boolText : kind === 'number' ? numText : kind === 'array' ? z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()))]) : z.union([z.string(), z.number().transform(String)]);
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new BatchError('CONFIG_INVALID', `option --${name}: "${String(value)}" is not a valid ${kind}`);
+  if (!parsed.success) {
+    const shown = fromFile || name === 'api-key' ? 'the value' : `"${mask(String(value))}"`;
+    throw new BatchError('CONFIG_INVALID', `option --${name}${fromFile ? ' (from the --config file)' : ''}: ${shown} is not a valid ${kind}`);
+  }
   return parsed.data;
+}
+
+/** Where JSON.parse stopped, without the text around it (which may be a secret). */
+function jsonProblem(err: unknown): string {
+  const pos = /position (\d+)/.exec((err as Error)?.message ?? '')?.[1];
+  return `not valid JSON${pos ? ` (at character ${pos})` : ''}`;
 }
 
 /** Merges flag > env > config file > default for every known option. */
@@ -67,14 +83,21 @@ export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.Proce
   const configPath = (flags.config as string | undefined) ?? env[envName('config')];
   let file: Record<string, unknown> = {};
   if (configPath) {
+    let text: string;
     try {
-      file = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+      text = readFileSync(configPath, 'utf8');
     } catch (err) {
-      throw new BatchError('CONFIG_INVALID', `--config ${configPath}: ${(err as Error).message.split('\n')[0]}`);
+      throw new BatchError('CONFIG_INVALID', `--config ${configPath}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    try {
+      file = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      // never quote the file: it may be the key file given by mistake (SPEC §5 additions)
+      throw new BatchError('CONFIG_INVALID', `--config ${configPath}: ${jsonProblem(err)}; it must be a JSON object of options`);
     }
     if (!file || typeof file !== 'object' || Array.isArray(file)) throw new BatchError('CONFIG_INVALID', `--config ${configPath}: not a JSON object`);
     for (const key of Object.keys(file)) {
-      if (!(key in OPTIONS)) throw new BatchError('CONFIG_INVALID', `--config ${configPath}: unknown option "${key}"`);
+      if (!(key in OPTIONS)) throw new BatchError('CONFIG_INVALID', `--config ${configPath}: unknown option "${mask(key).slice(0, 40)}"`);
     }
     if ('api-key' in file) throw new BatchError('CONFIG_INVALID', `--config ${configPath}: do not store the API key in a config file; use ALSAMIFLEXI_API_KEY`);
   }
@@ -82,7 +105,7 @@ export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.Proce
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
     const fromEnv = [envName(name), ...(spec.env ?? [])].map((k) => env[k]).find((v) => v !== undefined && v !== '');
     const value = flags[name] !== undefined ? flags[name] : fromEnv !== undefined ? fromEnv : file[name] !== undefined ? file[name] : spec.default;
-    out[name] = coerce(name, spec.kind, value);
+    out[name] = coerce(name, spec.kind, value, flags[name] === undefined && fromEnv === undefined && file[name] !== undefined);
   }
   return out;
 }

@@ -32,10 +32,19 @@ export type ErrorCode =
   | 'API_TIMEOUT'
   | 'API_BAD_RESPONSE'
   | 'API_ERROR'
+  /** 429 after 429 for longer than --max-wait before anything was sent (SPEC §5 additions) */
+  | 'API_RATE_LIMITED'
+  /** the circuit breaker: several POSTs in a row got no readable answer (SPEC §5 additions) */
+  | 'API_UNREADABLE'
+  // local files (exit 2 before anything was sent, else 4; SPEC §5 additions)
+  | 'LOCAL_IO'
+  | 'LOCAL_IO_STOPPED'
   // stopped early, resumable (exit 4)
   | 'INSUFFICIENT_BALANCE'
   | 'INTERRUPTED'
   | 'POLL_TIMEOUT'
+  /** the API asked for a wait longer than --max-wait, or kept answering 429 mid-run */
+  | 'RATE_LIMITED'
   // a bug
   | 'INTERNAL';
 
@@ -74,11 +83,13 @@ export class ApiError extends BatchError {
   readonly apiCode: string | undefined;
   readonly headers: Record<string, string>;
   readonly sent: boolean;
+  /** for RATE_LIMITED: when the API said to come back (epoch ms) */
+  readonly retryAt: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    init: { status?: number; apiCode?: string; headers?: Record<string, string>; sent?: boolean; cause?: unknown } = {},
+    init: { status?: number; apiCode?: string; headers?: Record<string, string>; sent?: boolean; cause?: unknown; retryAt?: number } = {},
   ) {
     super(code, message, { status: init.status ?? 0, apiCode: init.apiCode }, { cause: init.cause });
     this.name = 'ApiError';
@@ -86,7 +97,42 @@ export class ApiError extends BatchError {
     this.apiCode = init.apiCode;
     this.headers = init.headers ?? {};
     this.sent = init.sent ?? true;
+    this.retryAt = init.retryAt;
   }
+}
+
+const IO_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exhausted',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'an input/output error of the disk',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+};
+
+/**
+ * A local file-system failure (disk full, read-only, permission) as one line naming the path
+ * and the problem (SPEC §5 additions, "Local I/O failures"); undefined for any other error.
+ * `sent`: whether anything may have been submitted already (exit 4 then, else exit 2).
+ */
+export function localIoError(err: unknown, sent: boolean, path?: string): BatchError | undefined {
+  if (err instanceof BatchError && (err.code === 'LOCAL_IO' || err.code === 'LOCAL_IO_STOPPED')) {
+    return sent && err.code === 'LOCAL_IO' ? new BatchError('LOCAL_IO_STOPPED', stoppedText(err.message), err.context, { cause: err }) : err;
+  }
+  const e = err as NodeJS.ErrnoException | undefined;
+  const problem = e && typeof e === 'object' && typeof e.code === 'string' ? IO_PROBLEMS[e.code] : undefined;
+  if (!problem) return undefined;
+  const where = e!.path ?? path ?? 'a local file';
+  const base = `cannot write ${where}: ${problem} (${e!.code})`;
+  return sent
+    ? new BatchError('LOCAL_IO_STOPPED', stoppedText(base), { path: where }, { cause: err })
+    : new BatchError('LOCAL_IO', `${base}; nothing was sent`, { path: where }, { cause: err });
+}
+
+function stoppedText(base: string): string {
+  return `${base.replace(/; nothing was sent$/, '')}; stopped — free the space or fix the permission, then run the same command again to resume`;
 }
 
 export function isBatchError(err: unknown): err is BatchError {

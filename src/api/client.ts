@@ -1,22 +1,28 @@
 /**
  * Typed client for the Alsamiflexi Pro API v1. Every request goes through an optional
- * scheduler (the shared rate limiter, SPEC §6); 429s wait and resend through it; GETs retry
- * network errors and 5xx with exponential backoff and jitter (SPEC §5). POST /recharge is
- * never retried here: its outcome rules belong to the runner, which sees an {@link ApiError}
- * whose `sent` flag says whether the request may have reached the server.
+ * scheduler (the shared rate limiter, SPEC §6); 429s wait and resend through it, within
+ * --max-wait; GETs retry network errors and 5xx with exponential backoff and jitter (SPEC §5).
+ * What an answer means is decided by the outcome table (outcome.ts); POST /recharge is never
+ * retried here: `submit` hands its outcome to the runner.
  *
- * The API key lives only in the Authorization header; it is never put into an error message.
+ * Every wait (the limiter's queue and gate, a 429's pause, a GET's backoff) ends at once when
+ * the client's `signal` or the call's signal aborts (SPEC §5 additions, "Signals reach every
+ * wait"); a POST already sent is never aborted: it runs to its answer or its timeout.
+ *
+ * The API key lives only in the Authorization header, sent trimmed; it is registered with
+ * mask.ts, so no text from the API that echoes it is ever shown or stored.
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { ApiError, BatchError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
+import { decodeBody } from './decode.js';
+import { addSecret, mask } from './mask.js';
+import { getOutcome, maskTxn, networkOutcome, postOutcome, retryAfterMs, type Answer, type PostOutcome } from './outcome.js';
 import {
   DEFAULT_BASE_URL,
   balanceSchema,
-  errorBodySchema,
   operatorSchema,
-  successBody,
   transactionSchema,
   type Balance,
   type Operator,
@@ -24,19 +30,24 @@ import {
   type Transaction,
 } from './types.js';
 
+export { retryAfterMs } from './outcome.js';
+export type { PostOutcome } from './outcome.js';
+
 /** What a request is for; the limiter may order them (polls must not starve, SPEC §6). */
 export type RequestKind = 'meta' | 'submit' | 'poll';
 
 /** The seam where the rate limiter plugs in. */
 export interface RequestScheduler {
+  /** Runs `fn` in turn; rejects with the signal's reason as soon as it aborts while waiting. */
   schedule<T>(kind: RequestKind, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Every response's status and headers, so the limiter can re-sync with the server. */
   observe?(status: number, headers: Record<string, string>): void;
-  /** A 429 said: wait this long before anything else is sent. */
+  /** A 429 said: wait this long (ms) before anything else is sent. */
   backOff?(ms: number): void;
 }
 
 export interface ClientOptions {
+  /** the Bearer token; surrounding whitespace (a trailing newline) is dropped */
   apiKey: string;
   baseUrl?: string;
   /** undici dispatcher (an Agent, or a MockAgent in tests). Default: a keep-alive Agent. */
@@ -50,6 +61,13 @@ export interface ClientOptions {
   backoffMaxMs?: number;
   /** Fallback wait after a 429 without usable Retry-After / reset headers. */
   rateLimitedWaitMs?: number;
+  /**
+   * --max-wait (ms, default 5 min): the longest single wait a 429 may ask for, and the most
+   * time one request may spend answered 429 (SPEC §5 additions).
+   */
+  maxWaitMs?: number;
+  /** Aborting it ends every wait of every request at once (a stop signal). */
+  signal?: AbortSignal;
   random?: () => number;
 }
 
@@ -57,12 +75,6 @@ const passThrough: RequestScheduler = { schedule: (_kind, fn) => fn() };
 
 /** Network error codes after which nothing can have reached the server. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
 
 export class AlsamiflexiClient {
   readonly baseUrl: string;
@@ -76,16 +88,20 @@ export class AlsamiflexiClient {
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
   private readonly rateLimitedWaitMs: number;
+  readonly maxWaitMs: number;
+  private readonly stopSignal: AbortSignal | undefined;
   private readonly random: () => number;
 
   constructor(opts: ClientOptions) {
-    if (!opts.apiKey) throw new BatchError('USAGE', 'no API key: set ALSAMIFLEXI_API_KEY');
-    this.apiKey = opts.apiKey;
+    const key = opts.apiKey?.trim();
+    if (!key) throw new BatchError('USAGE', 'no API key: set ALSAMIFLEXI_API_KEY');
+    this.apiKey = key;
+    addSecret(key);
     this.baseUrl = (opts.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     try {
       new URL(this.baseUrl);
     } catch {
-      throw new BatchError('USAGE', `invalid base URL "${this.baseUrl}"`);
+      throw new BatchError('USAGE', `invalid base URL "${mask(this.baseUrl)}"`);
     }
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.ownsDispatcher = !opts.dispatcher;
@@ -96,6 +112,8 @@ export class AlsamiflexiClient {
     this.backoffBaseMs = opts.backoffBaseMs ?? 500;
     this.backoffMaxMs = opts.backoffMaxMs ?? 15_000;
     this.rateLimitedWaitMs = opts.rateLimitedWaitMs ?? 1_000;
+    this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
+    this.stopSignal = opts.signal;
     this.random = opts.random ?? Math.random;
   }
 
@@ -108,29 +126,51 @@ export class AlsamiflexiClient {
   }
 
   async getTransaction(id: string, signal?: AbortSignal): Promise<Transaction> {
-    return this.get(`/transaction/${encodeURIComponent(id)}`, transactionSchema, 'poll', signal);
+    return maskTxn(await this.get(`/transaction/${encodeURIComponent(id)}`, transactionSchema, 'poll', signal));
   }
 
   /**
    * One POST /recharge, sent once (429s aside: a 429 means the server did nothing, so it is
-   * resent). Throws ApiError for every other non-200 and for network failures.
+   * resent), and what its answer means (outcome.ts). Throws only when it could not be sent:
+   * ApiError `INTERRUPTED` (stopped while waiting), `RATE_LIMITED` (the API asked for more
+   * than --max-wait), or whatever `beforeSend` threw.
    *
-   * `queueSignal` abandons the request only while it waits in the limiter — once sent, a POST
-   * is never aborted (an aborted POST would be ambiguous). `beforeSend` runs inside the
-   * limiter slot right before the first send: the runner makes its intent durable there, so
-   * a row waiting in the queue when the process dies was certainly never sent.
+   * `queueSignal` abandons the request only while it waits — once sent, a POST is never
+   * aborted (an aborted POST would be ambiguous). `beforeSend` runs inside the limiter slot
+   * right before the first send: the runner makes its intent durable there, so a row waiting
+   * in the queue when the process dies was certainly never sent.
+   */
+  async submit(body: RechargeRequest, opts: { queueSignal?: AbortSignal; beforeSend?: () => Promise<void> } = {}): Promise<PostOutcome> {
+    let answer: Answer;
+    try {
+      answer = await this.send('POST', '/recharge', 'submit', body, opts.queueSignal, onlyOnce(opts.beforeSend));
+    } catch (err) {
+      if (err instanceof ApiError && (err.code === 'API_UNREACHABLE' || err.code === 'API_TIMEOUT')) return networkOutcome(err);
+      throw err;
+    }
+    return postOutcome(answer);
+  }
+
+  /**
+   * `submit` for library users who want a Transaction or an error: resolves with the accepted
+   * transaction; throws ApiError for every other outcome.
    */
   async recharge(body: RechargeRequest, opts: { queueSignal?: AbortSignal; beforeSend?: () => Promise<void> } = {}): Promise<Transaction> {
-    let before = opts.beforeSend;
-    const hook = before
-      ? async () => {
-          const fn = before;
-          before = undefined;
-          await fn?.();
-        }
-      : undefined;
-    const answer = await this.send('POST', '/recharge', 'submit', body, opts.queueSignal, hook);
-    return this.parse(answer, transactionSchema, '/recharge');
+    const answer = await this.send('POST', '/recharge', 'submit', body, opts.queueSignal, onlyOnce(opts.beforeSend));
+    const o = postOutcome(answer);
+    const init = { status: answer.status, headers: answer.headers };
+    switch (o.kind) {
+      case 'accepted':
+        return o.txn;
+      case 'fatal':
+        throw o.error;
+      case 'short':
+        throw new ApiError('INSUFFICIENT_BALANCE', o.message, { ...init, apiCode: 'INSUFFICIENT_BALANCE' });
+      case 'rejected':
+        throw new ApiError('API_ERROR', `/recharge: ${o.message}`, { ...init, apiCode: o.code });
+      default:
+        throw new ApiError(o.code === 'API_BAD_RESPONSE' ? 'API_BAD_RESPONSE' : 'API_ERROR', o.message, { ...init, apiCode: o.code.startsWith('HTTP_') || o.code === 'API_BAD_RESPONSE' ? undefined : o.code });
+    }
   }
 
   async close(): Promise<void> {
@@ -144,25 +184,39 @@ export class AlsamiflexiClient {
    */
   private async get<T extends z.ZodType>(path: string, schema: T, kind: RequestKind, signal?: AbortSignal): Promise<z.output<T>> {
     const deadline = kind === 'meta' ? this.clock.now() + this.timeoutMs : Infinity;
+    const waitSignal = this.waitSignal(signal);
     for (let attempt = 0; ; attempt++) {
+      let error: ApiError;
       try {
-        const answer = await this.send('GET', path, kind, undefined, signal);
-        return this.parse(answer, schema, path);
+        const o = getOutcome(await this.send('GET', path, kind, undefined, signal), schema, path);
+        if (o.kind === 'ok') return o.data;
+        if (o.kind === 'error') throw o.error;
+        error = o.error;
       } catch (err) {
-        const retriable =
-          err instanceof ApiError &&
-          (err.code === 'API_UNREACHABLE' || err.code === 'API_TIMEOUT' || err.status >= 500) &&
-          !signal?.aborted;
-        if (!retriable || attempt >= this.getRetries) throw err;
-        const cap = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** attempt);
-        const wait = cap / 2 + (this.random() * cap) / 2;
-        if (this.clock.now() + wait >= deadline) throw err;
-        await this.clock.sleep(wait, signal);
+        const retriable = err instanceof ApiError && (err.code === 'API_UNREACHABLE' || err.code === 'API_TIMEOUT');
+        if (!retriable) throw err;
+        error = err;
       }
+      if (waitSignal?.aborted || attempt >= this.getRetries) throw error;
+      const cap = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** attempt);
+      const wait = cap / 2 + (this.random() * cap) / 2;
+      if (this.clock.now() + wait >= deadline) throw error;
+      await this.clock.sleep(wait, waitSignal).catch(() => {
+        throw interrupted('GET', path);
+      });
     }
   }
 
-  /** Sends through the scheduler; a 429 backs the limiter off and resends. */
+  /** The call's signal and the client's stop signal, either of which ends a wait. */
+  private waitSignal(signal?: AbortSignal): AbortSignal | undefined {
+    const all = [signal, this.stopSignal].filter((s): s is AbortSignal => s !== undefined);
+    return all.length > 1 ? AbortSignal.any(all) : all[0];
+  }
+
+  /**
+   * Sends through the scheduler; a 429 backs the limiter off and resends, unless the wait it
+   * asks for, or the time spent on 429s so far, passes --max-wait (SPEC §5 additions).
+   */
   private async send(
     method: 'GET' | 'POST',
     path: string,
@@ -171,22 +225,58 @@ export class AlsamiflexiClient {
     signal?: AbortSignal,
     beforeSend?: () => Promise<void>,
   ): Promise<Answer> {
-    // a POST's signal only guards the wait in the queue: once it is sent it runs to its answer
-    const requestSignal = method === 'POST' ? undefined : signal;
+    const waitSignal = this.waitSignal(signal);
+    // a POST's signals only guard its waits: once it is sent it runs to its answer
+    const requestSignal = method === 'POST' ? undefined : waitSignal;
+    const started = this.clock.now();
     for (;;) {
-      const answer = await this.scheduler.schedule(
-        kind,
-        async () => {
-          await beforeSend?.();
-          return this.once(method, path, body, requestSignal);
-        },
-        signal,
-      );
+      let hookFailed: { err: unknown } | undefined;
+      let answer: Answer;
+      try {
+        answer = await this.scheduler.schedule(
+          kind,
+          async () => {
+            try {
+              await beforeSend?.();
+            } catch (err) {
+              hookFailed = { err };
+              throw err;
+            }
+            return this.once(method, path, body, requestSignal);
+          },
+          waitSignal,
+        );
+      } catch (err) {
+        if (hookFailed) throw hookFailed.err;
+        if (err instanceof ApiError) throw err;
+        if (waitSignal?.aborted) throw interrupted(method, path);
+        throw err;
+      }
       this.scheduler.observe?.(answer.status, answer.headers);
       if (answer.status !== 429) return answer;
-      const wait = retryAfterMs(answer.headers, this.clock.now()) ?? this.rateLimitedWaitMs;
+      const now = this.clock.now();
+      const wait = retryAfterMs(answer.headers, now) ?? this.rateLimitedWaitMs;
+      if (wait > this.maxWaitMs) {
+        const until = new Date(now + wait);
+        throw new ApiError(
+          'RATE_LIMITED',
+          `the API asked us to come back at ${clockTime(until)} (in ${humanMs(wait)}), longer than --max-wait ${humanMs(this.maxWaitMs)}; nothing more was sent — run the same command again after ${clockTime(until)} to resume`,
+          { status: 429, sent: false, headers: answer.headers, retryAt: until.getTime() },
+        );
+      }
+      if (now + wait - started > this.maxWaitMs) {
+        const code = kind === 'meta' ? 'API_RATE_LIMITED' : 'RATE_LIMITED';
+        throw new ApiError(
+          code,
+          `${method} ${path} was answered 429 (rate limited) again and again for ${humanMs(now - started)}; gave up at --max-wait ${humanMs(this.maxWaitMs)}`,
+          { status: 429, sent: false, headers: answer.headers },
+        );
+      }
       if (this.scheduler.backOff) this.scheduler.backOff(wait);
-      else await this.clock.sleep(wait, signal);
+      else
+        await this.clock.sleep(wait, waitSignal).catch(() => {
+          throw interrupted(method, path);
+        });
     }
   }
 
@@ -211,22 +301,23 @@ export class AlsamiflexiClient {
     } catch (err) {
       throw this.networkError(err, method, path, signal, timeout);
     }
-    let text: string;
+    let raw: Buffer;
     try {
-      text = await res.body.text();
+      raw = Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
       throw this.networkError(err, method, path, signal, timeout);
     }
     const headers = flattenHeaders(res.headers);
+    const { text, undecodable } = decodeBody(raw, headers['content-encoding']);
     let parsed: unknown = undefined;
-    if (text.length > 0) {
+    if (text.trim().length > 0) {
       try {
         parsed = JSON.parse(text);
       } catch {
         parsed = undefined;
       }
     }
-    return { status: res.statusCode, headers, body: parsed };
+    return { status: res.statusCode, headers, text, body: parsed, ...(undecodable ? { undecodable } : {}) };
   }
 
   private networkError(err: unknown, method: string, path: string, signal: AbortSignal | undefined, timeout: AbortSignal): ApiError {
@@ -239,38 +330,29 @@ export class AlsamiflexiClient {
       return new ApiError('API_TIMEOUT', `${where}: no answer from ${this.host()} within ${this.timeoutMs} ms`, { sent: true, cause: err });
     }
     const sent = !NOT_SENT_CODES.has(code);
-    const reason = code || (err instanceof Error ? err.message : String(err));
+    const reason = code || (err instanceof Error ? mask(err.message) : 'network error');
     return new ApiError('API_UNREACHABLE', `${where}: cannot reach ${this.host()} (${reason})`, { sent, cause: err });
-  }
-
-  private parse<T extends z.ZodType>(answer: Answer, schema: T, path: string): z.output<T> {
-    if (answer.status === 200) {
-      const ok = successBody(schema).safeParse(answer.body);
-      if (ok.success) return (ok.data as { data: z.output<T> }).data;
-      throw new ApiError('API_BAD_RESPONSE', `unusable answer from ${path}: ${summarizeIssue(ok.error)}`, {
-        status: 200,
-        headers: answer.headers,
-      });
-    }
-    const err = errorBodySchema.safeParse(answer.body);
-    const apiCode = err.success ? err.data.error.code : undefined;
-    const message = err.success && err.data.error.message ? err.data.error.message : `HTTP ${answer.status}`;
-    if (answer.status === 401) {
-      throw new ApiError('API_UNAUTHORIZED', `API key rejected (401${apiCode ? ` ${apiCode}` : ''})`, {
-        status: 401,
-        apiCode,
-        headers: answer.headers,
-      });
-    }
-    if (answer.status === 402) {
-      throw new ApiError('INSUFFICIENT_BALANCE', message, { status: 402, apiCode: apiCode ?? 'INSUFFICIENT_BALANCE', headers: answer.headers });
-    }
-    throw new ApiError('API_ERROR', `${path}: ${message}`, { status: answer.status, apiCode, headers: answer.headers });
   }
 
   private host(): string {
     return new URL(this.baseUrl).host;
   }
+}
+
+/** `fn` run at most once (the intent is written before the first send, not before a 429's resend). */
+function onlyOnce(fn: (() => Promise<void>) | undefined): (() => Promise<void>) | undefined {
+  let before = fn;
+  return before
+    ? async () => {
+        const f = before;
+        before = undefined;
+        await f?.();
+      }
+    : undefined;
+}
+
+function interrupted(method: string, path: string): ApiError {
+  return new ApiError('INTERRUPTED', `${method} ${path}: stopped before it was sent`, { sent: false });
 }
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -289,27 +371,16 @@ function errorCode(err: unknown): string {
   return '';
 }
 
-function summarizeIssue(error: z.ZodError): string {
-  const first = error.issues[0];
-  return first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'does not match the documented shape';
+/** `14:05:12` in local time: when the API said to come back. */
+export function clockTime(d: Date): string {
+  return d.toTimeString().slice(0, 8);
 }
 
-/**
- * How long a 429 (or an exhausted window) asks us to wait: `Retry-After` in seconds or as an
- * HTTP date, else a reset header (`X-RateLimit-Reset` / `RateLimit-Reset`) read as epoch
- * seconds when large, otherwise as seconds from now.
- */
-export function retryAfterMs(headers: Record<string, string>, now: number): number | undefined {
-  const ra = headers['retry-after'];
-  if (ra !== undefined) {
-    if (/^\s*\d+(\.\d+)?\s*$/.test(ra)) return Math.max(0, Number(ra) * 1000);
-    const date = Date.parse(ra);
-    if (!Number.isNaN(date)) return Math.max(0, date - now);
-  }
-  const reset = headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'];
-  if (reset !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(reset)) {
-    const n = Number(reset);
-    return n > 1_000_000_000 ? Math.max(0, n * 1000 - now) : n * 1000;
-  }
-  return undefined;
+/** `45s`, `5m`, `1h 2m`: a wait for people. */
+export function humanMs(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s}s`;
+  const m = Math.round(s / 60);
+  if (m < 120) return `${m}m`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
 }

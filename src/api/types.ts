@@ -1,7 +1,8 @@
 /**
  * The Alsamiflexi Pro API v1 as documented (../shared/seeds/alsamiflexi-api.txt).
- * Every answer is parsed with these schemas; an answer that does not fit is an
- * `API_BAD_RESPONSE` error, never a crash deeper in the code.
+ * Every answer is parsed with these schemas; what an answer that does not fit means is
+ * decided by the outcome table (outcome.ts), never by a crash deeper in the code. Status words
+ * are read there too (`readStatusWord`, SPEC §5 additions).
  */
 import { z } from 'zod';
 
@@ -42,19 +43,6 @@ export const transactionSchema = z.object({
   message: z.string().nullable().optional(),
 });
 export type Transaction = z.infer<typeof transactionSchema>;
-
-const FAILED_WORDS = new Set(['failed', 'failure', 'cancelled', 'canceled', 'rejected', 'refunded', 'reversed', 'error']);
-const COMPLETED_WORDS = new Set(['completed', 'success', 'successful']);
-
-/**
- * What a transaction's status word means for the row. The documented words are `processing`
- * and `completed` (and `failed`); the other spellings are read the same way, and anything
- * unknown counts as not final yet.
- */
-export function transactionOutcome(status: string): 'completed' | 'failed' | 'processing' {
-  const st = status.toLowerCase();
-  return COMPLETED_WORDS.has(st) ? 'completed' : FAILED_WORDS.has(st) ? 'failed' : 'processing';
-}
 
 export interface RechargeRequest {
   operator_id: number | string;

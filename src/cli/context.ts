@@ -1,5 +1,6 @@
 /** Builds what commands need from the resolved options: the client behind the limiter, and output. */
 import { AlsamiflexiClient } from '../api/client.js';
+import { addSecret, mask } from '../api/mask.js';
 import { BatchError } from '../errors.js';
 import { RateLimiter } from '../limit/limiter.js';
 import { durationOption, resolveRate, type OptionName } from '../config.js';
@@ -13,11 +14,15 @@ export interface Io {
   status?(line: string): void;
 }
 
-/** Output that can never carry the API key, whatever a message contains. */
+/**
+ * Output that can never carry the API key or any Bearer token, whatever a message contains
+ * (SPEC §5 additions): the key is registered trimmed, since a key with a trailing newline is
+ * sent (and echoed) without it.
+ */
 export function redactingIo(secret: () => string | undefined): Io {
   const clean = (s: string) => {
-    const key = secret();
-    return key && key.length >= 4 ? s.split(key).join('***') : s;
+    addSecret(secret());
+    return mask(s);
   };
   let statusShown = false;
   const clearStatus = () => {
@@ -58,17 +63,25 @@ export interface ApiContext {
   close(): Promise<void>;
 }
 
-export function apiContext(options: Options): ApiContext {
+/**
+ * The client behind the shared limiter. `signal` (the command's stop signal) ends every wait
+ * of every request at once (SPEC §5 additions, "Signals reach every wait").
+ */
+export function apiContext(options: Options, signal?: AbortSignal): ApiContext {
   const rate = resolveRate(options.plan, options['rate-limit']);
   const concurrency = Number(options.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new BatchError('USAGE', '--concurrency must be a whole number of at least 1');
   const key = apiKey(options);
-  const limiter = new RateLimiter({ rate, concurrency, ...(options.redis ? { redis: { url: String(options.redis), apiKey: key } } : {}) });
+  addSecret(key);
+  const maxWaitMs = durationOption(options, 'max-wait');
+  const limiter = new RateLimiter({ rate, concurrency, maxWaitMs, ...(options.redis ? { redis: { url: String(options.redis), apiKey: key } } : {}) });
   const client = new AlsamiflexiClient({
     apiKey: key,
     baseUrl: String(options['base-url']),
     requestTimeoutMs: durationOption(options, 'request-timeout'),
     scheduler: limiter,
+    maxWaitMs,
+    signal,
   });
   return {
     client,

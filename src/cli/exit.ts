@@ -14,25 +14,48 @@ export const EXIT_HELP = `Exit codes:
   0  every row completed (validate: every row valid)
   1  finished, but some rows are failed, invalid or unknown
   2  usage or input error: bad option, unreadable/invalid file, job locked, job already finished; nothing was submitted
-  3  API access error: key rejected (401), base URL unreachable, unusable response at start-up
-  4  stopped early and resumable: balance short, interrupted by a signal, rows still processing at --poll-timeout`;
+  3  API access error: key rejected (401), base URL unreachable, unusable response at start-up, answers that cannot be read
+  4  stopped early and resumable: balance short, interrupted by a signal, rows still processing at --poll-timeout, a wait longer than --max-wait, a local disk failure after sending`;
+
+/** Every error code's exit code: exhaustive, so a new code cannot be forgotten. */
+const EXIT_FOR: Record<ErrorCode, number> = {
+  USAGE: EXIT.USAGE,
+  CONFIG_INVALID: EXIT.USAGE,
+  FILE_NOT_FOUND: EXIT.USAGE,
+  FILE_UNREADABLE: EXIT.USAGE,
+  FILE_EMPTY: EXIT.USAGE,
+  FILE_NO_DATA: EXIT.USAGE,
+  FILE_BINARY: EXIT.USAGE,
+  FILE_ENCODING: EXIT.USAGE,
+  CSV_PARSE: EXIT.USAGE,
+  HEADER_MISSING_COLUMN: EXIT.USAGE,
+  HEADER_AMBIGUOUS: EXIT.USAGE,
+  HEADER_MAP_INVALID: EXIT.USAGE,
+  OPERATORS_FILE_INVALID: EXIT.USAGE,
+  MAX_TOTAL_EXCEEDED: EXIT.USAGE,
+  JOB_NOT_FOUND: EXIT.USAGE,
+  JOB_LOCKED: EXIT.USAGE,
+  JOB_FINISHED: EXIT.USAGE,
+  JOB_MISMATCH: EXIT.USAGE,
+  JOB_CORRUPT: EXIT.USAGE,
+  LOCAL_IO: EXIT.USAGE,
+  API_UNAUTHORIZED: EXIT.API,
+  API_UNREACHABLE: EXIT.API,
+  API_TIMEOUT: EXIT.API,
+  API_BAD_RESPONSE: EXIT.API,
+  API_ERROR: EXIT.API,
+  API_RATE_LIMITED: EXIT.API,
+  API_UNREADABLE: EXIT.API,
+  INSUFFICIENT_BALANCE: EXIT.STOPPED,
+  INTERRUPTED: EXIT.STOPPED,
+  POLL_TIMEOUT: EXIT.STOPPED,
+  RATE_LIMITED: EXIT.STOPPED,
+  LOCAL_IO_STOPPED: EXIT.STOPPED,
+  INTERNAL: EXIT.STOPPED,
+};
 
 export function exitCodeFor(code: ErrorCode): number {
-  switch (code) {
-    case 'API_UNAUTHORIZED':
-    case 'API_UNREACHABLE':
-    case 'API_TIMEOUT':
-    case 'API_BAD_RESPONSE':
-    case 'API_ERROR':
-      return EXIT.API;
-    case 'INSUFFICIENT_BALANCE':
-    case 'INTERRUPTED':
-    case 'POLL_TIMEOUT':
-    case 'INTERNAL':
-      return EXIT.STOPPED;
-    default:
-      return EXIT.USAGE;
-  }
+  return EXIT_FOR[code] ?? EXIT.USAGE;
 }
 
 export function exitCodeForResult(r: JobResult): number {

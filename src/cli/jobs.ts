@@ -8,6 +8,7 @@ import { durationOption } from '../config.js';
 import { parseMapOption, loadOperatorsFile } from '../validate/index.js';
 import { etaSeconds } from '../report/summary.js';
 import { apiContext, type Io, type Options } from './context.js';
+import { clockTime } from '../api/client.js';
 import { exitCodeForResult } from './exit.js';
 import type { EngineOptions } from '../job/runner.js';
 
@@ -21,9 +22,9 @@ export async function jobCommand(
   io: Io,
   signal: AbortSignal,
 ): Promise<number> {
-  const ctx = apiContext(options);
+  const ctx = apiContext(options, signal);
   const events = new JobEvents();
-  const stopProgress = progress(events, io, options, ctx.limiter.interval, durationOption(options, 'poll-after'));
+  const stopProgress = progress(events, io, options, ctx.limiter.interval, durationOption(options, 'poll-after'), () => ctx.limiter.waitingUntil());
   const engine: EngineOptions = {
     stateDir: String(options['state-dir']),
     client: ctx.client,
@@ -99,7 +100,7 @@ function humanSummary(r: JobResult): string[] {
 }
 
 /** TTY: one status line redrawn; otherwise a log line at most every 10 s (SPEC §7). */
-function progress(events: JobEvents, io: Io, options: Options, intervalMs: number, pollAfterMs: number): () => void {
+function progress(events: JobEvents, io: Io, options: Options, intervalMs: number, pollAfterMs: number, waitingUntil: () => number | null): () => void {
   if (options.quiet) return () => undefined;
   let rows: RowState[] = [];
   let started = Date.now();
@@ -117,7 +118,10 @@ function progress(events: JobEvents, io: Io, options: Options, intervalMs: numbe
     const counts = SHOWN_ORDER.filter((st) => t.counts[st] > 0)
       .map((st) => `${st} ${t.counts[st]}`)
       .join(', ');
-    const head = `[${bar}] ${done}/${total} | ${(rate * 60).toFixed(0)}/min | ETA ${fmtDuration(etaS)} | ${counts}`;
+    // while the API has asked us to wait, say so and until when, instead of a made-up ETA
+    const until = waitingUntil();
+    const eta = until !== null ? `waiting for the API until ${clockTime(new Date(until))}` : `ETA ${fmtDuration(etaS)}`;
+    const head = `[${bar}] ${done}/${total} | ${(rate * 60).toFixed(0)}/min | ${eta} | ${counts}`;
     return io.status ? head : `${job} ${head}`;
   };
   events.on('job:started', (e) => {

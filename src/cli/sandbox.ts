@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSandbox } from '../sandbox/index.js';
+import { parseStatusWords, type FaultEncoding, type Faults } from '../sandbox/faults.js';
 import { AlsamiflexiClient } from '../api/client.js';
 import { RateLimiter } from '../limit/limiter.js';
 import { runJob } from '../job/run.js';
@@ -29,6 +30,35 @@ export interface SandboxArgs {
   dedup: 'replay' | 'reject' | 'off';
   webhookUrl?: string;
   rateLimitHeaders: boolean;
+  /** --fault-* and --status-words, as given */
+  faults: {
+    noStatus: boolean;
+    encoding: FaultEncoding | null;
+    resetFormat: Faults['resetFormat'];
+    retryAfterFormat: Faults['retryAfterFormat'];
+    clockSkew: string;
+    rateLimited: string[];
+    retryAfter?: string;
+    echoKey: boolean;
+    successFalseRate: number;
+    statusWords?: string;
+  };
+}
+
+/** The sandbox's faults from their command-line form. */
+function faultOptions(f: SandboxArgs['faults']): Partial<Faults> {
+  return {
+    noStatus: f.noStatus,
+    encoding: f.encoding,
+    resetFormat: f.resetFormat,
+    retryAfterFormat: f.retryAfterFormat,
+    clockSkewMs: parseDuration(f.clockSkew, '--fault-clock-skew'),
+    rateLimited: f.rateLimited as Faults['rateLimited'],
+    retryAfterMs: f.retryAfter !== undefined ? parseDuration(f.retryAfter, '--fault-retry-after') : null,
+    echoKey: f.echoKey,
+    successFalseRate: f.successFalseRate,
+    statusWords: f.statusWords ? parseStatusWords(f.statusWords) : {},
+  };
 }
 
 export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal): Promise<number> {
@@ -49,6 +79,7 @@ export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal
     seed: a.seed,
     dedup: a.dedup,
     webhookUrl: a.webhookUrl,
+    faults: faultOptions(a.faults),
   });
   io.out(`sandbox listening on ${sb.url}`);
   io.out(a.apiKey ? 'accepting the API key you gave' : `accepting API key "${key}" (set ALSAMIFLEXI_API_KEY or --api-key to choose one)`);

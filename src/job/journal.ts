@@ -10,9 +10,15 @@
  * Replay reads the file line by line. A last line that is incomplete or does not parse is a
  * record torn by a crash mid-write: it is dropped and the file truncated to the last whole
  * record. A bad line anywhere else means the file was damaged, and replay refuses.
+ *
+ * The file is private (mode 0600, like every state file) and the free text of a record —
+ * which may come from the API — is masked before it is written (SPEC §5 additions, "The key
+ * is never persisted"). A write that fails (disk full, read-only) fails every later append
+ * with one `LOCAL_IO` error naming the file.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
-import { BatchError } from '../errors.js';
+import { mask } from '../api/mask.js';
+import { BatchError, localIoError } from '../errors.js';
 import type { RowErrorCode } from '../errors.js';
 
 export type FinalStatus = 'completed' | 'failed';
@@ -38,14 +44,16 @@ export type { RowErrorCode };
 
 export class Journal {
   private fh: fsp.FileHandle;
+  readonly path: string;
   private queue: { line: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private writing = false;
   private failed: unknown = null;
   /** Number of fsyncs done; lets the benchmark show group commit at work. */
   syncs = 0;
 
-  private constructor(fh: fsp.FileHandle) {
+  private constructor(fh: fsp.FileHandle, path: string) {
     this.fh = fh;
+    this.path = path;
   }
 
   /**
@@ -54,20 +62,22 @@ export class Journal {
    */
   static async open(path: string, onRecord: (rec: JournalRecord) => void): Promise<Journal> {
     const goodBytes = await replay(path, onRecord);
-    const fh = await fsp.open(path, 'a+');
+    const fh = await fsp.open(path, 'a+', 0o600);
+    // a journal made by an older version may be world-readable
+    await fh.chmod(0o600).catch(() => undefined);
     const { size } = await fh.stat();
     if (size > goodBytes) {
       await fh.truncate(goodBytes);
       await fh.sync();
     }
-    return new Journal(fh);
+    return new Journal(fh, path);
   }
 
   /** Resolves once the record is on disk (written and fsync'd). */
   append(rec: JournalRecord): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
-      this.queue.push({ line: JSON.stringify(rec) + '\n', resolve, reject });
+      this.queue.push({ line: JSON.stringify(masked(rec)) + '\n', resolve, reject });
       if (!this.writing) void this.flush();
     });
   }
@@ -89,13 +99,22 @@ export class Journal {
         for (const b of batch) b.resolve();
       } catch (err) {
         // a journal that cannot be written must stop everything: nothing may be sent unrecorded
-        this.failed = err;
-        for (const b of [...batch, ...this.queue]) b.reject(err);
+        const failure = localIoError(err, false, this.path) ?? err;
+        this.failed = failure;
+        for (const b of [...batch, ...this.queue]) b.reject(failure);
         this.queue = [];
       }
     }
     this.writing = false;
   }
+}
+
+/** The record with its free text (which may have come from the API) masked; ids untouched. */
+export function masked(rec: JournalRecord): JournalRecord {
+  if (rec.t === 'retry' || rec.t === 'intent') return rec;
+  const out = { ...rec } as Record<string, unknown>;
+  for (const k of ['msg', 'code', 'why', 'op']) if (typeof out[k] === 'string') out[k] = mask(out[k]);
+  return out as JournalRecord;
 }
 
 /**

@@ -4,9 +4,14 @@
  * never delay a due poll). Later polls back off from --poll-every by 1.5× up to 4×. A row
  * still processing --poll-timeout after it was sent (or after this run started, for a row
  * carried over from an earlier run) is left `processing` for a later `resume`.
+ *
+ * Status words are read by the outcome table (`readStatusWord`, SPEC §5 additions): a word
+ * nobody documented keeps the row processing and is reported once per row (`onUnknownWord`).
+ * `stop()` also aborts the polls in flight and their backoffs: a stopped run waits for none.
  */
 import type { AlsamiflexiClient } from '../api/client.js';
-import { transactionOutcome, type Transaction } from '../api/types.js';
+import { readStatusWord, type StatusReading } from '../api/outcome.js';
+import type { Transaction } from '../api/types.js';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
 import type { RowState } from './rows.js';
@@ -19,8 +24,10 @@ export interface PollerOptions {
   /** least time between two polls (e.g. two request intervals while submissions are pending) */
   pollGapMs?: () => number;
   /** a final answer arrived: record it (durably) */
-  onFinal(row: RowState, txn: Transaction, status: 'completed' | 'failed'): Promise<void>;
-  /** polling must stop for the whole run (401) */
+  onFinal(row: RowState, txn: Transaction, status: StatusReading): Promise<void>;
+  /** the row's status word is not one we know (first time for this row and word): show it */
+  onUnknownWord?(row: RowState, txn: Transaction, status: StatusReading): Promise<void>;
+  /** polling must stop for the whole run (401, the API unreachable, a wait past --max-wait) */
   onFatal(err: ApiError): void;
 }
 
@@ -29,6 +36,8 @@ interface Entry {
   due: number;
   since: number;
   polls: number;
+  /** the unknown status word last reported for this row */
+  noted?: string;
 }
 
 const MAX_UNREACHABLE = 3;
@@ -46,6 +55,7 @@ export class Poller {
   private unreachable = 0;
   private error: unknown = null;
   private lastLaunch = -Infinity;
+  private readonly abort = new AbortController();
 
   constructor(private readonly opts: PollerOptions) {
     this.runStart = opts.clock.now();
@@ -71,6 +81,7 @@ export class Poller {
   stop(): void {
     this.stopped = true;
     this.entries = [];
+    this.abort.abort();
     this.poke();
   }
 
@@ -114,9 +125,10 @@ export class Poller {
     if (!e.row.txn) return;
     let txn: Transaction | null = null;
     try {
-      txn = await client.getTransaction(e.row.txn);
+      txn = await client.getTransaction(e.row.txn, this.abort.signal);
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'API_UNAUTHORIZED') {
+      if (this.stopped) return;
+      if (err instanceof ApiError && (err.code === 'API_UNAUTHORIZED' || err.code === 'RATE_LIMITED')) {
         this.opts.onFatal(err);
         return;
       }
@@ -132,10 +144,14 @@ export class Poller {
     }
     if (txn) this.unreachable = 0;
     if (this.stopped) return;
-    const outcome = txn ? transactionOutcome(txn.status) : 'processing';
-    if (txn && outcome !== 'processing') {
-      await this.opts.onFinal(e.row, txn, outcome);
+    const reading = txn ? readStatusWord(txn.status) : null;
+    if (txn && reading && reading.outcome !== 'processing') {
+      await this.opts.onFinal(e.row, txn, reading);
       return;
+    }
+    if (txn && reading && !reading.known && e.noted !== reading.word) {
+      e.noted = reading.word;
+      await this.opts.onUnknownWord?.(e.row, txn, reading);
     }
     const now = clock.now();
     if (now - e.since >= this.opts.pollTimeoutMs) {

@@ -11,12 +11,17 @@
  * time, closes a gate that every job waits at before sending; the jobs then leave the gate
  * one `minTime` apart, so a pause never ends in a burst. A server limit lower than ours
  * (`X-RateLimit-Limit` / `RateLimit-Limit`) slows the pacing down to match.
+ *
+ * Every wait here ends at once when the request's signal aborts — in Bottleneck's queue
+ * (which cannot drop one job, so the caller stops waiting and the job, when its turn comes,
+ * does nothing) and at the gate (SPEC §5 additions, "Signals reach every wait"). A gate closed
+ * by headers alone (no 429) is never held longer than --max-wait: a 429 will say more.
  */
 import Bottleneck from 'bottleneck';
 import PQueue from 'p-queue';
 import { systemClock, type Clock } from '../clock.js';
 import type { RequestKind, RequestScheduler } from '../api/client.js';
-import { retryAfterMs } from '../api/client.js';
+import { retryAfterMs } from '../api/outcome.js';
 import type { Rate } from '../util/units.js';
 import { redisBottleneck, type SharedBottleneck } from './redis.js';
 
@@ -37,6 +42,8 @@ export interface LimiterOptions {
   safety?: number;
   /** Share the pacing with every process using this API key, through Redis (SPEC §6). */
   redis?: { url: string; apiKey: string };
+  /** --max-wait (ms, default 5 min): the longest a reset header alone may close the gate */
+  maxWaitMs?: number;
 }
 
 export interface LimiterStats {
@@ -62,9 +69,11 @@ export class RateLimiter implements RequestScheduler {
   private readonly shared: SharedBottleneck | null = null;
   /** in Redis mode Bottleneck's maxConcurrent would be cluster-wide: --concurrency is per process */
   private readonly local: PQueue | null = null;
+  private readonly maxWaitMs: number;
 
   constructor(opts: LimiterOptions) {
     this.rate = opts.rate;
+    this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
     this.clock = opts.clock ?? systemClock;
     this.safety = opts.safety ?? 0.02;
     this.minTime = spacing(opts.rate.limit, opts.rate.windowMs, this.safety);
@@ -96,18 +105,29 @@ export class RateLimiter implements RequestScheduler {
     return this.minTime;
   }
 
+  /** When the gate opens again (epoch ms), while the server has asked us to wait; else null. */
+  waitingUntil(): number | null {
+    return this.blockedUntil > this.clock.now() ? this.blockedUntil : null;
+  }
+
   async schedule<T>(kind: RequestKind, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
     this.counters.scheduled++;
-    const bottleneck = this.shared ? await this.shared.ready : this.bottleneck!;
+    const bottleneck = this.shared ? await untilAborted(this.shared.ready, signal, () => false) : this.bottleneck!;
+    // once `fn` runs, the request may be on the wire: from then on its caller must get its answer
+    let started = false;
     const run = () =>
       bottleneck.schedule({ priority: PRIORITY[kind] }, async () => {
         signal?.throwIfAborted();
         await this.gate(signal);
+        signal?.throwIfAborted();
+        started = true;
         this.noteSent();
         return fn();
       });
     // p-queue's priority is the higher the sooner: the reverse of Bottleneck's
-    return this.local ? (this.local.add(run, { priority: 9 - PRIORITY[kind] }) as Promise<T>) : run();
+    const queued = this.local ? (this.local.add(run, { priority: 9 - PRIORITY[kind] }) as Promise<T>) : run();
+    return untilAborted(queued, signal, () => started);
   }
 
   observe(status: number, headers: Record<string, string>): void {
@@ -125,7 +145,7 @@ export class RateLimiter implements RequestScheduler {
     if (remaining !== undefined && Number(remaining) <= 0 && !this.ownPaceExplainsEmptyWindow()) {
       // someone else is spending this account's quota: wait for the window to reset
       const wait = retryAfterMs({ 'x-ratelimit-reset': headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'] ?? '' }, this.clock.now());
-      if (wait !== undefined && wait > 0) this.block(wait);
+      if (wait !== undefined && wait > 0) this.block(Math.min(wait, this.maxWaitMs));
     }
   }
 
@@ -183,6 +203,34 @@ export class RateLimiter implements RequestScheduler {
     this.nextGateSlot = slot + this.minTime;
     await this.clock.sleep(slot - now, signal);
   }
+}
+
+/**
+ * `p`, or the signal's reason as soon as it aborts while the job still waits (`started()`
+ * false). The work behind `p` is not cancelled: a queued job finds the signal aborted when its
+ * turn comes and sends nothing; a job already sending is waited for, whatever the signal.
+ */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, started: () => boolean): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      if (started()) return;
+      p.catch(() => undefined);
+      reject(signal.reason as Error);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
 }
 
 function spacing(limit: number, windowMs: number, safety: number): number {

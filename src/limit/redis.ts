@@ -9,6 +9,19 @@ import { createHash } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
 import { BatchError } from '../errors.js';
+import { mask, safeUrl } from '../api/mask.js';
+
+/** An error text with the Redis URL's password (and any other URL's) taken out. */
+function redactUrls(text: string, url: string): string {
+  let out = text.split(url).join(safeUrl(url));
+  try {
+    const pw = decodeURIComponent(new URL(url).password);
+    if (pw) out = out.split(pw).join('***');
+  } catch {
+    // not a URL: nothing to take out
+  }
+  return mask(out.replace(/(\w+:\/\/[^:/@\s]*:)[^@\s]+@/g, '$1***@'));
+}
 
 export interface SharedBottleneck {
   /** resolves once Redis answered and the shared limiter is set up */
@@ -27,7 +40,8 @@ export function redisBottleneck(url: string, apiKey: string, settings: { minTime
     parsed = new URL(url);
     if (!/^rediss?:$/.test(parsed.protocol)) throw new Error('not a redis:// URL');
   } catch {
-    throw new BatchError('USAGE', `invalid --redis "${url}": use redis://host:port`);
+    // never the URL itself: it may carry the Redis password (SPEC §5 additions)
+    throw new BatchError('USAGE', `invalid --redis ${safeUrl(url)}: use redis://host:port`);
   }
   const where = `${parsed.hostname}:${parsed.port || 6379}`;
   const client = new Redis(url, {
@@ -45,7 +59,7 @@ export function redisBottleneck(url: string, apiKey: string, settings: { minTime
       await client.ping(); // queued until connected; rejected once the retries give up
     } catch (err) {
       client.disconnect();
-      throw new BatchError('USAGE', `cannot use Redis at ${where} for the shared rate limit: ${(err as Error).message}`);
+      throw new BatchError('USAGE', `cannot use Redis at ${where} for the shared rate limit: ${redactUrls((err as Error).message, url)}`);
     }
     connection = new Bottleneck.IORedisConnection({ client });
     recogniseRedis7Errors(connection);

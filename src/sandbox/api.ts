@@ -7,7 +7,8 @@
  * does not shift the draws of later requests.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorBody, readBody, sendJson, sendRaw, successBody, type Headers } from './http.js';
+import { errorBody, readBody, sendBytes, sendJson, successBody, type Headers } from './http.js';
+import { dressTransaction, encodeBody, resetHeader, retryAfterHeader, routeOf } from './faults.js';
 import { transactionView } from './ledger.js';
 import { chance } from './random.js';
 import { rateLimitHeaders } from './ratelimit.js';
@@ -28,7 +29,9 @@ export async function handleApi(state: SandboxState, req: IncomingMessage, res: 
 
   const authed = state.authorized(req);
   const decision = authed && state.limiter ? state.limiter.take(at) : null;
+  const faults = state.config.faults;
   const limitHeaders = decision && state.rateLimitHeaders ? rateLimitHeaders(decision) : {};
+  if (decision && limitHeaders['X-RateLimit-Reset'] !== undefined) limitHeaders['X-RateLimit-Reset'] = resetHeader(decision.resetAtMs, faults, at);
 
   const body = await readBody(req);
   if (state.config.latencyMs > 0) await state.clock.sleep(state.config.latencyMs);
@@ -39,9 +42,14 @@ export async function handleApi(state: SandboxState, req: IncomingMessage, res: 
 
   const answer: Answer = (status, payload, headers = {}) => {
     recordAnswer(state, entry, status);
-    const all = { ...limitHeaders, ...headers };
-    if (typeof payload === 'string') sendRaw(res, status, payload, all);
-    else sendJson(res, status, payload, all);
+    const all: Headers = { ...limitHeaders, ...headers };
+    if (faults.clockSkewMs) all.Date = new Date(state.clock.now() + faults.clockSkewMs).toUTCString();
+    if (faults.echoKey && typeof payload === 'object' && payload && (payload as { success?: unknown }).success === false) {
+      const e = (payload as { error: { message: string } }).error;
+      e.message = `${e.message} (request: Authorization: ${req.headers.authorization ?? ''})`;
+    }
+    const encoded = encodeBody(typeof payload === 'string' ? payload : JSON.stringify(payload), faults.encoding);
+    sendBytes(res, status, encoded.bytes, { ...all, ...encoded.headers });
   };
 
   if (!authed) {
@@ -50,10 +58,13 @@ export async function handleApi(state: SandboxState, req: IncomingMessage, res: 
     sendJson(res, 401, errorBody('UNAUTHORIZED', 'Invalid or missing API key'), { 'WWW-Authenticate': 'Bearer' });
     return;
   }
-  if (decision && !decision.allowed) {
+  const sub = path.startsWith(`${API_BASE_PATH}/`) ? path.slice(API_BASE_PATH.length).replace(/(.)\/$/, '$1') : null;
+  const forever = faults.rateLimited.includes(routeOf(sub)!);
+  if ((decision && !decision.allowed) || forever) {
     state.stats.rateLimited++;
-    const message = `Rate limit of ${decision.limit} requests per ${decision.windowMs / 1000}s exceeded; retry after ${decision.retryAfterSec}s`;
-    return answer(429, errorBody('RATE_LIMIT_EXCEEDED', message), { 'Retry-After': String(decision.retryAfterSec) });
+    const waitMs = faults.retryAfterMs ?? (decision && !decision.allowed ? decision.retryAfterSec * 1000 : 1000);
+    const message = forever ? 'Rate limit exceeded' : `Rate limit of ${decision!.limit} requests per ${decision!.windowMs / 1000}s exceeded; retry after ${decision!.retryAfterSec}s`;
+    return answer(429, errorBody('RATE_LIMIT_EXCEEDED', message), { 'Retry-After': retryAfterHeader(waitMs, faults, at + faults.clockSkewMs) });
   }
   if (!body.ok) {
     return answer(413, errorBody('PAYLOAD_TOO_LARGE', 'The request body is too large'), { Connection: 'close' });
@@ -103,7 +114,7 @@ function route(
     }
     const txn = state.ledger.find(id);
     if (!txn) return answer(404, errorBody('TRANSACTION_NOT_FOUND', 'No transaction with this id'));
-    return answer(200, successBody(transactionView(txn)));
+    return answer(200, successBody(dressTransaction(transactionView(txn), state.config.faults, 'get', req.headers.authorization)));
   }
   return answer(404, errorBody('NOT_FOUND', `No such endpoint: ${method} ${path}`));
 }
@@ -115,13 +126,17 @@ function recharge(state: SandboxState, req: IncomingMessage, text: string, entry
 
   if (reference !== null && state.config.dedup !== 'off') {
     const prior = state.ledger.findByReference(reference);
-    if (prior && state.config.dedup === 'replay') return answer(200, successBody(transactionView(prior, 'post')));
+    if (prior && state.config.dedup === 'replay') return answer(200, successBody(dressTransaction(transactionView(prior, 'post'), state.config.faults, 'post', req.headers.authorization)));
     if (prior) {
       return answer(400, errorBody('DUPLICATE_REFERENCE', `reference ${reference} was already used by transaction ${prior.id}`));
     }
   }
 
   if (!state.ledger.canAfford(amount)) return answer(402, errorBody('INSUFFICIENT_BALANCE', INSUFFICIENT_BALANCE_MESSAGE));
+  // drawn only when asked for, so the other draws of a seeded run are unchanged
+  if (state.config.faults.successFalseRate > 0 && chance(state.random, state.config.faults.successFalseRate)) {
+    return answer(200, errorBody('OPERATOR_UNAVAILABLE', 'The operator gateway is not available; nothing was charged'));
+  }
 
   const fails = chance(state.random, state.config.failRate);
   const txn = state.ledger.commit({
@@ -142,5 +157,5 @@ function recharge(state: SandboxState, req: IncomingMessage, text: string, entry
     return;
   }
   state.settle(); // completeAfterMs 0: final at once
-  return answer(200, successBody(transactionView(txn, 'post')));
+  return answer(200, successBody(dressTransaction(transactionView(txn, 'post'), state.config.faults, 'post', req.headers.authorization)));
 }

@@ -16,6 +16,13 @@ export function sendRaw(res: ServerResponse, status: number, json: string, heade
   res.end(json);
 }
 
+/** Sends already-encoded body bytes (a fault's Content-Encoding is in `headers`). */
+export function sendBytes(res: ServerResponse, status: number, bytes: Buffer, headers: Headers = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': String(bytes.length) });
+  res.end(bytes);
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Headers = {}): void {
   sendRaw(res, status, JSON.stringify(body), headers);
 }

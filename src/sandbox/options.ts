@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { BatchError } from '../errors.js';
 import type { Rate } from '../util/units.js';
 import type { RateLimitWindow } from './ratelimit.js';
+import { NO_FAULTS, checkFaults, type Faults } from './faults.js';
 
 export type DedupMode = 'replay' | 'reject' | 'off';
 
@@ -46,10 +47,12 @@ export interface SandboxOptions {
   webhookUrl?: string;
   /** default systemClock; all time (windows, transitions, timestamps, latency) goes through it */
   clock?: Clock;
+  /** default none: what real APIs do beyond the doc, to rehearse against (faults.ts) */
+  faults?: Partial<Faults>;
 }
 
 export type ConfigPatch = Partial<
-  Pick<SandboxOptions, 'failRate' | 'errorRate' | 'dropRate' | 'latencyMs' | 'dedup' | 'rateLimit' | 'completeAfterMs'>
+  Pick<SandboxOptions, 'failRate' | 'errorRate' | 'dropRate' | 'latencyMs' | 'dedup' | 'rateLimit' | 'completeAfterMs' | 'faults'>
 >;
 
 /** The fault settings `configure()` may change while the sandbox runs. */
@@ -60,6 +63,7 @@ export interface RuntimeConfig {
   latencyMs: number;
   dedup: DedupMode;
   completeAfterMs: number;
+  faults: Faults;
 }
 
 function usage(message: string): BatchError {
@@ -104,11 +108,12 @@ export function applyPatch(config: RuntimeConfig, patch: ConfigPatch): void {
   if (patch.latencyMs !== undefined) next.latencyMs = checkMs('latencyMs', patch.latencyMs);
   if (patch.completeAfterMs !== undefined) next.completeAfterMs = checkMs('completeAfterMs', patch.completeAfterMs);
   if (patch.dedup !== undefined) next.dedup = checkDedup(patch.dedup);
+  if (patch.faults !== undefined) next.faults = { ...config.faults, ...checkFaults(patch.faults) };
   Object.assign(config, next);
 }
 
 export function initialConfig(opts: SandboxOptions): RuntimeConfig {
-  const config: RuntimeConfig = { failRate: 0, errorRate: 0, dropRate: 0, latencyMs: 0, dedup: 'off', completeAfterMs: 3000 };
+  const config: RuntimeConfig = { failRate: 0, errorRate: 0, dropRate: 0, latencyMs: 0, dedup: 'off', completeAfterMs: 3000, faults: structuredClone(NO_FAULTS) };
   applyPatch(config, opts);
   return config;
 }

@@ -42,7 +42,7 @@ describe('Poller', () => {
       clock,
       pollEveryMs: 1000,
       pollTimeoutMs: 60_000,
-      onFinal: async (r, _t, st) => void finals.push(`${r.row}:${st}`),
+      onFinal: async (r, _t, st) => void finals.push(`${r.row}:${st.outcome}`),
       onFatal: () => undefined,
     });
     p.add(row(1, 0), 500);
@@ -81,7 +81,7 @@ describe('Poller', () => {
     const clock = new FakeClock(0);
     const { client } = fakeClient(clock, (id, n) => (id === 'TXN1' ? 'failed' : n < 2 ? 'queued' : 'completed'));
     const finals: string[] = [];
-    const p = new Poller({ client, clock, pollEveryMs: 100, pollTimeoutMs: 60_000, onFinal: async (r, _t, st) => void finals.push(`${r.row}:${st}`), onFatal: () => undefined });
+    const p = new Poller({ client, clock, pollEveryMs: 100, pollTimeoutMs: 60_000, onFinal: async (r, _t, st) => void finals.push(`${r.row}:${st.outcome}`), onFatal: () => undefined });
     p.add(row(1, 0), 0);
     p.add(row(2, 0), 0);
     p.close();
