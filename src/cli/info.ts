@@ -84,7 +84,7 @@ export async function jobsCommand(options: Options, io: Io): Promise<number> {
   }
   for (const r of rows) {
     const c = r.counts;
-    io.out(`${r.job}  ${r.state.padEnd(8)}  ${r.rows} rows: completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}  (${r.input})`);
+    io.out(`${r.job}  ${r.state.padEnd(8)}  ${r.rows} rows: completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, skipped ${c.skipped}, processing ${c.processing}, pending ${c.pending}  (${r.input})`);
   }
   return EXIT.OK;
 }

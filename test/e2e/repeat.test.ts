@@ -130,8 +130,11 @@ describe('across jobs (SPEC §5a)', () => {
     for (const p of people) expect(paidTimes(s).get(key(p))).toBe(1);
     expect(existsSync(join(root, 'xdg', 'recharge-batch', 'registry'))).toBe(true);
     expect(existsSync(join(a, '.recharge-batch')) || existsSync(join(b, '.recharge-batch'))).toBe(false);
-    // an edited copy in the other folder: a new job, its rows skipped
-    writePayees(b, 'pay.csv', [...people, ...payees(1, 50)]);
+    // an edited copy in the other folder: a new job, its rows skipped — and left out of the
+    // balance pre-check: a balance for the one new row is enough
+    const added = payees(1, 50);
+    writePayees(b, 'pay.csv', [...people, ...added]);
+    s.setBalance(added[0]!.amount);
     const edited = await runCli(['run', 'pay.csv', ...args, '--json'], env, b);
     expect(json(edited.stdout).counts).toMatchObject({ skipped: 5, completed: 1 });
     for (const p of people) expect(paidTimes(s).get(key(p))).toBe(1);
