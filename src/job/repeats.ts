@@ -157,3 +157,24 @@ function skipMessage(code: 'ALREADY_PAID' | 'MAYBE_PAID', e: EarlierIntent): str
 function otherAmountWarning(row: RowState, e: EarlierIntent): string {
   return `row ${row.row}: ${row.number} was also paid ${e.amount} BDT by job ${e.job} row ${e.row} (${iso(e.at)}); this row pays ${row.amount} BDT`;
 }
+
+export interface RepeatSummary {
+  /** the earlier jobs that skipped rows name */
+  earlierJobs: string[];
+  /** skipped rows whose earlier payment is not a completed transaction (they keep exit 0 away) */
+  unsettled: number;
+  /** same number, another amount, inside the window: paid, and said */
+  warnings: string[];
+}
+
+/** The job's skipped rows (this run's and earlier runs') as the summary shows them. */
+export function repeatSummary(rows: RowState[], warnings: string[]): RepeatSummary {
+  const earlier = new Set<string>();
+  let unsettled = 0;
+  for (const r of rows) {
+    if (r?.status !== 'skipped') continue;
+    if (r.prevJob) earlier.add(r.prevJob);
+    if (!(r.code === 'ALREADY_PAID' && r.prevPaid)) unsettled++;
+  }
+  return { earlierJobs: [...earlier].sort(), unsettled, warnings };
+}

@@ -21,7 +21,7 @@ import { JobEvents } from './events.js';
 import type { OpenJob } from './job.js';
 import { writeResults, defaultOutputs } from '../report/results.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
-import { RepeatGuard } from './repeats.js';
+import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
 import type { Registry } from './registry.js';
 
 export interface EngineOptions {
@@ -68,15 +68,6 @@ export interface JobResult {
   resumed: boolean;
   /** SPEC §5a: what the account registry did to this job */
   repeats: RepeatSummary;
-}
-
-export interface RepeatSummary {
-  /** the earlier jobs that skipped rows name */
-  earlierJobs: string[];
-  /** skipped rows whose earlier payment is not a completed transaction (they keep exit 0 away) */
-  unsettled: number;
-  /** same number, another amount, inside the window: paid, and said */
-  warnings: string[];
 }
 
 /** Which stop reason wins when several happen: the one needing the user most. */
@@ -234,17 +225,6 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   const outputs = await finish(job, opts);
   const t = tally(job.rows);
   return { job: name, dir: job.paths.dir, counts: t.counts, amounts: t.amounts, ...outputs, stopped, resumed, repeats: repeatSummary(job.rows, guard.warnings) };
-}
-
-function repeatSummary(rows: RowState[], warnings: string[]): RepeatSummary {
-  const earlier = new Set<string>();
-  let unsettled = 0;
-  for (const r of rows) {
-    if (r?.status !== 'skipped') continue;
-    if (r.prevJob) earlier.add(r.prevJob);
-    if (!(r.code === 'ALREADY_PAID' && r.prevPaid)) unsettled++;
-  }
-  return { earlierJobs: [...earlier].sort(), unsettled, warnings };
 }
 
 async function finish(job: OpenJob, opts: EngineOptions): Promise<{ results: string; failed: string }> {

@@ -110,6 +110,14 @@ describe('across jobs (SPEC §5a)', () => {
     const third = await runCli(['run', path, ...fastArgs(state), '--job', 'bonus-third', '--json'], apiEnv(s.url));
     expect(json(third.stdout).counts.skipped).toBe(8);
     for (const p of people) expect(paidTimes(s).get(key(p))).toBe(2);
+    // the same number with another amount is paid, and warned about in the summary
+    const raised = { ...people[0]!, amount: people[0]!.amount + 10 };
+    const other = await runCli(['run', writePayees(dir, 'raise.csv', [raised]), ...fastArgs(state), '--json'], apiEnv(s.url));
+    expect(other.code).toBe(0);
+    expect(paidTimes(s).get(key(raised))).toBe(1);
+    const warnings = (JSON.parse(other.stdout) as { repeats: { warnings: string[] } }).repeats.warnings;
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(people[0]!.number);
   });
 
   it('(c) the same file from another folder, state dir from XDG_STATE_HOME: nothing paid again, nothing written in the folders', async () => {
