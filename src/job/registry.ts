@@ -148,12 +148,12 @@ export class FileRegistry implements Registry {
 
   async claim(claims: Claim[], opts: ClaimOptions): Promise<ClaimResult[]> {
     const ids = claims.map(() => `${this.nonce}.${this.seq++}`);
-    await Promise.all(
-      claims.map((c, i) => {
-        const line: Line = { t: 'i', c: ids[i]!, n: c.number, a: c.amount, r: c.reference, j: c.job, u: c.jobId, w: c.row, k: c.attempt, at: c.at };
-        return this.write(JSON.stringify(line) + '\n');
-      }),
-    );
+    const lines = claims.map((c, i) => {
+      const line: Line = { t: 'i', c: ids[i]!, n: c.number, a: c.amount, r: c.reference, j: c.job, u: c.jobId, w: c.row, k: c.attempt, at: c.at };
+      return JSON.stringify(line) + '\n';
+    });
+    // one write and one fsync for the whole batch
+    await this.write(lines.join(''));
     // the file's order decides: read everything written before (and after) our intents
     await this.refresh();
     return claims.map((c, i) => {

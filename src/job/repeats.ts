@@ -63,7 +63,7 @@ export class RepeatGuard {
     opts: RepeatOptions & { clock: Clock; concurrency: number; record: (rec: JournalRecord) => Promise<void> },
   ): Promise<RepeatGuard> {
     const registry = opts.registry ?? (await FileRegistry.open(opts.stateDir, account));
-    return new RepeatGuard(registry, !opts.registry, job, pending, opts.clock, opts, opts.record, Math.max(8, 2 * opts.concurrency));
+    return new RepeatGuard(registry, !opts.registry, job, pending, opts.clock, opts, opts.record, Math.max(16, 4 * opts.concurrency));
   }
 
   /** Read-only: the pending rows the registry would skip now (left out of the balance pre-check). */
