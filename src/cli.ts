@@ -8,7 +8,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { OPTIONS, envName, resolveOptions, type OptionSpec } from './config.js';
 import { BatchError, isBatchError, localIoError } from './errors.js';
-import { apiContext, redactingIo, type Io, type Options } from './cli/context.js';
+import { apiContext, legacyStateDirNotice, redactingIo, type Io, type Options } from './cli/context.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './cli/exit.js';
 import { jobCommand } from './cli/jobs.js';
 import { balanceCommand, jobsCommand, operatorsCommand, reportCommand, statusCommand } from './cli/info.js';
@@ -63,6 +63,13 @@ function options(argv: Record<string, unknown>): Options {
  * or config file); before they are resolved (a usage error), from the command line itself.
  */
 let jsonMode = hideBin(process.argv).includes('--json') || /^(1|true|yes)$/i.test(process.env.RECHARGE_BATCH_JSON ?? '');
+
+/** Options of a command that reads or writes jobs: also points at jobs left in ./.recharge-batch. */
+async function jobOptions(argv: Record<string, unknown>): Promise<Options> {
+  const o = options(argv);
+  await legacyStateDirNotice(String(o['state-dir']), io);
+  return o;
+}
 
 let exitCode: number = EXIT.OK;
 
@@ -139,7 +146,7 @@ export function buildCli(args: string[]): Argv {
     'run <csv>',
     'validate, check the balance, submit, poll and write results; resumes this file\'s unfinished job',
     (c) => c.positional('csv', { type: 'string', describe: 'the input CSV' }),
-    handle(async (a: Args) => jobCommand('run', a.csv, options(a), {}, io, stopSignal())),
+    handle(async (a: Args) => jobCommand('run', a.csv, await jobOptions(a), {}, io, stopSignal())),
   );
   y.command(
     'validate <csv>',
@@ -176,7 +183,7 @@ export function buildCli(args: string[]): Argv {
     'resume <job>',
     'continue a stopped job: submit pending rows, poll processing rows',
     (c) => c.positional('job', { type: 'string' }),
-    handle(async (a: Args) => jobCommand('resume', a.job, options(a), {}, io, stopSignal())),
+    handle(async (a: Args) => jobCommand('resume', a.job, await jobOptions(a), {}, io, stopSignal())),
   );
   y.command(
     'retry <job>',
@@ -187,21 +194,21 @@ export function buildCli(args: string[]): Argv {
         describe: 'also resend unknown rows with their original reference (only safe if the API rejects or replays a reused reference)',
       }),
     handle(async (a: Args) =>
-      jobCommand('retry', a.job, options(a), { includeUnknown: Boolean(a['include-unknown']) }, io, stopSignal()),
+      jobCommand('retry', a.job, await jobOptions(a), { includeUnknown: Boolean(a['include-unknown']) }, io, stopSignal()),
     ),
   );
   y.command(
     'status <job>',
     'counts and amounts by status, times, ETA',
     (c) => c.positional('job', { type: 'string' }),
-    handle(async (a: Args) => statusCommand(a.job, options(a), io)),
+    handle(async (a: Args) => statusCommand(a.job, await jobOptions(a), io)),
   );
-  y.command('jobs', 'list the jobs in the state dir with their status', (c) => c, handle(async (a: Args) => jobsCommand(options(a), io)));
+  y.command('jobs', 'list the jobs in the state dir with their status', (c) => c, handle(async (a: Args) => jobsCommand(await jobOptions(a), io)));
   y.command(
     'report <job>',
     '(re)write the results and failed CSVs from the checkpoint',
     (c) => c.positional('job', { type: 'string' }),
-    handle(async (a: Args) => reportCommand(a.job, options(a), io)),
+    handle(async (a: Args) => reportCommand(a.job, await jobOptions(a), io)),
   );
   y.command('balance', 'print the account balance', (c) => c, handle(async (a: Args) => balanceCommand(options(a), io)));
   y.command('operators', 'print the operator list with amount limits', (c) => c, handle(async (a: Args) => operatorsCommand(options(a), io)));

@@ -3,6 +3,8 @@
  * words. Precedence: flag > environment (`RECHARGE_BATCH_<NAME>`) > `--config` file > default.
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { BatchError } from './errors.js';
 import { mask } from './api/mask.js';
@@ -27,7 +29,10 @@ export const OPTIONS = {
   'rate-limit': { kind: 'string', describe: 'requests per time, N/s or N/min (e.g. 60/min); overrides the plan' },
   concurrency: { kind: 'number', describe: 'max HTTP requests in flight', default: 4 },
   job: { kind: 'string', describe: 'job name (default <file basename>-<first 8 hex of sha256 of the file>)' },
-  'state-dir': { kind: 'string', describe: 'where job checkpoints live', default: './.recharge-batch' },
+  'state-dir': {
+    kind: 'string',
+    describe: 'where jobs and the account registry live (default $XDG_STATE_HOME/recharge-batch, else ~/.local/state/recharge-batch; never the working folder)',
+  },
   out: { kind: 'string', describe: 'results CSV (default <input dir>/<basename>.results.csv)' },
   'poll-after': { kind: 'string', describe: 'first status poll after submit', default: '15s' },
   'poll-every': { kind: 'string', describe: 'later polls (backing off up to 4x)', default: '30s' },
@@ -45,6 +50,12 @@ export const OPTIONS = {
   redis: { kind: 'string', describe: 'Redis URL: share the rate limit with every process using this API key' },
   operators: { kind: 'string', describe: 'JSON file with the operator list, for offline validate' },
   map: { kind: 'array', describe: 'column for a role when headers are unusual: number=Col amount=Col operator=Col reference=Col' },
+  'repeat-window': {
+    kind: 'string',
+    describe: 'how far back the account registry looks for an earlier payment of the same number and amount (0 = no check)',
+    default: '7d',
+  },
+  'allow-repeat': { kind: 'boolean', describe: 'pay rows even if the account registry holds an earlier payment of the same number and amount', default: false },
   json: { kind: 'boolean', describe: 'print one JSON summary object on stdout at the end', default: false },
   quiet: { kind: 'boolean', describe: 'no progress output', default: false },
   debug: { kind: 'boolean', describe: 'print stack traces of errors', default: false },
@@ -107,7 +118,20 @@ export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.Proce
     const value = flags[name] !== undefined ? flags[name] : fromEnv !== undefined ? fromEnv : file[name] !== undefined ? file[name] : spec.default;
     out[name] = coerce(name, spec.kind, value, flags[name] === undefined && fromEnv === undefined && file[name] !== undefined);
   }
+  out['state-dir'] ??= defaultStateDir(env);
   return out;
+}
+
+/**
+ * The state dir when `--state-dir` and RECHARGE_BATCH_STATE_DIR are not set (SPEC §2):
+ * `$XDG_STATE_HOME/recharge-batch`, else `~/.local/state/recharge-batch` — never relative to the
+ * working folder, so a cron job or another folder finds the same jobs and registry.
+ */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_STATE_HOME;
+  // the XDG spec ignores a relative value
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'recharge-batch');
+  return join(env.HOME || homedir(), '.local', 'state', 'recharge-batch');
 }
 
 /** The rate limit in force: --rate-limit, else the plan's. */

@@ -20,6 +20,9 @@ export type { JobMeta, JobSnapshot } from './job/job.js';
 export { ROW_STATUSES } from './job/rows.js';
 export type { RowStatus, RowState } from './job/rows.js';
 export { writeResults, defaultOutputs } from './report/results.js';
+export { FileRegistry, registryPath } from './job/registry.js';
+export type { Registry, Claim, ClaimOptions, ClaimResult, EarlierIntent, EntryState, RegistryOutcome } from './job/registry.js';
+export { accountId, normalizeBaseUrl } from './api/account.js';
 
 export { validateCsv, createValidator, loadOperatorsFile, normalizeNumber, normalizeAmount, parseMapOption } from './validate/index.js';
 export type { ValidateOptions, ValidationSummary, RowVerdict, ValidRow, ColumnMap } from './validate/index.js';

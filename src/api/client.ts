@@ -19,6 +19,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { decodeBody } from './decode.js';
 import { addSecret, mask } from './mask.js';
 import { getOutcome, maskTxn, networkOutcome, postOutcome, retryAfterMs, type Answer, type PostOutcome } from './outcome.js';
+import { accountId } from './account.js';
 import {
   DEFAULT_BASE_URL,
   balanceSchema,
@@ -115,6 +116,11 @@ export class AlsamiflexiClient {
     this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
     this.stopSignal = opts.signal;
     this.random = opts.random ?? Math.random;
+  }
+
+  /** The account this client acts for (SPEC §5a): a digest of base URL and key, never the key. */
+  get account(): string {
+    return accountId(this.baseUrl, this.apiKey);
   }
 
   async getBalance(signal?: AbortSignal): Promise<Balance> {

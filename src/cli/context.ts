@@ -1,7 +1,9 @@
 /** Builds what commands need from the resolved options: the client behind the limiter, and output. */
 import { AlsamiflexiClient } from '../api/client.js';
 import { addSecret, mask } from '../api/mask.js';
+import { resolve } from 'node:path';
 import { BatchError } from '../errors.js';
+import { listJobs } from '../job/job.js';
 import { RateLimiter } from '../limit/limiter.js';
 import { durationOption, resolveRate, type OptionName } from '../config.js';
 
@@ -91,4 +93,18 @@ export function apiContext(options: Options, signal?: AbortSignal): ApiContext {
       await client.close().catch(() => undefined);
     },
   };
+}
+
+let legacyNoticeShown = false;
+
+/**
+ * Jobs used to live in `./.recharge-batch` of the working folder. If that folder holds jobs and
+ * the state dir in force is another one, say once (stderr) how to keep using them (SPEC §2).
+ */
+export async function legacyStateDirNotice(stateDir: string, io: Io, cwd = process.cwd()): Promise<void> {
+  const legacy = resolve(cwd, '.recharge-batch');
+  if (legacyNoticeShown || resolve(stateDir) === legacy) return;
+  legacyNoticeShown = true;
+  if ((await listJobs(legacy)).length === 0) return;
+  io.err(`note: ${legacy} holds jobs of an earlier version; jobs now live in ${resolve(stateDir)} — to keep using the old ones, add --state-dir ./.recharge-batch`);
 }

@@ -11,8 +11,8 @@ export const EXIT = {
 } as const;
 
 export const EXIT_HELP = `Exit codes:
-  0  every row completed (validate: every row valid)
-  1  finished, but some rows are failed, invalid or unknown
+  0  every row completed, or skipped as already paid by a completed transaction (validate: every row valid)
+  1  finished, but some rows are failed, invalid, unknown, or skipped as maybe paid
   2  usage or input error: bad option, unreadable/invalid file, job locked, job already finished; nothing was submitted
   3  API access error: key rejected (401), base URL unreachable, unusable response at start-up, answers that cannot be read
   4  stopped early and resumable: balance short, interrupted by a signal, rows still processing at --poll-timeout, a wait longer than --max-wait, a local disk failure after sending`;
@@ -63,5 +63,6 @@ export function exitCodeForResult(r: JobResult): number {
   if (r.stopped) return exitCodeFor(r.stopped.code);
   const c = r.counts;
   if (c.pending + c.processing > 0) return EXIT.STOPPED;
-  return c.failed + c.invalid + c.unknown > 0 ? EXIT.SOME_FAILED : EXIT.OK;
+  // SPEC §5a: a skipped row is a success only as ALREADY_PAID of a completed transaction
+  return c.failed + c.invalid + c.unknown + r.repeats.unsettled > 0 ? EXIT.SOME_FAILED : EXIT.OK;
 }

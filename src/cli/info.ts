@@ -9,6 +9,8 @@ import { EXIT } from './exit.js';
 import { exists } from '../util/fs.js';
 import { BatchError } from '../errors.js';
 import { lockHolder } from '../job/lock.js';
+import { checkAccount } from '../job/run.js';
+import { accountId } from '../api/account.js';
 
 const bdt = (n: number) => `${n.toLocaleString('en-US')} BDT`;
 const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
@@ -82,13 +84,16 @@ export async function jobsCommand(options: Options, io: Io): Promise<number> {
   }
   for (const r of rows) {
     const c = r.counts;
-    io.out(`${r.job}  ${r.state.padEnd(8)}  ${r.rows} rows: completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}  (${r.input})`);
+    io.out(`${r.job}  ${r.state.padEnd(8)}  ${r.rows} rows: completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, skipped ${c.skipped}, processing ${c.processing}, pending ${c.pending}  (${r.input})`);
   }
   return EXIT.OK;
 }
 
 export async function reportCommand(job: string, options: Options, io: Io): Promise<number> {
   const s = await snapshot(String(options['state-dir']), job);
+  // report needs no key; when one is given, it must be the job's account (SPEC §5a)
+  const key = options['api-key'];
+  if (typeof key === 'string' && key.trim()) checkAccount(s.meta, accountId(String(options['base-url']), key));
   if (!(await exists(s.meta.input.path))) {
     throw new BatchError('FILE_NOT_FOUND', `the input ${s.meta.input.path} of job ${job} is gone; the results need its columns`);
   }

@@ -3,7 +3,7 @@ import { JobEvents } from '../job/events.js';
 import { runJob, resumeJob, retryJob, type JobResult } from '../job/run.js';
 import { tally, type RowState, type RowStatus } from '../job/rows.js';
 
-const SHOWN_ORDER: RowStatus[] = ['completed', 'failed', 'unknown', 'invalid', 'processing', 'pending'];
+const SHOWN_ORDER: RowStatus[] = ['completed', 'failed', 'unknown', 'invalid', 'skipped', 'processing', 'pending'];
 import { durationOption } from '../config.js';
 import { parseMapOption, loadOperatorsFile } from '../validate/index.js';
 import { etaSeconds } from '../report/summary.js';
@@ -35,6 +35,8 @@ export async function jobCommand(
     pollShareIntervalMs: ctx.limiter.interval,
     allowPartial: Boolean(options['allow-partial']),
     referenceDedup: Boolean(options['reference-dedup']),
+    repeatWindowMs: durationOption(options, 'repeat-window'),
+    allowRepeat: Boolean(options['allow-repeat']),
     out: options.out ? String(options.out) : undefined,
     signal,
     events,
@@ -78,6 +80,7 @@ export function jsonSummary(r: JobResult, exitCode: number) {
     results: r.results,
     failed: r.failed,
     stopped: r.stopped ? { code: r.stopped.code, message: r.stopped.message } : null,
+    repeats: { earlier_jobs: r.repeats.earlierJobs, unsettled: r.repeats.unsettled, warnings: r.repeats.warnings },
     exit_code: exitCode,
   };
 }
@@ -88,11 +91,12 @@ function humanSummary(r: JobResult): string[] {
   const c = r.counts;
   const total = Object.values(c).reduce((a, b) => a + b, 0);
   const lines = [
-    `job ${r.job}: ${total} rows — completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}`,
+    `job ${r.job}: ${total} rows — completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, skipped ${c.skipped}, processing ${c.processing}, pending ${c.pending}`,
     `  recharged: ${bdt(r.amounts.completed)}${r.amounts.processing ? `, still processing: ${bdt(r.amounts.processing)}` : ''}`,
     `  results: ${r.results}`,
   ];
   if (c.failed + c.invalid + c.unknown > 0) lines.push(`  failed rows: ${r.failed}`);
+  lines.push(...repeatLines(r));
   if (c.unknown > 0) {
     lines.push(`  ${c.unknown} row(s) unknown: the API may have carried them out. Check them, then 'retry ${r.job} --include-unknown' only if the API rejects or replays a reused reference.`);
   }
@@ -109,7 +113,7 @@ function progress(events: JobEvents, io: Io, options: Options, intervalMs: numbe
   const line = () => {
     const t = tally(rows);
     const total = rows.filter(Boolean).length;
-    const done = t.counts.completed + t.counts.failed + t.counts.invalid + t.counts.unknown;
+    const done = t.counts.completed + t.counts.failed + t.counts.invalid + t.counts.unknown + t.counts.skipped;
     const elapsed = (Date.now() - started) / 1000;
     const rate = elapsed > 0 ? (done - doneAtStart) / elapsed : 0;
     const etaS = etaSeconds(t.counts, intervalMs, pollAfterMs);
@@ -129,7 +133,7 @@ function progress(events: JobEvents, io: Io, options: Options, intervalMs: numbe
     job = e.job;
     started = Date.now();
     const t = tally(rows);
-    doneAtStart = t.counts.completed + t.counts.failed + t.counts.invalid + t.counts.unknown;
+    doneAtStart = t.counts.completed + t.counts.failed + t.counts.invalid + t.counts.unknown + t.counts.skipped;
     const invalid = t.counts.invalid;
     io.err(
       `${e.resumed ? 'resuming' : 'starting'} job ${e.job}: ${e.pending} row(s) to send, ${e.processing} to poll${invalid ? `, ${invalid} invalid (not sent)` : ''}`,
@@ -154,4 +158,20 @@ function fmtDuration(s: number): string {
   if (s < 90) return `${s}s`;
   if (s < 5400) return `${Math.round(s / 60)}m`;
   return `${(s / 3600).toFixed(1)}h`;
+}
+
+/** SPEC §5a: skipped rows name the earlier jobs; other amounts to the same number are warned. */
+function repeatLines(r: JobResult): string[] {
+  const lines: string[] = [];
+  const { earlierJobs, unsettled, warnings } = r.repeats;
+  if (r.counts.skipped > 0) {
+    lines.push(`  ${r.counts.skipped} row(s) skipped, ${bdt(r.amounts.skipped)} not sent: already paid (or maybe paid) by job(s) ${earlierJobs.join(', ')} — see error_message in the results; --allow-repeat pays them again`);
+    if (unsettled > 0) lines.push(`  ${unsettled} of them match a payment that is not known to be completed (MAYBE_PAID, or still processing): check those with the API`);
+  }
+  if (warnings.length > 0) {
+    lines.push(`  warning: ${warnings.length} number(s) were paid another amount by an earlier job inside --repeat-window:`);
+    for (const w of warnings.slice(0, 10)) lines.push(`    ${w}`);
+    if (warnings.length > 10) lines.push(`    … and ${warnings.length - 10} more`);
+  }
+  return lines;
 }

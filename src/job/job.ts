@@ -17,6 +17,12 @@ import { applyRecord, initialState, NO_ANSWER, tally, isFinished, type PlannedRo
 export interface JobMeta {
   version: 1;
   job: string;
+  /** unique id of this job instance (the registry's key; absent in jobs made before it) */
+  id?: string;
+  /** the account the job pays from, `sha256(normalized base URL + "\n" + key)` first 16 hex (SPEC §5a) */
+  account?: string;
+  /** the normalized base URL the job was made against (for messages; never the key) */
+  baseUrl?: string;
   input: { path: string; hash: string; size: number };
   columns: string[];
   /** column indexes of the roles, for the CSV-injection guard (numbers and amounts untouched) */

@@ -36,6 +36,8 @@ export type JournalRecord =
   | { t: 'unknown'; row: number; att: number; code: string; msg: string; at: number }
   /** the POST certainly did nothing (402, 401, connection refused): the row is pending again */
   | { t: 'released'; row: number; att: number; why: string; at: number }
+  /** never sent: the account registry holds an earlier payment of this number and amount (SPEC §5a); `prev` names its job, `paid` = it completed */
+  | { t: 'skipped'; row: number; att: number; code: 'ALREADY_PAID' | 'MAYBE_PAID'; msg: string; prev: string; paid: boolean; at: number }
   /** `retry`: a new attempt for these rows */
   | { t: 'retry'; att: number; failed: number[]; unknown: number[]; at: number };
 

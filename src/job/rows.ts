@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { JournalRecord } from './journal.js';
 
-export const ROW_STATUSES = ['pending', 'processing', 'completed', 'failed', 'invalid', 'unknown'] as const;
+export const ROW_STATUSES = ['pending', 'processing', 'completed', 'failed', 'invalid', 'unknown', 'skipped'] as const;
 export type RowStatus = (typeof ROW_STATUSES)[number];
 /** `sending`: an intent without an answer yet. Never seen outside a live process. */
 export type LiveStatus = RowStatus | 'sending';
@@ -38,6 +38,10 @@ export interface RowState extends PlannedRow {
   msg?: string;
   submittedAt?: number;
   completedAt?: string | number;
+  /** `skipped` rows: the job that paid (or may have paid) this number and amount before */
+  prevJob?: string;
+  /** `skipped` rows: that earlier payment is a completed transaction (SPEC §5a exit 0) */
+  prevPaid?: boolean;
 }
 
 export const NO_ANSWER = 'NO_ANSWER';
@@ -127,6 +131,13 @@ export function applyRecord(job: string, rows: RowState[], rec: JournalRecord): 
       r.status = 'unknown';
       r.code = rec.code;
       r.msg = rec.msg;
+      break;
+    case 'skipped':
+      r.status = 'skipped';
+      r.code = rec.code;
+      r.msg = rec.msg;
+      r.prevJob = rec.prev;
+      r.prevPaid = rec.paid;
       break;
     case 'released':
       r.status = 'pending';

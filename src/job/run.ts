@@ -2,9 +2,11 @@
  * The library's job entry points (SPEC §8): runJob (validate, plan, run or resume),
  * resumeJob and retryJob. Each takes the job's lock for its whole life.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Operator } from '../api/types.js';
+import { normalizeBaseUrl } from '../api/account.js';
 import { systemClock } from '../clock.js';
 import { BatchError } from '../errors.js';
 import { createValidator, type ColumnMap } from '../validate/index.js';
@@ -36,18 +38,21 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const csv = resolve(opts.csv);
   await assertRegularFile(csv); // a FIFO or /dev/zero would hang or spin in hashFile (SPEC §3a)
   const { hash, size } = await hashFile(csv);
+  const account = opts.client.account;
   let name = opts.job;
   if (!name) {
-    const same = (await listJobs(opts.stateDir)).filter((m) => m.input.hash === hash);
+    // another account's job of this file (a sandbox rehearsal) is neither resumed nor refused
+    const same = (await listJobs(opts.stateDir)).filter((m) => m.input.hash === hash && sameAccount(m, account));
     const states = await Promise.all(same.map(async (m) => ({ m, s: await snapshot(opts.stateDir, m.job) })));
     const unfinished = states.find((x) => !x.s.finished);
     const finished = states.find((x) => x.s.finished);
     if (unfinished) name = unfinished.m.job;
     else if (finished) throw finishedError(finished.m);
-    else name = defaultJobName(csv, hash);
+    else name = await freeJobName(opts.stateDir, defaultJobName(csv, hash), account);
   }
   const paths = jobPaths(opts.stateDir, name);
   const existing = await readMeta(paths);
+  if (existing) checkAccount(existing, account);
   if (existing && existing.input.hash !== hash) {
     throw new BatchError('JOB_MISMATCH', `job ${name} belongs to another file (${existing.input.path}); pick another --job name`, { job: name });
   }
@@ -56,6 +61,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   try {
     const meta = await readMeta(paths);
     if (meta) {
+      checkAccount(meta, account);
       const job = await openJob(opts.stateDir, name, (opts.clock ?? systemClock).now);
       if (job.finished) {
         await job.journal.close();
@@ -120,6 +126,7 @@ async function withJob(
   const paths = jobPaths(opts.stateDir, opts.job);
   const meta = await readMeta(paths);
   if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${opts.job}" in ${resolve(opts.stateDir)}`, { job: opts.job });
+  checkAccount(meta, opts.client.account);
   const lock = await acquireLock(paths.dir, opts.job);
   try {
     // a regular file first: a FIFO or device in its place would hang or spin in hashFile
@@ -190,6 +197,9 @@ async function plan(opts: RunJobOptions, csv: string, name: string, hash: string
   const meta: JobMeta = {
     version: 1,
     job: name,
+    id: randomBytes(8).toString('hex'),
+    account: opts.client.account,
+    baseUrl: normalizeBaseUrl(opts.client.baseUrl),
     input: { path: csv, hash, size },
     columns: validator.source.columns,
     roles: validator.roles,
@@ -205,7 +215,34 @@ async function plan(opts: RunJobOptions, csv: string, name: string, hash: string
 function finishedError(meta: JobMeta): BatchError {
   return new BatchError(
     'JOB_FINISHED',
-    `this file was already run as job ${meta.job}, which has finished; see 'status ${meta.job}' (to pay the same file again on purpose, give a new --job name)`,
+    `this file was already run as job ${meta.job}, which has finished; see 'status ${meta.job}' (to pay the same file again on purpose, give a new --job name and --allow-repeat)`,
     { job: meta.job },
   );
+}
+
+/** Jobs made before accounts were recorded carry none: any account may continue them. */
+function sameAccount(meta: JobMeta, account: string): boolean {
+  return meta.account === undefined || meta.account === account;
+}
+
+/**
+ * `resume`/`retry`/`run` of a job under another account (another base URL or key) would send
+ * its rows, or poll its transactions, somewhere they do not belong (SPEC §5a): exit 2.
+ */
+export function checkAccount(meta: JobMeta, account: string): void {
+  if (sameAccount(meta, account)) return;
+  throw new BatchError(
+    'JOB_MISMATCH',
+    `job ${meta.job} belongs to another account (made against ${meta.baseUrl ?? 'another base URL'} with another base URL or API key); run it with that base URL and key, or give this run a new --job name`,
+    { job: meta.job },
+  );
+}
+
+/**
+ * The default job name, or — when another account's job already has it (a rehearsal against
+ * a sandbox, then the real run) — the name with `-<first 8 hex of the account>` appended.
+ */
+async function freeJobName(stateDir: string, name: string, account: string): Promise<string> {
+  const taken = await readMeta(jobPaths(stateDir, name));
+  return taken && !sameAccount(taken, account) ? `${name}-${account.slice(0, 8)}` : name;
 }

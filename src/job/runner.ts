@@ -21,6 +21,8 @@ import { JobEvents } from './events.js';
 import type { OpenJob } from './job.js';
 import { writeResults, defaultOutputs } from '../report/results.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
+import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
+import type { Registry } from './registry.js';
 
 export interface EngineOptions {
   stateDir: string;
@@ -46,6 +48,12 @@ export interface EngineOptions {
   /** resends of one ambiguous or refused POST before giving up */
   resendLimit?: number;
   backoffBaseMs?: number;
+  /** the account registry (SPEC §5a); a file registry in the state dir when absent */
+  registry?: Registry;
+  /** `--repeat-window` in ms: how far back an earlier payment of the same number and amount blocks a row (default 7 days; 0 = never) */
+  repeatWindowMs?: number;
+  /** `--allow-repeat`: pay rows the registry holds an earlier payment of */
+  allowRepeat?: boolean;
 }
 
 export interface JobResult {
@@ -58,6 +66,8 @@ export interface JobResult {
   /** why the job stopped before finishing, if it did */
   stopped: { code: ErrorCode; message: string } | null;
   resumed: boolean;
+  /** SPEC §5a: what the account registry did to this job */
+  repeats: RepeatSummary;
 }
 
 /** Which stop reason wins when several happen: the one needing the user most. */
@@ -112,6 +122,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     const clean = masked(rec);
     await journal.append(clean);
     applyRecord(name, job.rows, clean);
+    guard.outcome(clean); // records are made only once the guard below exists
   };
   const warned = new Set<string>();
   const unknownWord = (word: string) => {
@@ -153,6 +164,8 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
       poller.add(r, clock.now());
     }
   }
+  // SPEC §5a: rows another job already paid are skipped, and left out of the balance pre-check
+  const guard = await RepeatGuard.open(job, job.meta.account ?? client.account, pending, { ...opts, clock, concurrency: opts.concurrency ?? 4, record });
   events.emit('job:started', { job: name, rows: job.rows, resumed, pending: pending.length, processing });
   const polling = poller.run();
   polling.catch(() => undefined); // awaited below; this only keeps an early failure from being 'unhandled'
@@ -174,8 +187,10 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   });
 
   try {
-    if (pending.length > 0 && !stopped) {
-      await balanceCheck(client, pending, opts.allowPartial ?? false, stop, stopSubmitting.signal).catch((err: unknown) => {
+    const repeats = pending.length > 0 ? await guard.prescan() : new Set<number>();
+    const toPay = pending.filter((r) => !repeats.has(r.row));
+    if (toPay.length > 0 && !stopped) {
+      await balanceCheck(client, toPay, opts.allowPartial ?? false, stop, stopSubmitting.signal).catch((err: unknown) => {
         // stopped by a signal while checking: nothing was sent, the stop says why
         if (!stopSubmitting.signal.aborted) throw err;
       });
@@ -183,9 +198,11 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     let next = 0;
     const workers = Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, async () => {
       while (!stopSubmitting.signal.aborted && next < pending.length) {
-        const row = pending[next++]!;
+        const i = next++;
+        const row = pending[i]!;
         if (row.status !== 'pending') continue;
-        await submitter.submitOne(row);
+        if (await guard.admit(i)) await submitter.submitOne(row);
+        else events.emit('row:final', { row });
       }
     });
     await Promise.all(workers);
@@ -195,17 +212,19 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   } catch (err) {
     poller.stop();
     await polling.catch(() => undefined);
+    await guard.close().catch(() => undefined);
     await finish(job, opts).catch(() => undefined);
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onSignal);
   }
+  await guard.close();
   if (poller.timedOut > 0) {
     stop('POLL_TIMEOUT', `${poller.timedOut} row(s) still processing at --poll-timeout; run 'resume ${name}' later to poll them again`);
   }
   const outputs = await finish(job, opts);
   const t = tally(job.rows);
-  return { job: name, dir: job.paths.dir, counts: t.counts, amounts: t.amounts, ...outputs, stopped, resumed };
+  return { job: name, dir: job.paths.dir, counts: t.counts, amounts: t.amounts, ...outputs, stopped, resumed, repeats: repeatSummary(job.rows, guard.warnings) };
 }
 
 async function finish(job: OpenJob, opts: EngineOptions): Promise<{ results: string; failed: string }> {

@@ -1,13 +1,13 @@
 /** Parsing of the human units used by options: durations (`15s`, `2m`) and rates (`60/min`). */
 import { BatchError } from '../errors.js';
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `250ms`, `15s`, `2m`, `1h`, `1.5s`; a bare number is milliseconds. */
+/** `250ms`, `15s`, `2m`, `1h`, `7d`, `1.5s`; a bare number is milliseconds. */
 export function parseDuration(text: string | number, what = 'duration'): number {
   if (typeof text === 'number' && Number.isFinite(text) && text >= 0) return text;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(String(text));
-  if (!m) throw new BatchError('USAGE', `invalid ${what} "${text}": use a number with ms, s, m or h (e.g. 15s)`);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(String(text));
+  if (!m) throw new BatchError('USAGE', `invalid ${what} "${text}": use a number with ms, s, m, h or d (e.g. 15s)`);
   return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]!);
 }
 

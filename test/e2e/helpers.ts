@@ -13,6 +13,12 @@ export function tempDir(prefix = 'rb-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+let home: string | undefined;
+/** The HOME the CLI sees in tests (its default state dir is under it), one per test file. */
+export function testHome(): string {
+  return (home ??= tempDir('rb-home-'));
+}
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -23,7 +29,8 @@ export interface CliResult {
 export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    // a home of its own: a command without --state-dir must never touch the real one
+    env: { PATH: process.env.PATH ?? '', HOME: testHome(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -78,8 +78,13 @@ describe('run', () => {
     expect(again.stderr).toMatch(/batch-[0-9a-f]{8}/);
     expect(again.stderr.trim().split('\n')).toHaveLength(1);
     expect(s.stats().recharges).toBe(before);
-    // a distinct --job is the explicit way to pay it again
-    const paid = await runCli(['run', path, ...fastArgs(state), '--job', 'bonus-again'], apiEnv(s.url));
+    // a distinct --job alone makes a new job whose rows are skipped as already paid (SPEC §5a)
+    const renamed = await runCli(['run', path, ...fastArgs(state), '--job', 'bonus-again', '--json'], apiEnv(s.url));
+    expect(renamed.code).toBe(0);
+    expect(JSON.parse(renamed.stdout).counts.skipped).toBe(5);
+    expect(s.stats().recharges).toBe(before);
+    // --allow-repeat is the explicit way to pay it again
+    const paid = await runCli(['run', path, ...fastArgs(state), '--job', 'bonus-again-2', '--allow-repeat'], apiEnv(s.url));
     expect(paid.code).toBe(0);
     expect(s.stats().recharges).toBe(before + 5);
   });

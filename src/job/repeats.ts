@@ -1,0 +1,180 @@
+/**
+ * The runner's side of the account registry (SPEC §5a): before a row's first POST its intent is
+ * claimed in the registry, which refuses a number and amount another job of the account paid
+ * (or may have paid) inside `--repeat-window`; such a row is journaled `skipped` and never sent.
+ * Outcomes the journal records are passed on to the registry, so later checks tell a failed
+ * payment (no block) from a completed or unknown one.
+ *
+ * Claims are made a few rows ahead of the workers, in batches sharing one fsync, so the
+ * registry adds no disk flush to the path of each POST. A claimed row that is then not sent
+ * (a stop) is released at `close`; after a kill -9 it stays an intent without answer until this
+ * job sends it, which other jobs read as MAYBE_PAID — the safe side.
+ */
+import type { Clock } from '../clock.js';
+import type { JournalRecord } from './journal.js';
+import type { OpenJob } from './job.js';
+import { FileRegistry, type Claim, type ClaimOptions, type ClaimResult, type EarlierIntent, type Registry } from './registry.js';
+import type { RowState } from './rows.js';
+
+export const DEFAULT_REPEAT_WINDOW_MS = 7 * 24 * 3_600_000;
+
+export interface RepeatOptions {
+  stateDir: string;
+  /** the account's registry; a FileRegistry in the state dir when absent */
+  registry?: Registry;
+  /** `--repeat-window` in ms (default 7 days); 0 = no check */
+  repeatWindowMs?: number;
+  /** `--allow-repeat` */
+  allowRepeat?: boolean;
+}
+
+/** The registry's id of a job instance: a job deleted and made again is another instance. */
+export function jobInstanceId(meta: OpenJob['meta']): string {
+  return meta.id ?? `${meta.job}@${meta.createdAt}`;
+}
+
+export class RepeatGuard {
+  readonly warnings: string[] = [];
+  private readonly claims = new Map<number, Promise<ClaimResult>>();
+  private claimedTo = 0;
+  private readonly taken = new Set<number>();
+  private readonly intents = new Set<number>();
+  private readonly opts: ClaimOptions;
+  private readonly jobId: string;
+
+  private constructor(
+    private readonly registry: Registry,
+    private readonly owned: boolean,
+    private readonly job: OpenJob,
+    private readonly pending: RowState[],
+    private readonly clock: Clock,
+    opts: RepeatOptions,
+    private readonly record: (rec: JournalRecord) => Promise<void>,
+    private readonly ahead: number,
+  ) {
+    this.opts = { windowMs: opts.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS, allowRepeat: opts.allowRepeat ?? false };
+    this.jobId = jobInstanceId(job.meta);
+  }
+
+  static async open(
+    job: OpenJob,
+    account: string,
+    pending: RowState[],
+    opts: RepeatOptions & { clock: Clock; concurrency: number; record: (rec: JournalRecord) => Promise<void> },
+  ): Promise<RepeatGuard> {
+    const registry = opts.registry ?? (await FileRegistry.open(opts.stateDir, account));
+    return new RepeatGuard(registry, !opts.registry, job, pending, opts.clock, opts, opts.record, Math.max(16, 4 * opts.concurrency));
+  }
+
+  /** Read-only: the pending rows the registry would skip now (left out of the balance pre-check). */
+  async prescan(): Promise<Set<number>> {
+    const found = await this.registry.peek(this.pending.map((r) => this.claimOf(r)), this.opts);
+    return new Set(this.pending.filter((_, i) => found[i]).map((r) => r.row));
+  }
+
+  /**
+   * The binding check of `pending[i]`, atomic with its durable intent: true = send it; false =
+   * it was journaled `skipped` and must not be sent.
+   */
+  async admit(i: number): Promise<boolean> {
+    if (i >= this.claimedTo - this.ahead / 2) this.claimAhead(i + this.ahead);
+    this.taken.add(i);
+    const row = this.pending[i]!;
+    const res = await this.claims.get(i)!;
+    if (res.ok) {
+      if (res.otherAmount) this.warnings.push(otherAmountWarning(row, res.otherAmount));
+      return true;
+    }
+    const e = res.earlier;
+    await this.record({ t: 'skipped', row: row.row, att: row.att, code: res.code, msg: skipMessage(res.code, e), prev: e.job, paid: e.state === 'completed', at: this.clock.now() });
+    return false;
+  }
+
+  /** Passes a journal record's outcome on to the registry. */
+  outcome(rec: JournalRecord): void {
+    if (rec.t === 'retry' || rec.t === 'skipped') return;
+    const out = (state: Parameters<Registry['outcome']>[3], txn?: string) => this.registry.outcome(this.jobId, rec.row, rec.att, state, txn);
+    switch (rec.t) {
+      case 'intent':
+        this.intents.add(rec.row);
+        break;
+      case 'accepted':
+      case 'final':
+        out(rec.st, rec.txn);
+        break;
+      case 'rejected':
+        out('failed');
+        break;
+      case 'unknown':
+      case 'released':
+        out(rec.t);
+        break;
+    }
+  }
+
+  /** Releases claims that were never sent (a stop), and makes every outcome durable. */
+  async close(): Promise<void> {
+    try {
+      for (const [i, p] of this.claims) {
+        const row = this.pending[i]!;
+        const res = await p.catch(() => null);
+        if (res?.ok && !this.intents.has(row.row)) this.registry.outcome(this.jobId, row.row, row.att, 'released');
+      }
+      await this.registry.flush();
+    } finally {
+      if (this.owned) await this.registry.close();
+    }
+  }
+
+  private claimAhead(to: number): void {
+    const from = this.claimedTo;
+    const end = Math.min(to, this.pending.length);
+    if (end <= from) return;
+    this.claimedTo = end;
+    const batch = this.pending.slice(from, end);
+    const results = this.registry.claim(batch.map((r) => this.claimOf(r)), this.opts);
+    batch.forEach((_, k) => {
+      const p = results.then((all) => all[k]!);
+      p.catch(() => undefined); // awaited by admit or close
+      this.claims.set(from + k, p);
+    });
+  }
+
+  private claimOf(r: RowState): Claim {
+    return { number: r.number!, amount: r.amount!, reference: r.ref!, job: this.job.meta.job, jobId: this.jobId, row: r.row, attempt: r.att, at: this.clock.now() };
+  }
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+function skipMessage(code: 'ALREADY_PAID' | 'MAYBE_PAID', e: EarlierIntent): string {
+  const which = `job ${e.job} row ${e.row} (${e.transactionId ? `transaction ${e.transactionId}` : `reference ${e.reference}`}, ${e.state === 'sent' ? 'no answer recorded' : e.state}, ${iso(e.at)})`;
+  return code === 'ALREADY_PAID'
+    ? `not sent: already paid by ${which}; to pay it again on purpose, run with --allow-repeat`
+    : `not sent: may already have been paid by ${which}; check that payment with the API first, then --allow-repeat if it did not go through`;
+}
+
+function otherAmountWarning(row: RowState, e: EarlierIntent): string {
+  return `row ${row.row}: ${row.number} was also paid ${e.amount} BDT by job ${e.job} row ${e.row} (${iso(e.at)}); this row pays ${row.amount} BDT`;
+}
+
+export interface RepeatSummary {
+  /** the earlier jobs that skipped rows name */
+  earlierJobs: string[];
+  /** skipped rows whose earlier payment is not a completed transaction (they keep exit 0 away) */
+  unsettled: number;
+  /** same number, another amount, inside the window: paid, and said */
+  warnings: string[];
+}
+
+/** The job's skipped rows (this run's and earlier runs') as the summary shows them. */
+export function repeatSummary(rows: RowState[], warnings: string[]): RepeatSummary {
+  const earlier = new Set<string>();
+  let unsettled = 0;
+  for (const r of rows) {
+    if (r?.status !== 'skipped') continue;
+    if (r.prevJob) earlier.add(r.prevJob);
+    if (!(r.code === 'ALREADY_PAID' && r.prevPaid)) unsettled++;
+  }
+  return { earlierJobs: [...earlier].sort(), unsettled, warnings };
+}
