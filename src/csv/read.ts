@@ -10,7 +10,7 @@ import { CsvError, Parser } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { BatchError } from '../errors.js';
 import { looksLikeHeader, type ColumnMap } from '../validate/header.js';
-import { CHUNK, checkStream, decode, fsError, readHead, sniff, type Encoding } from './encoding.js';
+import { ANY_LINE_ENDING, checkStream, CHUNK, decode, fsError, readHead, recordDelimiters, sniff, type Encoding } from './encoding.js';
 
 export interface CsvRecord {
   /** 1-based data row; the header is not counted, neither are empty lines */
@@ -46,8 +46,6 @@ export interface OpenCsvOptions {
 const MAX_RECORD_CHARS = 1_000_000;
 /** SPEC §3a: the header is the first of the first 10 lines where a number and an amount column can be found. */
 const HEADER_SEARCH_LINES = 10;
-/** Any line ending ends a record outside quotes, whatever the first line used (SPEC §3a: files are concatenated). CRLF first, so it counts once. */
-const RECORD_DELIMITERS = ['\r\n', '\n', '\r'];
 
 /** A CsvSource that can also hand out records in batches (faster for millions of rows). */
 export interface CsvFile extends CsvSource {
@@ -60,11 +58,13 @@ export async function openCsv(path: string, opts: OpenCsvOptions = {}): Promise<
   const encoding = sniff(path, head);
   const found = locateHeader(path, decode(head, encoding), opts.map);
   const { delimiter } = found;
+  const endings = await recordDelimiters(path, encoding, opts.signal);
+  const read = () => scan(path, encoding, { delimiter, endings, headerLine: found.line }, opts.signal);
   let header: CsvRecord | undefined;
   let hasData = false;
   // The header and the first data row are read here, so that a file with no data fails
   // before any output is written.
-  for await (const batch of scan(path, encoding, delimiter, found.line, opts.signal)) {
+  for await (const batch of read()) {
     header ??= batch[0];
     if (batch.length > 1 || batch[0] !== header) {
       hasData = true;
@@ -77,7 +77,7 @@ export async function openCsv(path: string, opts: OpenCsvOptions = {}): Promise<
   }
   const columns = header.fields.map((c, i) => (i === 0 ? c.replace(/^\uFEFF/, '') : c).trim());
   async function* batches(): AsyncGenerator<CsvRecord[]> {
-    for await (const batch of scan(path, encoding, delimiter, found.line, opts.signal)) {
+    for await (const batch of read()) {
       const data = batch[0]!.row === 0 ? batch.slice(1) : batch;
       if (data.length > 0) yield data;
     }
@@ -147,7 +147,7 @@ function headRecords(text: string, delimiter: Delimiter, to: number): { line: nu
       delimiter,
       relax_quotes: true,
       relax_column_count: true,
-      record_delimiter: RECORD_DELIMITERS,
+      record_delimiter: ANY_LINE_ENDING,
       on_record: (record: string[]) => {
         if (next > to) throw new Error('enough'); // the rest of the chunk is not looked at
         out.push({ line: next, fields: record });
@@ -190,13 +190,18 @@ export function detectDelimiter(text: string): Delimiter {
  * a line of only delimiters (`,,,,`, which spreadsheets leave below the data) — skipped, not
  * counted as a row and not MALFORMED_ROW, since there is nothing in it to recharge.
  */
-async function* scan(path: string, encoding: Encoding, delimiter: Delimiter, headerLine: number, signal?: AbortSignal): AsyncGenerator<CsvRecord[]> {
+async function* scan(
+  path: string,
+  encoding: Encoding,
+  { delimiter, endings, headerLine }: { delimiter: Delimiter; endings: string[]; headerLine: number },
+  signal?: AbortSignal,
+): AsyncGenerator<CsvRecord[]> {
   const parser = new LineParser(headerLine, {
     delimiter,
     bom: true,
     relax_quotes: true,
     relax_column_count: true,
-    record_delimiter: RECORD_DELIMITERS,
+    record_delimiter: endings, // any line ending ends a record outside quotes (SPEC §3a: files are concatenated)
     skip_empty_lines: false, // empty lines are dropped below, after their lines are counted
     max_record_size: MAX_RECORD_CHARS,
   });

@@ -8,6 +8,7 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANY_LINE_ENDING, CHUNK, recordDelimiters } from '../../src/csv/encoding.js';
 import { openCsv } from '../../src/csv/read.js';
 import { BatchError } from '../../src/errors.js';
 import { failedHeader, resultHeader } from '../../src/report/columns.js';
@@ -58,6 +59,30 @@ describe('line endings', () => {
     expect(vs).toHaveLength(60_000);
     expect(vs.every((v) => v.ok)).toBe(true);
     expect(vs[59_999]).toMatchObject({ row: 60_000, line: 60_001 });
+  });
+});
+
+describe('which line endings csv-parse is told about', () => {
+  const line = 'A,01711111111,100';
+  it.each([
+    ['LF only', `h\n${line}\n${line}`, ['\n']],
+    ['CRLF only', `h\r\n${line}\r\n`, ['\r\n']],
+    ['CRLF with an LF inside a quoted cell (Excel Alt+Enter)', `h\r\n"a\nb",1,2\r\n`, ANY_LINE_ENDING],
+    ['LF then CRLF', `h\n${line}\r\n`, ANY_LINE_ENDING],
+    ['CRLF then LF', `h\r\n${line}\n`, ANY_LINE_ENDING],
+    ['CR only', `h\r${line}\r`, ANY_LINE_ENDING],
+    ['CRLF ending in a lone CR', `h\r\n${line}\r`, ANY_LINE_ENDING],
+  ])('%s', async (_what, content, want) => {
+    expect(await recordDelimiters(await file('endings.csv', content), 'utf-8')).toEqual(want);
+  });
+
+  it('a CRLF split between two chunks still counts as CRLF; LF lines far into a CRLF file are found', async () => {
+    const head = 'h'.repeat(CHUNK - 1);
+    expect(await recordDelimiters(await file('split.csv', `${head}\r\n${line}\r\n`), 'utf-8')).toEqual(['\r\n']);
+    expect(await recordDelimiters(await file('split-lone.csv', `${head}\r${line}\r\n`), 'utf-8')).toEqual(ANY_LINE_ENDING);
+    const crlf = `${line}\r\n`.repeat(10_000);
+    expect(await recordDelimiters(await file('late-lf.csv', `h\r\n${crlf}${line}\n${line}\r\n`), 'utf-8')).toEqual(ANY_LINE_ENDING);
+    expect(await recordDelimiters(await file('late-cr.csv', `h\n${`${line}\n`.repeat(10_000)}${line}\r\n`), 'utf-8')).toEqual(ANY_LINE_ENDING);
   });
 });
 
