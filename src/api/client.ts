@@ -16,10 +16,11 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { ApiError, BatchError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
-import { decodeBody } from './decode.js';
+import { readAnswer } from './decode.js';
 import { addSecret, mask } from './mask.js';
-import { getOutcome, maskTxn, networkOutcome, postOutcome, retryAfterMs, type Answer, type PostOutcome } from './outcome.js';
+import { getOutcome, maskTxn, networkOutcome, postOutcome, rateLimitOutcome, type Answer, type PostOutcome } from './outcome.js';
 import { accountId } from './account.js';
+import { flattenHeaders, interrupted, networkError, onlyOnce } from './wire.js';
 import {
   DEFAULT_BASE_URL,
   balanceSchema,
@@ -32,6 +33,7 @@ import {
 } from './types.js';
 
 export { retryAfterMs } from './outcome.js';
+export { clockTime, humanMs } from './wire.js';
 export type { PostOutcome } from './outcome.js';
 
 /** What a request is for; the limiter may order them (polls must not starve, SPEC §6). */
@@ -73,9 +75,6 @@ export interface ClientOptions {
 }
 
 const passThrough: RequestScheduler = { schedule: (_kind, fn) => fn() };
-
-/** Network error codes after which nothing can have reached the server. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export class AlsamiflexiClient {
   readonly baseUrl: string;
@@ -260,24 +259,9 @@ export class AlsamiflexiClient {
       }
       this.scheduler.observe?.(answer.status, answer.headers);
       if (answer.status !== 429) return answer;
-      const now = this.clock.now();
-      const wait = retryAfterMs(answer.headers, now) ?? this.rateLimitedWaitMs;
-      if (wait > this.maxWaitMs) {
-        const until = new Date(now + wait);
-        throw new ApiError(
-          'RATE_LIMITED',
-          `the API asked us to come back at ${clockTime(until)} (in ${humanMs(wait)}), longer than --max-wait ${humanMs(this.maxWaitMs)}; nothing more was sent — run the same command again after ${clockTime(until)} to resume`,
-          { status: 429, sent: false, headers: answer.headers, retryAt: until.getTime() },
-        );
-      }
-      if (now + wait - started > this.maxWaitMs) {
-        const code = kind === 'meta' ? 'API_RATE_LIMITED' : 'RATE_LIMITED';
-        throw new ApiError(
-          code,
-          `${method} ${path} was answered 429 (rate limited) again and again for ${humanMs(now - started)}; gave up at --max-wait ${humanMs(this.maxWaitMs)}`,
-          { status: 429, sent: false, headers: answer.headers },
-        );
-      }
+      const verdict = rateLimitOutcome(answer, { method, path, kind, now: this.clock.now(), startedAt: started, maxWaitMs: this.maxWaitMs, fallbackMs: this.rateLimitedWaitMs });
+      if (verdict.kind === 'give-up') throw verdict.error;
+      const wait = verdict.ms;
       if (this.scheduler.backOff) this.scheduler.backOff(wait);
       else
         await this.clock.sleep(wait, waitSignal).catch(() => {
@@ -313,80 +297,14 @@ export class AlsamiflexiClient {
     } catch (err) {
       throw this.networkError(err, method, path, signal, timeout);
     }
-    const headers = flattenHeaders(res.headers);
-    const { text, undecodable } = decodeBody(raw, headers['content-encoding']);
-    let parsed: unknown = undefined;
-    if (text.trim().length > 0) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-    }
-    return { status: res.statusCode, headers, text, body: parsed, ...(undecodable ? { undecodable } : {}) };
+    return readAnswer(res.statusCode, flattenHeaders(res.headers), raw);
   }
 
   private networkError(err: unknown, method: string, path: string, signal: AbortSignal | undefined, timeout: AbortSignal): ApiError {
-    const code = errorCode(err);
-    const where = `${method} ${path}`;
-    if (signal?.aborted) {
-      return new ApiError('INTERRUPTED', `${where} interrupted`, { sent: true, cause: err });
-    }
-    if (timeout.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-      return new ApiError('API_TIMEOUT', `${where}: no answer from ${this.host()} within ${this.timeoutMs} ms`, { sent: true, cause: err });
-    }
-    const sent = !NOT_SENT_CODES.has(code);
-    const reason = code || (err instanceof Error ? mask(err.message) : 'network error');
-    return new ApiError('API_UNREACHABLE', `${where}: cannot reach ${this.host()} (${reason})`, { sent, cause: err });
+    return networkError(err, { where: `${method} ${path}`, host: this.host(), timeoutMs: this.timeoutMs, aborted: signal?.aborted === true, timedOut: timeout.aborted });
   }
 
   private host(): string {
     return new URL(this.baseUrl).host;
   }
-}
-
-/** `fn` run at most once (the intent is written before the first send, not before a 429's resend). */
-function onlyOnce(fn: (() => Promise<void>) | undefined): (() => Promise<void>) | undefined {
-  let before = fn;
-  return before
-    ? async () => {
-        const f = before;
-        before = undefined;
-        await f?.();
-      }
-    : undefined;
-}
-
-function interrupted(method: string, path: string): ApiError {
-  return new ApiError('INTERRUPTED', `${method} ${path}: stopped before it was sent`, { sent: false });
-}
-
-function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
-function errorCode(err: unknown): string {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return '';
-}
-
-/** `14:05:12` in local time: when the API said to come back. */
-export function clockTime(d: Date): string {
-  return d.toTimeString().slice(0, 8);
-}
-
-/** `45s`, `5m`, `1h 2m`: a wait for people. */
-export function humanMs(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${s}s`;
-  const m = Math.round(s / 60);
-  if (m < 120) return `${m}m`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
 }

@@ -8,9 +8,24 @@
  * stderr and skips error answers by default; answers here are small and read whole anyway.
  */
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import type { Answer } from './outcome.js';
 
 /** A decoded answer bigger than this is refused (a decompression bomb is not an answer). */
 const MAX_DECODED_BYTES = 16 * 1024 * 1024;
+
+/** An answer's bytes decoded, and parsed when they are JSON. */
+export function readAnswer(status: number, headers: Record<string, string>, raw: Buffer): Answer {
+  const { text, undecodable } = decodeBody(raw, headers['content-encoding']);
+  let body: unknown = undefined;
+  if (text.trim().length > 0) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+  }
+  return { status, headers, text, body, ...(undecodable ? { undecodable } : {}) };
+}
 
 export interface Decoded {
   text: string;

@@ -151,7 +151,7 @@ async function withJob(
 }
 
 async function plan(opts: RunJobOptions, csv: string, name: string, hash: string, size: number): Promise<{ meta: JobMeta; rows: PlannedRow[] }> {
-  const operators = opts.operators ?? (await opts.client.getOperators());
+  const operators = opts.operators ?? (await opts.client.getOperators(opts.signal));
   const validator = await createValidator(csv, { operators, map: opts.map, allowDuplicates: opts.allowDuplicates, signal: opts.signal });
   const rows: PlannedRow[] = [];
   let valid = 0;

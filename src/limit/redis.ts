@@ -9,7 +9,15 @@ import { createHash } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
 import { BatchError } from '../errors.js';
-import { mask, safeUrl } from '../api/mask.js';
+import { addSecret, mask, safeUrl } from '../api/mask.js';
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 /** An error text with the Redis URL's password (and any other URL's) taken out. */
 function redactUrls(text: string, url: string): string {
@@ -43,6 +51,8 @@ export function redisBottleneck(url: string, apiKey: string, settings: { minTime
     // never the URL itself: it may carry the Redis password (SPEC §5 additions)
     throw new BatchError('USAGE', `invalid --redis ${safeUrl(url)}: use redis://host:port`);
   }
+  // the password is masked in any text shown from now on, wherever it comes from
+  addSecret(safeDecode(parsed.password));
   const where = `${parsed.hostname}:${parsed.port || 6379}`;
   const client = new Redis(url, {
     // fail fast: an unreachable Redis must not leave the batch hanging

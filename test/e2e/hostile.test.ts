@@ -209,6 +209,22 @@ describe('signals reach every wait', () => {
   }, 60_000);
 });
 
+describe('signals reach the waits before a job exists', () => {
+  it('SIGTERM during an hour-long 429 on GET /operators: exits 4 at once, nothing sent, no half-made job', async () => {
+    const h = await hostile({ operators: () => ({ status: 429, body: err('RATE_LIMIT_EXCEEDED', 'later'), headers: { 'retry-after': '3600' } }) });
+    const b = batch(2);
+    const waiting = new Promise<void>((resolve) => h.events.on('answer', (a: { path: string; status: number }) => a.status === 429 && resolve()));
+    const { child, done } = startCli([...b.args, '--max-wait', '2h'], apiEnv(h.url));
+    await waiting;
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).not.toMatch(/this is a bug/);
+    expect(h.posts()).toBe(0);
+    expect(existsSync(join(b.state, 'hostile'))).toBe(false);
+  }, 60_000);
+});
+
 describe('nothing secret on disk or screen', () => {
   it('an API that echoes the Authorization header, and a key with a trailing newline: the key is in no file and no output', async () => {
     const echo = (auth: string) => `request rejected (${auth}; key ${auth.replace(/^Bearer /, '')})`;

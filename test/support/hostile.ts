@@ -46,6 +46,8 @@ export interface HostileOptions {
   recharge?(call: RechargeCall): Reply | null;
   /** GET /transaction/{id}; default: the documented 200 `completed` */
   transaction?(charge: Charge, index: number, serverNow: number): Reply;
+  /** GET /operators; default: the sandbox's documented list */
+  operators?(serverNow: number): Reply;
   /** GET /balance; default: 1,000,000 BDT */
   balance?(serverNow: number): Reply;
   /** every answer's body encoded so, with the Content-Encoding header (not asked for) */
@@ -110,7 +112,7 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
         return send(req, res, opts.balance?.(serverNow()) ?? { status: 200, body: { success: true, data: { balance: 1_000_000, currency: 'BDT' } } });
       }
       if (req.method === 'GET' && path === '/operators') {
-        return send(req, res, { status: 200, body: { success: true, data: OPERATORS } });
+        return send(req, res, opts.operators?.(serverNow()) ?? { status: 200, body: { success: true, data: OPERATORS } });
       }
       const m = /^\/transaction\/([^/]+)$/.exec(path);
       if (req.method === 'GET' && m) {
