@@ -1,0 +1,103 @@
+/**
+ * SPEC §5a "Locks": with any number of processes started at the same instant, exactly one
+ * holds a job's lock, also when they all take over a stale one at once. Real processes (the
+ * built lock module), each waiting for the same wall-clock instant before it tries, round
+ * after round; the assertion is a count, never a duration.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.js';
+
+const LOCK_MODULE = pathToFileURL(fileURLToPath(new URL('../../dist/job/lock.js', import.meta.url))).href;
+const WORKER = fileURLToPath(new URL('../support/lock-worker.mjs', import.meta.url));
+const CONTENDERS = 5;
+const ROUNDS = 50; // per case: 2 × 50 rounds × 5 contenders = 500 synchronized acquisitions
+
+interface Answer {
+  ok: boolean;
+  code?: string;
+  pid: number;
+}
+
+class Contender {
+  readonly child: ChildProcess;
+  readonly #lines: Interface;
+  readonly #waiting: ((line: string) => void)[] = [];
+
+  constructor() {
+    this.child = spawn(process.execPath, [WORKER], { env: { ...process.env, LOCK_MODULE }, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.#lines = createInterface({ input: this.child.stdout! });
+    this.#lines.on('line', (line) => this.#waiting.shift()?.(line));
+  }
+
+  #ask(command: string): Promise<string> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      this.child.stdin!.write(command + '\n');
+    });
+  }
+
+  async tryLock(dir: string, at: number): Promise<Answer> {
+    return JSON.parse(await this.#ask(JSON.stringify({ dir, at }))) as Answer;
+  }
+
+  async release(): Promise<void> {
+    await this.#ask('release');
+  }
+}
+
+const contenders: Contender[] = [];
+afterAll(() => {
+  for (const c of contenders) c.child.kill('SIGKILL');
+});
+
+/** Every contender tries the lock of `dir` at the same instant; returns their answers. */
+async function round(dir: string): Promise<Answer[]> {
+  // far enough ahead for the command to reach every process even on a busy machine; a late
+  // one only starts late, which makes the round less of a race but never a wrong one
+  const at = Date.now() + 40;
+  return Promise.all(contenders.map((c) => c.tryLock(dir, at)));
+}
+
+describe('job lock under contention', () => {
+  it('exactly one of several processes started at the same instant holds the lock, fresh or taken over from a dead holder', async () => {
+    for (let i = 0; i < CONTENDERS; i++) contenders.push(new Contender());
+    const base = tempDir('rb-lock-race-');
+
+    // a genuine stale lock: taken by a process that was then killed with -9
+    const crashedDir = join(base, 'crashed');
+    mkdirSync(crashedDir);
+    const victim = new Contender();
+    expect((await victim.tryLock(crashedDir, Date.now())).ok).toBe(true);
+    victim.child.kill('SIGKILL');
+    await new Promise((r) => victim.child.once('exit', r));
+    const [staleFile] = readdirSync(crashedDir);
+    expect(staleFile).toBe('lock.1');
+
+    const cases: [string, (dir: string) => void][] = [
+      ['fresh', () => undefined],
+      // one dead holder, and a chain of two (crashed twice in a row)
+      ['stale', (dir) => copyFileSync(join(crashedDir, staleFile!), join(dir, 'lock.1'))],
+    ];
+    for (const [name, seed] of cases) {
+      for (let r = 0; r < ROUNDS; r++) {
+        const dir = join(base, `${name}-${r}`);
+        mkdirSync(dir);
+        seed(dir);
+        if (name === 'stale' && r % 2 === 1) copyFileSync(join(crashedDir, staleFile!), join(dir, 'lock.2'));
+        const answers = await round(dir);
+        const holders = answers.filter((a) => a.ok);
+        expect(holders, `${name} round ${r}: ${JSON.stringify(answers)}`).toHaveLength(1);
+        for (const a of answers.filter((x) => !x.ok)) expect(a.code).toBe('JOB_LOCKED');
+        // the winner releases: its generation file goes, nothing else does
+        const winner = contenders.find((c) => c.child.pid === holders[0]!.pid)!;
+        await winner.release();
+        expect(readdirSync(dir).sort()).toEqual(name === 'fresh' ? [] : r % 2 === 1 ? ['lock.1', 'lock.2'] : ['lock.1']);
+      }
+    }
+  }, 120_000);
+});
