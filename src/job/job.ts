@@ -24,6 +24,8 @@ export interface JobMeta {
   /** the normalized base URL the job was made against (for messages; never the key) */
   baseUrl?: string;
   input: { path: string; hash: string; size: number };
+  /** where the results CSV goes (SPEC §4: remembered for `report`, `resume`, `retry`); absent in jobs made before it was kept */
+  results?: string;
   columns: string[];
   /** column indexes of the roles, for the CSV-injection guard (numbers and amounts untouched) */
   roles: { number: number; amount: number; operator: number | null; reference: number | null };
