@@ -5,7 +5,7 @@
  * pairs a verdict with another row's cells, and an input changed mid-run (exit 4).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { FakeClock } from '../../src/clock.js';
@@ -142,7 +142,6 @@ describe('report', () => {
     const dir = tempDir();
     const { path, rows } = writeBatch(dir, 6);
     const out = join(dir, 'elsewhere', 'june.results.csv');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'elsewhere'));
     const first = await runCli(['run', path, ...fastArgs(state(dir)), '--out', out, '--json'], apiEnv(s.url));
     expect(first.code).toBe(0);
