@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { KEY, apiEnv, fastArgs, readCsv, startCli, tempDir, writeBatch } from './helpers.js';
 
 const LOCK_MODULE = pathToFileURL(fileURLToPath(new URL('../../dist/job/lock.js', import.meta.url))).href;
 const WORKER = fileURLToPath(new URL('../support/lock-worker.mjs', import.meta.url));
@@ -51,8 +52,10 @@ class Contender {
 }
 
 const contenders: Contender[] = [];
-afterAll(() => {
+let sb: Sandbox | undefined;
+afterAll(async () => {
   for (const c of contenders) c.child.kill('SIGKILL');
+  await sb?.close();
 });
 
 /** Every contender tries the lock of `dir` at the same instant; returns their answers. */
@@ -100,4 +103,34 @@ describe('job lock under contention', () => {
       }
     }
   }, 120_000);
+});
+
+describe('resume of a crashed job', () => {
+  it('4 resumes started at the same instant after a kill -9: one runs the job, nobody is paid twice', async () => {
+    // the sandbox does not deduplicate references: two holders would charge every row twice
+    sb = await startSandbox({ apiKey: KEY, rateLimit: '1200/min', completeAfterMs: 100, balance: 1_000_000 });
+    const dir = tempDir('rb-lock-resume-');
+    const { path, rows } = writeBatch(dir, 30);
+    const state = join(dir, 'state');
+    const crashed = startCli(['run', path, ...fastArgs(state, '1200/min')], apiEnv(sb.url));
+    while (sb.ledger().length < 3) await new Promise((r) => setTimeout(r, 10));
+    crashed.child.kill('SIGKILL');
+    await crashed.done;
+    const [job] = readdirSync(state);
+
+    const preload = pathToFileURL(fileURLToPath(new URL('../support/start-at.mjs', import.meta.url))).href;
+    // far enough ahead for all four to have started node; a late one only makes the race milder
+    const env = { ...apiEnv(sb.url), NODE_OPTIONS: `--import=${preload}`, RB_START_AT: String(Date.now() + 1500) };
+    const resumes = await Promise.all([0, 1, 2, 3].map(() => startCli(['resume', job!, ...fastArgs(state, '1200/min')], env).done));
+    for (const r of resumes) {
+      // the one that ran the job ends 0 (or 1 if a row was lost in the crash); the others were refused
+      if (r.code === 2) expect(r.stderr).toMatch(/being run by another process \(pid \d+/);
+      else expect([0, 1]).toContain(r.code);
+    }
+    const charges = new Map<string, number>();
+    for (const e of sb.ledger()) charges.set(e.mobile_number, (charges.get(e.mobile_number) ?? 0) + 1);
+    expect([...charges.values()].filter((n) => n > 1)).toEqual([]);
+    const results = readCsv(join(dir, 'batch.results.csv'));
+    expect(results.filter((r) => r.status === 'completed' || r.status === 'unknown')).toHaveLength(rows.length);
+  }, 60_000);
 });
