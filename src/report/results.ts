@@ -126,8 +126,8 @@ class WriteFailure extends Error {}
  */
 export async function writeResults(meta: JobMeta, rows: RowState[], outputs: Outputs, options: { bom?: boolean } = {}): Promise<WrittenResults> {
   const whyUnusable = async (): Promise<string | null> => {
-    const now = await hashFile(meta.input.path).catch(() => null);
-    if (!now) return 'is gone';
+    const now = await hashFile(meta.input.path).catch((err: unknown) => (err as BatchError).code ?? 'FILE_UNREADABLE');
+    if (typeof now === 'string') return now === 'FILE_NOT_FOUND' ? 'is gone' : 'cannot be read';
     return now.hash === meta.input.hash ? null : 'has changed';
   };
   let why = await whyUnusable();
