@@ -96,6 +96,7 @@ export async function acquireLock(dir: string, job: string): Promise<JobLock> {
         throw err;
       }
       held.add(dir);
+      await removeDeadTemps(dir);
       return {
         async release() {
           if (!held.delete(dir)) return;
@@ -145,6 +146,15 @@ async function highestGeneration(dir: string): Promise<number> {
     if (m) top = Math.max(top, Number(m[1]));
   }
   return top;
+}
+
+/** Temp files of processes killed while taking the lock; never a lock themselves, so safe to remove. */
+async function removeDeadTemps(dir: string): Promise<void> {
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(/^lock\.tmp-(\d+)-/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !alive(pid)) await fsp.rm(join(dir, name), { force: true }).catch(() => undefined);
+  }
 }
 
 async function writeDurable(path: string, data: string): Promise<void> {

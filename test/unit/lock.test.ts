@@ -29,6 +29,7 @@ describe('job lock', () => {
     const pid = child.pid!;
     await new Promise((r) => child.on('exit', r));
     writeFileSync(join(d, 'lock.1'), JSON.stringify({ pid, host: hostname(), since: 'x' }));
+    writeFileSync(join(d, `lock.tmp-${pid}-abc`), 'killed while taking the lock');
     const lock = await acquireLock(d, 'payroll');
     // the stale file is never removed by a takeover: the next generation is created beside it
     expect(JSON.parse(readFileSync(join(d, 'lock.2'), 'utf8')).pid).toBe(process.pid);
