@@ -16,7 +16,7 @@ import { KEY, apiEnv, fastArgs, readCsv, startCli, tempDir, writeBatch } from '.
 const LOCK_MODULE = pathToFileURL(fileURLToPath(new URL('../../dist/job/lock.js', import.meta.url))).href;
 const WORKER = fileURLToPath(new URL('../support/lock-worker.mjs', import.meta.url));
 const CONTENDERS = 5;
-const ROUNDS = 50; // per case: 2 × 50 rounds × 5 contenders = 500 synchronized acquisitions
+const ROUNDS = 40; // per case: 2 × 40 rounds × 5 contenders = 400 synchronized acquisitions
 
 interface Answer {
   ok: boolean;
@@ -62,7 +62,7 @@ afterAll(async () => {
 async function round(dir: string): Promise<Answer[]> {
   // far enough ahead for the command to reach every process even on a busy machine; a late
   // one only starts late, which makes the round less of a race but never a wrong one
-  const at = Date.now() + 40;
+  const at = Date.now() + 30;
   return Promise.all(contenders.map((c) => c.tryLock(dir, at)));
 }
 
@@ -110,7 +110,7 @@ describe('resume of a crashed job', () => {
     // the sandbox does not deduplicate references: two holders would charge every row twice
     sb = await startSandbox({ apiKey: KEY, rateLimit: '1200/min', completeAfterMs: 100, balance: 1_000_000 });
     const dir = tempDir('rb-lock-resume-');
-    const { path, rows } = writeBatch(dir, 30);
+    const { path, rows } = writeBatch(dir, 20);
     const state = join(dir, 'state');
     const crashed = startCli(['run', path, ...fastArgs(state, '1200/min')], apiEnv(sb.url));
     while (sb.ledger().length < 3) await new Promise((r) => setTimeout(r, 10));
@@ -120,7 +120,7 @@ describe('resume of a crashed job', () => {
 
     const preload = pathToFileURL(fileURLToPath(new URL('../support/start-at.mjs', import.meta.url))).href;
     // far enough ahead for all four to have started node; a late one only makes the race milder
-    const env = { ...apiEnv(sb.url), NODE_OPTIONS: `--import=${preload}`, RB_START_AT: String(Date.now() + 1500) };
+    const env = { ...apiEnv(sb.url), NODE_OPTIONS: `--import=${preload}`, RB_START_AT: String(Date.now() + 1200) };
     const resumes = await Promise.all([0, 1, 2, 3].map(() => startCli(['resume', job!, ...fastArgs(state, '1200/min')], env).done));
     for (const r of resumes) {
       // the one that ran the job ends 0 (or 1 if a row was lost in the crash); the others were refused
