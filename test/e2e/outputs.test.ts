@@ -63,7 +63,7 @@ describe('outputs that would replace the input', () => {
 
 describe('feed-back files', () => {
   it('failed.csv holds only failed and invalid rows (no DUPLICATE_ROW, no unknown); unknown.csv the unknown ones, some of them charged', async () => {
-    const s = await sandbox({ failRate: 0.2, dropRate: 0.2, seed: 4 });
+    const s = await sandbox({ failRate: 0.2, dropRate: 0.15, seed: 4 });
     const dir = tempDir();
     const { path, rows } = writeBatch(dir, 40);
     // an invalid row and a duplicate of row 1
@@ -92,6 +92,16 @@ describe('feed-back files', () => {
     // why they must be checked, not fed back: the API charged some of them (dropped after commit)
     const charged = new Set(s.ledger().map((e) => e.reference));
     expect(unknown.some((x) => charged.has(x.reference!))).toBe(true);
+
+    // the clerk feeds the failed CSV back as it is: the failed rows are paid, nobody a second time
+    s.configure({ failRate: 0, dropRate: 0 });
+    const fed = await runCli(['run', join(dir, 'batch.failed.csv'), ...fastArgs(state(dir))], apiEnv(s.url));
+    expect(fed.code).toBe(1); // the invalid number is still invalid
+    const paid = new Map<string, number>();
+    for (const e of s.ledger()) if (e.status !== 'failed') paid.set(e.mobile_number, (paid.get(e.mobile_number) ?? 0) + 1);
+    expect([...paid.values()].every((n) => n === 1)).toBe(true);
+    // (an unknown row whose transaction failed stays unpaid: checking the unknown CSV shows it)
+    for (const f of failed.filter((x) => x.error_code !== 'INVALID_NUMBER')) expect(paid.get(f['Mobile Number']!)).toBe(1);
   });
 });
 
