@@ -93,6 +93,12 @@ describe('feed-back files', () => {
     const charged = new Set(s.ledger().map((e) => e.reference));
     expect(unknown.some((x) => charged.has(x.reference!))).toBe(true);
 
+    // the unknown CSV is refused as input: its rows may have been paid
+    const before = s.ledger().length;
+    const refused = await runCli(['run', join(dir, 'batch.unknown.csv'), ...fastArgs(state(dir))], apiEnv(s.url));
+    expect(refused.code).toBe(2);
+    expect(s.ledger()).toHaveLength(before);
+
     // the clerk feeds the failed CSV back as it is: the failed rows are paid, nobody a second time
     s.configure({ failRate: 0, dropRate: 0 });
     const fed = await runCli(['run', join(dir, 'batch.failed.csv'), ...fastArgs(state(dir))], apiEnv(s.url));
@@ -113,7 +119,7 @@ function state(dir: string): string {
 const FORMULA_CELLS = [
   'name,mobile_number,amount,=SUM(A1),@note',
   'A One,"=HYPERLINK(""http://example.invalid"",""x"")",100,+1,-2',
-  'B Two,01812345662,@SUM(1),\tx,\ry',
+  'B Two,01812345662,@SUM(1),\tx,"\ry"', // quoted: a bare CR ends a record (SPEC §3a)
   '=cmd,01912345663,100,-3,@x',
 ].join('\n');
 
