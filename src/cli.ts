@@ -171,6 +171,7 @@ export function buildCli(args: string[]): Argv {
           map: parseMapOption(o.map as string[] | undefined),
           allowDuplicates: Boolean(o['allow-duplicates']),
           out: o.out ? String(o.out) : undefined,
+          bom: o.bom !== false,
           json: Boolean(o.json),
           quiet: Boolean(o.quiet),
           maxTotal: o['max-total'] !== undefined ? Number(o['max-total']) : undefined,

@@ -58,6 +58,7 @@ export const OPTIONS = {
   'allow-repeat': { kind: 'boolean', describe: 'pay rows even if the account registry holds an earlier payment of the same number and amount', default: false },
   json: { kind: 'boolean', describe: 'print one JSON summary object on stdout at the end', default: false },
   quiet: { kind: 'boolean', describe: 'no progress output', default: false },
+  bom: { kind: 'boolean', describe: 'start every CSV the tool writes with a UTF-8 BOM (Excel needs it for Bengali); --no-bom to omit it', default: true },
   debug: { kind: 'boolean', describe: 'print stack traces of errors', default: false },
   config: { kind: 'string', describe: 'JSON file of options (keys as the long option names)' },
 } as const satisfies Record<string, OptionSpec>;

@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'POLL_TIMEOUT'
   /** the API asked for a wait longer than --max-wait, or kept answering 429 mid-run */
   | 'RATE_LIMITED'
+  | 'INPUT_CHANGED'
   // a bug
   | 'INTERNAL';
 

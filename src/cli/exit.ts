@@ -15,7 +15,8 @@ export const EXIT_HELP = `Exit codes:
   1  finished, but some rows are failed, invalid, unknown, or skipped as maybe paid
   2  usage or input error: bad option, unreadable/invalid file, job locked, job already finished; nothing was submitted
   3  API access error: key rejected (401), base URL unreachable, unusable response at start-up, answers that cannot be read
-  4  stopped early and resumable: balance short, interrupted by a signal, rows still processing at --poll-timeout, a wait longer than --max-wait, a local disk failure after sending`;
+  4  stopped early and resumable: balance short, interrupted by a signal, rows still processing at --poll-timeout, a wait longer than --max-wait, a local disk failure after sending,
+     the input file changed or disappeared during the run`;
 
 /** Every error code's exit code: exhaustive, so a new code cannot be forgotten. */
 const EXIT_FOR: Record<ErrorCode, number> = {
@@ -52,6 +53,7 @@ const EXIT_FOR: Record<ErrorCode, number> = {
   POLL_TIMEOUT: EXIT.STOPPED,
   RATE_LIMITED: EXIT.STOPPED,
   LOCAL_IO_STOPPED: EXIT.STOPPED,
+  INPUT_CHANGED: EXIT.STOPPED,
   INTERNAL: EXIT.STOPPED,
 };
 

@@ -1,13 +1,11 @@
 /** `status`, `jobs`, `report`, `balance`, `operators`: read and print. */
 import { listJobs, snapshot, type JobSnapshot } from '../job/job.js';
 import { ROW_STATUSES } from '../job/rows.js';
-import { defaultOutputs, writeResults } from '../report/results.js';
+import { jobOutputs, refuseInputAsOutput, writeResults } from '../report/results.js';
 import { durationOption, resolveRate } from '../config.js';
 import { etaSeconds } from '../report/summary.js';
 import { apiContext, type Io, type Options } from './context.js';
 import { EXIT } from './exit.js';
-import { exists } from '../util/fs.js';
-import { BatchError } from '../errors.js';
 import { lockHolder } from '../job/lock.js';
 import { checkAccount } from '../job/run.js';
 import { accountId } from '../api/account.js';
@@ -89,18 +87,28 @@ export async function jobsCommand(options: Options, io: Io): Promise<number> {
   return EXIT.OK;
 }
 
+/**
+ * `report <job>` (SPEC §4, §5a): rewrites the job's CSVs where the job remembers them (or at
+ * `--out`). An input that changed or is gone is not paired with the job's verdicts: the files
+ * come from the job's own record, and a warning says so (exit 0: the report was written).
+ */
 export async function reportCommand(job: string, options: Options, io: Io): Promise<number> {
   const s = await snapshot(String(options['state-dir']), job);
   // report needs no key; when one is given, it must be the job's account (SPEC §5a)
   const key = options['api-key'];
   if (typeof key === 'string' && key.trim()) checkAccount(s.meta, accountId(String(options['base-url']), key));
-  if (!(await exists(s.meta.input.path))) {
-    throw new BatchError('FILE_NOT_FOUND', `the input ${s.meta.input.path} of job ${job} is gone; the results need its columns`);
+  const outputs = jobOutputs(s.meta, options.out ? String(options.out) : undefined);
+  await refuseInputAsOutput(s.meta.input.path, outputs);
+  const written = await writeResults(s.meta, s.rows, outputs, { bom: options.bom !== false });
+  if (options.json) {
+    const { results, failed, unknown, inputChanged } = written;
+    io.out(JSON.stringify({ job, counts: s.tally.counts, amounts: s.tally.amounts, results, failed, unknown, input_changed: inputChanged }));
+  } else {
+    io.out(`results: ${written.results}`);
+    io.out(`failed rows, to fix and feed back: ${written.failed}`);
+    if (written.unknown) io.out(`unknown rows, to check with the API (never feed them back): ${written.unknown}`);
   }
-  const outputs = defaultOutputs(s.meta.input.path, options.out ? String(options.out) : undefined);
-  await writeResults(s.meta, s.rows, outputs);
-  if (options.json) io.out(JSON.stringify({ job, counts: s.tally.counts, amounts: s.tally.amounts, results: outputs.results, failed: outputs.failed }));
-  else io.out(`results: ${outputs.results}\nfailed rows: ${outputs.failed}`);
+  if (written.inputChanged) io.err(`warning: ${written.inputChanged}`);
   return EXIT.OK;
 }
 

@@ -38,6 +38,7 @@ export async function jobCommand(
     repeatWindowMs: durationOption(options, 'repeat-window'),
     allowRepeat: Boolean(options['allow-repeat']),
     out: options.out ? String(options.out) : undefined,
+    bom: options.bom !== false,
     signal,
     events,
   };
@@ -79,6 +80,8 @@ export function jsonSummary(r: JobResult, exitCode: number) {
     amounts: r.amounts,
     results: r.results,
     failed: r.failed,
+    unknown: r.unknown,
+    input_changed: r.inputChanged,
     stopped: r.stopped ? { code: r.stopped.code, message: r.stopped.message } : null,
     repeats: { earlier_jobs: r.repeats.earlierJobs, unsettled: r.repeats.unsettled, warnings: r.repeats.warnings },
     exit_code: exitCode,
@@ -95,11 +98,15 @@ function humanSummary(r: JobResult): string[] {
     `  recharged: ${bdt(r.amounts.completed)}${r.amounts.processing ? `, still processing: ${bdt(r.amounts.processing)}` : ''}`,
     `  results: ${r.results}`,
   ];
-  if (c.failed + c.invalid + c.unknown > 0) lines.push(`  failed rows: ${r.failed}`);
+  if (c.failed + c.invalid > 0) lines.push(`  failed rows, to fix and feed back: ${r.failed}`);
   lines.push(...repeatLines(r));
   if (c.unknown > 0) {
-    lines.push(`  ${c.unknown} row(s) unknown: the API may have carried them out. Check them, then 'retry ${r.job} --include-unknown' only if the API rejects or replays a reused reference.`);
+    lines.push(`  ${c.unknown} row(s) unknown — they may have been paid: ${r.unknown ?? r.results}`);
+    lines.push(
+      `    check each with the API by its reference or transaction id; never feed that file back as input. 'retry ${r.job} --include-unknown' only if the API rejects or replays a reused reference.`,
+    );
   }
+  if (r.inputChanged && r.stopped?.code !== 'INPUT_CHANGED') lines.push(`  warning: ${r.inputChanged}`);
   return lines;
 }
 

@@ -17,6 +17,8 @@ export interface ValidateCommandOptions {
   map?: ColumnMap;
   allowDuplicates?: boolean;
   out?: string;
+  /** start the report with a UTF-8 BOM (default true) */
+  bom?: boolean;
   json?: boolean;
   /** no human output at all; the exit code tells the result */
   quiet?: boolean;
@@ -32,7 +34,7 @@ export async function validateCommand(opts: ValidateCommandOptions, io: Io): Pro
   const warnings: RowVerdict[] = [];
   const { summary, validator } = await runValidation(
     opts.csv,
-    { operators: opts.operators, map: opts.map, allowDuplicates: opts.allowDuplicates, out: opts.out },
+    { operators: opts.operators, map: opts.map, allowDuplicates: opts.allowDuplicates, out: opts.out, bom: opts.bom },
     {
       maxTotal: opts.maxTotal,
       onVerdict: (v) => {

@@ -24,8 +24,10 @@ export interface JobMeta {
   /** the normalized base URL the job was made against (for messages; never the key) */
   baseUrl?: string;
   input: { path: string; hash: string; size: number };
+  /** where the results CSV goes (SPEC §4: remembered for `report`, `resume`, `retry`); absent in jobs made before it was kept */
+  results?: string;
   columns: string[];
-  /** column indexes of the roles, for the CSV-injection guard (numbers and amounts untouched) */
+  /** column indexes of the roles: results written from the job's own record fill these (report/results.ts) */
   roles: { number: number; amount: number; operator: number | null; reference: number | null };
   options: { allowDuplicates: boolean; map?: Record<string, string> };
   rows: number;

@@ -15,6 +15,7 @@ import { acquireLock } from './lock.js';
 import { defaultJobName, hashFile, jobPaths, listJobs, openJob, readMeta, snapshot, writePlan, type JobMeta } from './job.js';
 import { applyRecord, type PlannedRow } from './rows.js';
 import { drive, type EngineOptions, type JobResult } from './runner.js';
+import { defaultOutputs, jobOutputs, refuseInputAsOutput } from '../report/results.js';
 
 export type { EngineOptions, JobResult } from './runner.js';
 
@@ -56,6 +57,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   if (existing && existing.input.hash !== hash) {
     throw new BatchError('JOB_MISMATCH', `job ${name} belongs to another file (${existing.input.path}); pick another --job name`, { job: name });
   }
+  await refuseInputAsOutput(csv, jobOutputs(existing ?? { input: { path: csv } }, opts.out));
   await fsp.mkdir(paths.dir, { recursive: true });
   const lock = await acquireLock(paths.dir, name);
   try {
@@ -127,6 +129,7 @@ async function withJob(
   const meta = await readMeta(paths);
   if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${opts.job}" in ${resolve(opts.stateDir)}`, { job: opts.job });
   checkAccount(meta, opts.client.account);
+  await refuseInputAsOutput(meta.input.path, jobOutputs(meta, opts.out));
   const lock = await acquireLock(paths.dir, opts.job);
   try {
     // a regular file first: a FIFO or device in its place would hang or spin in hashFile
@@ -201,6 +204,7 @@ async function plan(opts: RunJobOptions, csv: string, name: string, hash: string
     account: opts.client.account,
     baseUrl: normalizeBaseUrl(opts.client.baseUrl),
     input: { path: csv, hash, size },
+    results: defaultOutputs(csv, opts.out).results,
     columns: validator.source.columns,
     roles: validator.roles,
     options: { allowDuplicates: opts.allowDuplicates ?? false, ...(opts.map ? { map: opts.map as Record<string, string> } : {}) },

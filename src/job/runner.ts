@@ -19,7 +19,7 @@ import { applyRecord, tally, type RowState, type RowStatus } from './rows.js';
 import { Poller } from './poller.js';
 import { JobEvents } from './events.js';
 import type { OpenJob } from './job.js';
-import { writeResults, defaultOutputs } from '../report/results.js';
+import { jobOutputs, writeResults, type WrittenResults } from '../report/results.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
 import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
 import type { Registry } from './registry.js';
@@ -35,8 +35,10 @@ export interface EngineOptions {
   pollTimeoutMs?: number;
   allowPartial?: boolean;
   referenceDedup?: boolean;
-  /** results CSV path (default `<input dir>/<basename>.results.csv`) */
+  /** results CSV path (default: the one the job remembers, else `<input dir>/<basename>.results.csv`) */
   out?: string;
+  /** start every CSV written with a UTF-8 BOM (default true) */
+  bom?: boolean;
   /** aborting it stops the job gracefully: no new POSTs, in-flight ones finish, results written */
   signal?: AbortSignal;
   events?: JobEvents;
@@ -56,13 +58,11 @@ export interface EngineOptions {
   allowRepeat?: boolean;
 }
 
-export interface JobResult {
+export interface JobResult extends WrittenResults {
   job: string;
   dir: string;
   counts: Record<RowStatus, number>;
   amounts: Record<RowStatus, number>;
-  results: string;
-  failed: string;
   /** why the job stopped before finishing, if it did */
   stopped: { code: ErrorCode; message: string } | null;
   resumed: boolean;
@@ -98,7 +98,7 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
 
 async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Promise<JobResult> {
   // the results must be writable before anything is sent, not discovered at the end
-  await checkWritable(defaultOutputs(job.meta.input.path, opts.out).results);
+  await checkWritable(jobOutputs(job.meta, opts.out).results);
   const clock = opts.clock ?? systemClock;
   const events = opts.events ?? new JobEvents();
   const { client } = opts;
@@ -223,14 +223,13 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     stop('POLL_TIMEOUT', `${poller.timedOut} row(s) still processing at --poll-timeout; run 'resume ${name}' later to poll them again`);
   }
   const outputs = await finish(job, opts);
+  if (outputs.inputChanged) stopped ??= { code: 'INPUT_CHANGED', message: outputs.inputChanged }; // SPEC §5: exit 4, not 2
   const t = tally(job.rows);
   return { job: name, dir: job.paths.dir, counts: t.counts, amounts: t.amounts, ...outputs, stopped, resumed, repeats: repeatSummary(job.rows, guard.warnings) };
 }
 
-async function finish(job: OpenJob, opts: EngineOptions): Promise<{ results: string; failed: string }> {
-  const outputs = defaultOutputs(job.meta.input.path, opts.out);
-  await writeResults(job.meta, job.rows, outputs);
-  return outputs;
+async function finish(job: OpenJob, opts: EngineOptions): Promise<WrittenResults> {
+  return writeResults(job.meta, job.rows, jobOutputs(job.meta, opts.out), { bom: opts.bom });
 }
 
 async function checkWritable(file: string): Promise<void> {

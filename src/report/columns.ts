@@ -1,4 +1,8 @@
-/** The columns of the results and failed CSVs (SPEC §4), shared by `validate --out`, `run` and `report`. */
+/**
+ * The columns of the CSVs the tool writes (SPEC §4), shared by `validate --out`, `run` and
+ * `report`. Cells are built by report/cells.ts, the one cell builder.
+ */
+import { headerCells } from './cells.js';
 
 export const RESULT_COLUMNS = [
   'row',
@@ -15,26 +19,32 @@ export const RESULT_COLUMNS = [
 ] as const;
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 
+/** `<basename>.failed.csv`: the input's columns plus these — rows to fix and feed back. */
 export const FAILED_EXTRA_COLUMNS = ['error_code', 'error_message'] as const;
 
-/** Input columns that collide with one of ours are renamed `input_<name>` (SPEC §4). */
-export function renameInputColumns(inputColumns: readonly string[], ours: readonly string[] = RESULT_COLUMNS): string[] {
-  const taken = new Set<string>(ours);
-  return inputColumns.map((c) => (taken.has(c) ? `input_${c}` : c));
-}
+/**
+ * `<basename>.unknown.csv`: the input's columns plus these — rows that may have been paid,
+ * to check with the API (by reference or transaction id), never to feed back as they are.
+ */
+export const UNKNOWN_EXTRA_COLUMNS = [
+  'row',
+  'normalized_number',
+  'amount',
+  'reference',
+  'transaction_id',
+  'error_code',
+  'error_message',
+  'submitted_at',
+] as const;
 
 export function resultHeader(inputColumns: readonly string[]): string[] {
-  return [...renameInputColumns(inputColumns), ...RESULT_COLUMNS];
+  return headerCells(inputColumns, RESULT_COLUMNS);
 }
 
 export function failedHeader(inputColumns: readonly string[]): string[] {
-  return [...renameInputColumns(inputColumns, FAILED_EXTRA_COLUMNS), ...FAILED_EXTRA_COLUMNS];
+  return headerCells(inputColumns, FAILED_EXTRA_COLUMNS);
 }
 
-/**
- * CSV-injection guard (SPEC §4): a free-text cell that a spreadsheet would run as a formula
- * gets a leading `'`. Applied to free text only; numbers and amounts are never touched.
- */
-export function guardCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+export function unknownHeader(inputColumns: readonly string[]): string[] {
+  return headerCells(inputColumns, UNKNOWN_EXTRA_COLUMNS);
 }

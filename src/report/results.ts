@@ -1,29 +1,78 @@
 /**
- * Results CSV and failed-rows CSV (SPEC §4), written from the job's state and the input file
- * (re-read as a stream, so the input's cells are never held in memory), atomically.
+ * The results, failed and unknown CSVs of a job (SPEC §4), written in one pass over the input
+ * (re-read as a stream, so its cells are never held in memory), each atomically.
+ *
+ * A verdict is never paired with another row's cells (SPEC §5a "report"): the input is used
+ * only while its sha256 is the job's, checked before and after the pass. When it has changed
+ * or is gone, the files are written from the job's own record instead — the number, amount,
+ * operator and reference columns from the plan, the input's other columns left empty — and
+ * the caller is told why (`inputChanged`), so a run can stop resumably (exit 4) and `report`
+ * can say so.
  */
+import { promises as fsp } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { openCsv } from '../csv/read.js';
-import { writeCsvAtomic } from '../csv/write.js';
+import { AtomicCsv } from '../csv/write.js';
 import { BatchError } from '../errors.js';
-import type { JobMeta } from '../job/job.js';
+import { hashFile, type JobMeta } from '../job/job.js';
 import type { RowState } from '../job/rows.js';
-import { failedHeader, guardCell, resultHeader } from './columns.js';
+import { failedCells, inputCells, outcomeCells, textCell, unknownCells, type Outcome } from './cells.js';
+import { failedHeader, resultHeader, unknownHeader } from './columns.js';
 
 export interface Outputs {
   results: string;
   failed: string;
+  /** written only when some rows are unknown; removed when none are */
+  unknown: string;
 }
 
-/** `<input dir>/<basename>.results.csv` and `.failed.csv` beside it (or beside --out). */
+export interface WrittenResults {
+  results: string;
+  failed: string;
+  /** null when no row is unknown (and no unknown CSV exists) */
+  unknown: string | null;
+  /** why the input could not be used (changed or gone): the files came from the job's record */
+  inputChanged: string | null;
+}
+
+/**
+ * `<input dir>/<basename>.results.csv`, with `.failed.csv` and `.unknown.csv` beside it; with
+ * `out`, the results there and the others beside it, named after it (`x.results.csv` → `x`).
+ */
 export function defaultOutputs(inputPath: string, out?: string): Outputs {
-  if (out) {
-    const abs = resolve(out);
-    const base = basename(abs).replace(/(\.results)?\.csv$/i, '');
-    return { results: abs, failed: join(dirname(abs), `${base}.failed.csv`) };
+  const results = out ? resolve(out) : join(dirname(inputPath), `${basename(inputPath, extname(inputPath))}.results.csv`);
+  const base = basename(results).replace(/(\.results)?\.csv$/i, '');
+  return { results, failed: join(dirname(results), `${base}.failed.csv`), unknown: join(dirname(results), `${base}.unknown.csv`) };
+}
+
+/** A job's outputs: `out` when given, else the results path the job remembers (SPEC §4). */
+export function jobOutputs(meta: { input: { path: string }; results?: string }, out?: string): Outputs {
+  return defaultOutputs(meta.input.path, out ?? meta.results);
+}
+
+/**
+ * Refuses outputs that would replace the input file (SPEC §4), comparing real paths (and the
+ * file's identity, for hard links), before anything is sent.
+ * @throws BatchError USAGE naming the output
+ */
+export async function refuseInputAsOutput(input: string, outputs: Outputs | { report: string }): Promise<void> {
+  const inputReal = await fsp.realpath(input).catch(() => resolve(input));
+  const inputStat = await fsp.stat(input).catch(() => null);
+  const names: Record<string, string> = {
+    results: 'the results CSV',
+    failed: 'the failed-rows CSV',
+    unknown: 'the unknown-rows CSV',
+    report: 'the report (--out)',
+  };
+  for (const [key, path] of Object.entries(outputs) as [string, string][]) {
+    const what = names[key] ?? key;
+    const real = await fsp.realpath(path).catch(async () => join(await fsp.realpath(dirname(path)).catch(() => dirname(path)), basename(path)));
+    const st = await fsp.stat(path).catch(() => null);
+    const sameFile = st !== null && inputStat !== null && st.dev === inputStat.dev && st.ino === inputStat.ino;
+    if (real === inputReal || sameFile) {
+      throw new BatchError('USAGE', `${what} would be ${path}, which is the input file itself; choose another --out; nothing was sent`, { path });
+    }
   }
-  const base = basename(inputPath, extname(inputPath));
-  return { results: join(dirname(inputPath), `${base}.results.csv`), failed: join(dirname(inputPath), `${base}.failed.csv`) };
 }
 
 function iso(t: string | number | undefined): string {
@@ -36,61 +85,138 @@ export function statusWord(r: RowState): string {
   return r.status === 'sending' ? 'unknown' : r.status;
 }
 
-export function resultCells(r: RowState, status = statusWord(r)): string[] {
-  return [
-    String(r.row),
-    status,
-    r.number ?? '',
-    guardCell(r.apiOperator ?? r.operatorName ?? ''),
-    r.amount !== undefined ? String(r.amount) : '',
-    guardCell(r.ref ?? ''),
-    guardCell(r.txn ?? ''),
-    guardCell(r.code ?? ''),
-    guardCell(r.msg ?? ''),
-    iso(r.submittedAt),
-    iso(r.completedAt),
-  ];
+export function rowOutcome(r: RowState): Outcome {
+  return {
+    row: r.row,
+    status: statusWord(r),
+    number: r.number,
+    operator: r.apiOperator ?? r.operatorName,
+    amount: r.amount,
+    reference: r.ref,
+    transactionId: r.txn,
+    code: r.code,
+    message: r.msg,
+    submittedAt: iso(r.submittedAt),
+    completedAt: iso(r.completedAt),
+  };
 }
+
+/** Where a row goes besides the results: statuses this code does not know go nowhere. */
+function feedBack(o: Outcome): 'failed' | 'unknown' | null {
+  if ((o.status === 'failed' || o.status === 'invalid') && o.code !== 'DUPLICATE_ROW') return 'failed';
+  return o.status === 'unknown' ? 'unknown' : null;
+}
+
+/** The input cells of a row rebuilt from the job's own record (the input is not usable). */
+function recordCells(meta: JobMeta, r: RowState): string[] {
+  const cells = new Array<string>(meta.columns.length).fill('');
+  const { number, amount, operator, reference } = meta.roles;
+  cells[number] = r.number ?? '';
+  cells[amount] = r.amount === undefined ? '' : String(r.amount);
+  if (operator !== null) cells[operator] = textCell(r.operatorName ?? '');
+  if (reference !== null) cells[reference] = textCell(r.explicitRef ?? '');
+  return cells;
+}
+
+class WriteFailure extends Error {}
 
 /**
- * Input cells, width of the header, free text guarded; the number and amount cells untouched.
- * A malformed row's extra fields are joined into the last cell (as `validate --out` does), so
- * nothing of the input is lost.
+ * Writes the three files of `outputs` for `rows` (indexed by row number).
+ * @throws the fs error of an output that cannot be written; never because of the input
  */
-export function inputCells(meta: Pick<JobMeta, 'columns' | 'roles'>, fields: string[], delimiter: string): string[] {
-  const width = meta.columns.length;
-  const out: string[] = [];
-  for (let i = 0; i < width; i++) {
-    const v = i === width - 1 && fields.length > width ? fields.slice(i).join(delimiter) : (fields[i] ?? '');
-    const untouched = fields.length === width && (i === meta.roles.number || i === meta.roles.amount);
-    out.push(untouched ? v : guardCell(v));
+export async function writeResults(meta: JobMeta, rows: RowState[], outputs: Outputs, options: { bom?: boolean } = {}): Promise<WrittenResults> {
+  const whyUnusable = async (): Promise<string | null> => {
+    const now = await hashFile(meta.input.path).catch((err: unknown) => (err as BatchError).code ?? 'FILE_UNREADABLE');
+    if (typeof now === 'string') return now === 'FILE_NOT_FOUND' ? 'is gone' : 'cannot be read';
+    return now.hash === meta.input.hash ? null : 'has changed';
+  };
+  let why = await whyUnusable();
+  if (why === null) {
+    // checked again before the files are committed: a file edited during the pass is caught too
+    const written = await writeAll(meta, rows, outputs, options, whyUnusable).catch((err: unknown) => {
+      if (err instanceof WriteFailure) throw err.cause;
+      return `could not be read (${(err as Error).message})`;
+    });
+    if (typeof written !== 'string') return written;
+    why = written;
   }
-  return out;
+  const fromRecord = await writeAll(meta, rows, outputs, options, null).catch((err: unknown) => {
+    throw err instanceof WriteFailure ? err.cause : err;
+  });
+  if (typeof fromRecord === 'string') throw new BatchError('INTERNAL', fromRecord); // cannot happen without the input
+  const message =
+    `the input ${meta.input.path} ${why} since job ${meta.job} was made: the results were written from the job's own record ` +
+    `(number, amount, operator and reference columns; the input's other columns left empty); put the file back and run 'report ${meta.job}' for the full results`;
+  return { ...fromRecord, inputChanged: message };
 }
 
-export async function writeResults(meta: JobMeta, rows: RowState[], outputs: Outputs): Promise<void> {
-  let source;
-  try {
-    source = await openCsv(meta.input.path, { map: meta.options.map });
-  } catch (err) {
-    throw new BatchError('FILE_NOT_FOUND', `cannot re-read the input ${meta.input.path} to write the results: ${(err as Error).message}`);
-  }
-  const failedRows: string[][] = [];
-  async function* results(): AsyncIterable<string[]> {
-    for await (const rec of source!.records()) {
-      const r = rows[rec.row];
-      const cells = inputCells(meta, rec.fields, source!.delimiter);
-      if (!r) {
-        yield [...cells, ...new Array<string>(11).fill('')];
-        continue;
-      }
-      const status = statusWord(r);
-      if (status === 'failed' || status === 'invalid' || status === 'unknown') {
-        failedRows.push([...cells, guardCell(r.code ?? ''), guardCell(r.msg ?? '')]);
-      }
-      yield [...cells, ...resultCells(r, status)];
+async function writeAll(
+  meta: JobMeta,
+  rows: RowState[],
+  outputs: Outputs,
+  options: { bom?: boolean },
+  /** null: from the job's record; else read the input, and this tells before committing whether it was usable */
+  inputCheck: (() => Promise<string | null>) | null,
+): Promise<WrittenResults | string> {
+  const files: AtomicCsv[] = [];
+  let unknown: AtomicCsv | null = null;
+  const write = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new WriteFailure('write failed', { cause: err });
     }
+  };
+  try {
+    const results = await write(() => AtomicCsv.create(outputs.results, resultHeader(meta.columns), options));
+    files.push(results);
+    const failed = await write(() => AtomicCsv.create(outputs.failed, failedHeader(meta.columns), options));
+    files.push(failed);
+    const lines = { results: [] as string[][], failed: [] as string[][], unknown: [] as string[][] };
+    const add = (cells: string[], r: RowState | undefined) => {
+      if (!r) {
+        lines.results.push([...cells, ...new Array<string>(11).fill('')]);
+        return;
+      }
+      const o = rowOutcome(r);
+      lines.results.push([...cells, ...outcomeCells(o)]);
+      const to = feedBack(o);
+      if (to === 'failed') lines.failed.push([...cells, ...failedCells(o)]);
+      if (to === 'unknown') lines.unknown.push([...cells, ...unknownCells(o)]);
+    };
+    const flush = async () => {
+      if (lines.unknown.length > 0 && !unknown) {
+        unknown = await write(() => AtomicCsv.create(outputs.unknown, unknownHeader(meta.columns), options));
+        files.push(unknown);
+      }
+      await write(() => results.write(lines.results));
+      await write(() => failed.write(lines.failed));
+      if (unknown) await write(() => unknown!.write(lines.unknown));
+      lines.results = [];
+      lines.failed = [];
+      lines.unknown = [];
+    };
+    if (inputCheck) {
+      const source = await openCsv(meta.input.path, { map: meta.options.map });
+      const width = meta.columns.length;
+      for await (const batch of source.batches()) {
+        for (const rec of batch) add(inputCells(rec.fields, width, source.delimiter), rows[rec.row]);
+        await flush();
+      }
+    } else {
+      for (const r of rows) if (r) add(recordCells(meta, r), r);
+      await flush();
+    }
+    const why = inputCheck ? await inputCheck() : null;
+    if (why !== null) {
+      for (const f of files) await f.abort();
+      return why;
+    }
+    for (const f of files) await write(() => f.commit());
+    if (!unknown) await write(() => fsp.rm(outputs.unknown, { force: true })); // a stale one would mislead
+    return { results: outputs.results, failed: outputs.failed, unknown: unknown ? outputs.unknown : null, inputChanged: null };
+  } catch (err) {
+    for (const f of files) await f.abort();
+    throw err;
   }
-  await writeCsvAtomic(outputs.results, resultHeader(meta.columns), results());
-  await writeCsvAtomic(outputs.failed, failedHeader(meta.columns), failedRows);
 }

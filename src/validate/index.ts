@@ -3,12 +3,12 @@
  * file order. Used by `validate` (report only) and by `run` (the job engine builds its
  * journal from `createValidator(...).rows()`).
  */
-import { resolve } from 'node:path';
 import type { Operator } from '../api/types.js';
 import { openCsv, type CsvFile } from '../csv/read.js';
 import { writeCsvBatchesAtomic } from '../csv/write.js';
 import { BatchError } from '../errors.js';
 import { resultHeader } from '../report/columns.js';
+import { refuseInputAsOutput } from '../report/results.js';
 import { mapColumns, type ColumnMap, type Roles } from './header.js';
 import { indexOperators } from './normalize.js';
 import { emptySummary, reportRow, tally, type ValidationSummary } from './report.js';
@@ -61,7 +61,7 @@ export async function createValidator(path: string, opts: ValidateOptions): Prom
 }
 
 /** Library entry (SPEC §8): validate a file, optionally writing the report CSV to `out`. */
-export async function validateCsv(path: string, opts: ValidateOptions & { out?: string }): Promise<ValidationSummary> {
+export async function validateCsv(path: string, opts: ValidateOptions & { out?: string; bom?: boolean }): Promise<ValidationSummary> {
   return (await runValidation(path, opts)).summary;
 }
 
@@ -75,12 +75,10 @@ export interface ValidationHooks {
 /** One pass over the file; with `out`, the report is written atomically, and not at all on error. */
 export async function runValidation(
   path: string,
-  opts: ValidateOptions & { out?: string },
+  opts: ValidateOptions & { out?: string; bom?: boolean },
   hooks: ValidationHooks = {},
 ): Promise<{ summary: ValidationSummary; validator: Validator }> {
-  if (opts.out !== undefined && resolve(opts.out) === resolve(path)) {
-    throw new BatchError('USAGE', `--out ${opts.out} is the input file itself; choose another path for the report`, { path });
-  }
+  if (opts.out !== undefined) await refuseInputAsOutput(path, { report: opts.out });
   const validator = await createValidator(path, opts);
   const summary = emptySummary();
   const { columns, delimiter } = validator.source;
@@ -111,6 +109,7 @@ export async function runValidation(
       (async function* () {
         for await (const batch of batches()) yield batch.map((verdict) => reportRow(verdict, width, roles, delimiter));
       })(),
+      { bom: opts.bom },
     );
   }
   return { summary, validator };

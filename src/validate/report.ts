@@ -1,5 +1,5 @@
 /** Summary counts and the `validate --out` report rows (SPEC §4 columns). */
-import { guardCell, RESULT_COLUMNS } from '../report/columns.js';
+import { inputCells, outcomeCells, type Outcome } from '../report/cells.js';
 import type { Roles } from './header.js';
 import type { RowVerdict } from './rules.js';
 
@@ -38,36 +38,21 @@ export function tally(summary: ValidationSummary, verdict: RowVerdict): void {
 }
 
 /**
- * One report line: the input cells, then RESULT_COLUMNS. Input cells are free text and go
- * through guardCell, except the number and amount cells of a row whose number/amount were
- * read (SPEC §4: numbers and amounts are never touched). A record with more fields than the
- * header keeps the extra ones joined into the last cell, so nothing of the input is lost.
+ * One report line: the input cells, then RESULT_COLUMNS, built by the one cell builder
+ * (report/cells.ts: every input cell guarded, the tool's own parsed values as they are).
  * A valid row's warning is shown in error_message as `warning: …`, with no error_code.
  */
-export function reportRow(verdict: RowVerdict, width: number, roles: Roles, delimiter: string): string[] {
-  const { fields } = verdict;
-  const cells = new Array<string>(width + RESULT_COLUMNS.length);
+export function reportRow(verdict: RowVerdict, width: number, _roles: Roles, delimiter: string): string[] {
   const value = verdict.ok ? verdict.value : verdict.partial;
-  for (let i = 0; i < width; i++) {
-    let cell = i < fields.length ? fields[i]! : '';
-    if (i === width - 1 && fields.length > width) cell = fields.slice(i).join(delimiter);
-    const untouched =
-      fields.length === width &&
-      ((i === roles.number && value.number !== undefined) || (i === roles.amount && value.amount !== undefined));
-    cells[i] = untouched ? cell : guardCell(cell);
-  }
-  let k = width;
-  cells[k++] = String(verdict.row);
-  cells[k++] = verdict.ok ? 'valid' : 'invalid';
-  cells[k++] = value.number ?? '';
-  cells[k++] = guardCell(value.operatorName ?? '');
-  cells[k++] = value.amount === undefined ? '' : String(value.amount);
-  cells[k++] = guardCell(value.reference ?? '');
-  cells[k++] = ''; // transaction_id
-  cells[k++] = verdict.ok ? '' : verdict.code;
-  const message = verdict.ok ? (value.warning === undefined ? '' : `warning: ${value.warning}`) : verdict.message;
-  cells[k++] = guardCell(message);
-  cells[k++] = ''; // submitted_at
-  cells[k++] = ''; // completed_at
-  return cells;
+  const outcome: Outcome = {
+    row: verdict.row,
+    status: verdict.ok ? 'valid' : 'invalid',
+    number: value.number,
+    operator: value.operatorName,
+    amount: value.amount,
+    reference: value.reference,
+    code: verdict.ok ? '' : verdict.code,
+    message: verdict.ok ? (value.warning === undefined ? '' : `warning: ${value.warning}`) : verdict.message,
+  };
+  return [...inputCells(verdict.fields, width, delimiter), ...outcomeCells(outcome)];
 }

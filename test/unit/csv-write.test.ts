@@ -20,7 +20,7 @@ describe('writeCsvAtomic', () => {
       ['1', 'Rahman, Md.', 'line\nbreak', 'say "hi"'],
       ['2', 'রহিম', '', ' padded '],
     ];
-    await writeCsvAtomic(path, ['row', 'name', 'note', 'quote'], rows);
+    await writeCsvAtomic(path, ['row', 'name', 'note', 'quote'], rows, { bom: false });
     const text = await readFile(path, 'utf8');
     expect(text.startsWith('row,name,note,quote\n')).toBe(true);
     expect(parse(text)).toEqual([['row', 'name', 'note', 'quote'], ...rows]);
@@ -32,7 +32,7 @@ describe('writeCsvAtomic', () => {
     async function* rows() {
       for (let i = 0; i < 1000; i++) yield [String(i), 'x', ''];
     }
-    await writeCsvAtomic(path, ['a', 'a', ''], rows());
+    await writeCsvAtomic(path, ['a', 'a', ''], rows(), { bom: false });
     const back = parse(await readFile(path, 'utf8')) as string[][];
     expect(back[0]).toEqual(['a', 'a', '']);
     expect(back).toHaveLength(1001);
@@ -48,7 +48,7 @@ describe('writeCsvAtomic', () => {
     await expect(writeCsvAtomic(path, ['h'], broken())).rejects.toThrow('boom');
     expect(await readFile(path, 'utf8')).toBe('old\n');
     expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
-    await writeCsvAtomic(path, ['h'], [['new']]);
+    await writeCsvAtomic(path, ['h'], [['new']], { bom: false });
     expect(await readFile(path, 'utf8')).toBe('h\nnew\n');
   });
 
@@ -59,14 +59,17 @@ describe('writeCsvAtomic', () => {
       yield [];
       yield [['2', 'b,c'], ['3', '']];
     }
-    await writeCsvBatchesAtomic(path, ['n', 'v'], batches());
+    await writeCsvBatchesAtomic(path, ['n', 'v'], batches(), { bom: false });
     expect(await readFile(path, 'utf8')).toBe('n,v\n1,a\n2,"b,c"\n3,\n');
   });
 
-  it('writes a BOM when asked', async () => {
+  it('starts with a UTF-8 BOM unless told not to (SPEC §4: Excel needs it for Bengali)', async () => {
     const path = join(dir, 'bom.csv');
-    await writeCsvAtomic(path, ['h'], [['x']], { bom: true });
+    await writeCsvAtomic(path, ['নাম'], [['রহিম']]);
     expect((await readFile(path)).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    expect(await readFile(path, 'utf8')).toBe('\ufeffনাম\nরহিম\n');
+    await writeCsvAtomic(path, ['নাম'], [['রহিম']], { bom: false });
+    expect(await readFile(path, 'utf8')).toBe('নাম\nরহিম\n');
   });
 
   it('fails when the parent directory does not exist', async () => {

@@ -191,13 +191,16 @@ describe('POST outcomes', () => {
 });
 
 describe('results CSV', () => {
-  it('keeps a malformed row whole, guards free text, and never touches numbers and amounts', async () => {
+  it('keeps a malformed row whole, guards every input cell, and writes the numbers and amounts it parsed as they are', async () => {
     api([{ status: 200, body: txn('x', 'completed', 'TXN1') }]);
     const { result } = await run({}, ['"=HYPERLINK(1)",+8801712345678,100', 'B,01812345678,100,surplus,more']);
-    const lines = readFileSync(result.results, 'utf8').trim().split('\n');
+    const text = readFileSync(result.results, 'utf8');
+    expect(text.startsWith('\ufeff')).toBe(true); // a UTF-8 BOM by default, for Excel
+    const lines = text.slice(1).trim().split('\n');
     // the input's own `amount` column collides with ours and is renamed (SPEC §4)
     expect(lines[0]).toBe('name,mobile,input_amount,row,status,normalized_number,operator,amount,reference,transaction_id,error_code,error_message,submitted_at,completed_at');
-    expect(lines[1]).toMatch(/^'=HYPERLINK\(1\),\+8801712345678,100,1,completed,01712345678,/);
+    // an input cell is guarded even when it parsed (`+880…` would be a formula); normalized_number is ours
+    expect(lines[1]).toMatch(/^'=HYPERLINK\(1\),'\+8801712345678,100,1,completed,01712345678,/);
     expect(lines[2]).toMatch(/^B,01812345678,"100,surplus,more",2,invalid,/);
     expect(lines[2]).toContain('MALFORMED_ROW');
   });

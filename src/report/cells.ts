@@ -1,0 +1,98 @@
+/**
+ * The one cell builder for every CSV the tool writes (SPEC §4): the results, the failed and
+ * unknown rows, and `validate --out`. A rule that lives twice drifts: an earlier second copy
+ * left `=HYPERLINK(…)` unguarded in an invalid number cell of the results.
+ *
+ * CSV injection: a spreadsheet runs a cell that starts with `= + - @` (or a tab/CR, which
+ * some strip before looking), so such a cell gets a leading `'`, which Excel and LibreOffice
+ * show as "this is text" and SPEC §3a accepts back around numbers and amounts. The rule:
+ * - every cell that came from the input — data cells and header cells, the number and amount
+ *   cells included, parsed or not — and every text that came from the API is guarded;
+ * - only what the tool produced itself from a parsed value is written as it is: the row
+ *   number, the status word, the normalized number, the whole-taka amount, timestamps.
+ */
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** A cell that came from outside (the input, the API): guarded against CSV injection. */
+export function textCell(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+/**
+ * The input's cells of one record, `width` wide (the header's), every cell guarded. A record
+ * with more fields than the header keeps the extra ones joined into the last cell (with the
+ * file's delimiter), so nothing of the input is lost; a shorter one is padded with empty cells.
+ */
+export function inputCells(fields: readonly string[], width: number, delimiter: string): string[] {
+  const cells = new Array<string>(width);
+  for (let i = 0; i < width; i++) {
+    const cell = i === width - 1 && fields.length > width ? fields.slice(i).join(delimiter) : (fields[i] ?? '');
+    cells[i] = textCell(cell);
+  }
+  return cells;
+}
+
+/** What the tool knows of one row, for the columns it adds after the input's (SPEC §4). */
+export interface Outcome {
+  row: number;
+  /** a SPEC §4 status word (or `valid`/`invalid` for `validate --out`) */
+  status: string;
+  /** normalized `01XXXXXXXXX`, when the number was read */
+  number?: string;
+  operator?: string;
+  /** whole taka, when the amount was read */
+  amount?: number;
+  reference?: string | null;
+  transactionId?: string | null;
+  code?: string | null;
+  message?: string | null;
+  /** ISO 8601 with offset */
+  submittedAt?: string;
+  completedAt?: string;
+}
+
+/** The cells of RESULT_COLUMNS (report/columns.ts), in that order. */
+export function outcomeCells(o: Outcome): string[] {
+  return [
+    String(o.row),
+    o.status,
+    o.number ?? '',
+    textCell(o.operator ?? ''),
+    o.amount === undefined ? '' : String(o.amount),
+    textCell(o.reference ?? ''),
+    textCell(o.transactionId ?? ''),
+    textCell(o.code ?? ''),
+    textCell(o.message ?? ''),
+    o.submittedAt ?? '',
+    o.completedAt ?? '',
+  ];
+}
+
+/** The cells of FAILED_EXTRA_COLUMNS after the input's: what to fix. */
+export function failedCells(o: Outcome): string[] {
+  return [textCell(o.code ?? ''), textCell(o.message ?? '')];
+}
+
+/** The cells of UNKNOWN_EXTRA_COLUMNS after the input's: what to check with the API. */
+export function unknownCells(o: Outcome): string[] {
+  return [
+    String(o.row),
+    o.number ?? '',
+    o.amount === undefined ? '' : String(o.amount),
+    textCell(o.reference ?? ''),
+    textCell(o.transactionId ?? ''),
+    textCell(o.code ?? ''),
+    textCell(o.message ?? ''),
+    o.submittedAt ?? '',
+  ];
+}
+
+/**
+ * A header line: the input's column names (guarded, and renamed `input_<name>` when they
+ * collide with one of `ours`, SPEC §4), then `ours`.
+ */
+export function headerCells(inputColumns: readonly string[], ours: readonly string[]): string[] {
+  const taken = new Set<string>(ours);
+  return [...inputColumns.map((c) => textCell(taken.has(c) ? `input_${c}` : c)), ...ours];
+}
