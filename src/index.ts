@@ -23,6 +23,8 @@ export { writeResults, defaultOutputs } from './report/results.js';
 export { FileRegistry, registryPath } from './job/registry.js';
 export type { Registry, Claim, ClaimOptions, ClaimResult, EarlierIntent, EntryState, RegistryOutcome } from './job/registry.js';
 export { accountId, normalizeBaseUrl } from './api/account.js';
+export { AuditLog } from './report/audit.js';
+export type { AuditOptions } from './report/audit.js';
 
 export { validateCsv, createValidator, loadOperatorsFile, normalizeNumber, normalizeAmount, parseMapOption } from './validate/index.js';
 export type { ValidateOptions, ValidationSummary, RowVerdict, ValidRow, ColumnMap } from './validate/index.js';

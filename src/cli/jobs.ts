@@ -10,6 +10,7 @@ import { etaSeconds } from '../report/summary.js';
 import { apiContext, type Io, type Options } from './context.js';
 import { clockTime } from '../api/client.js';
 import { exitCodeForResult } from './exit.js';
+import { auditFromOptions } from './services.js';
 import type { EngineOptions } from '../job/runner.js';
 
 export type JobCommand = 'run' | 'resume' | 'retry';
@@ -22,8 +23,11 @@ export async function jobCommand(
   io: Io,
   signal: AbortSignal,
 ): Promise<number> {
+  // opened first: a --log-file that cannot be written stops the command before anything is sent
+  const audit = auditFromOptions(options);
   const ctx = apiContext(options, signal);
   const events = new JobEvents();
+  audit?.listen(events);
   const stopProgress = progress(events, io, options, ctx.limiter.interval, durationOption(options, 'poll-after'), () => ctx.limiter.waitingUntil());
   const engine: EngineOptions = {
     stateDir: String(options['state-dir']),

@@ -214,6 +214,8 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     await polling.catch(() => undefined);
     await guard.close().catch(() => undefined);
     await finish(job, opts).catch(() => undefined);
+    const why = { code: err instanceof BatchError ? err.code : ('INTERNAL' as const), message: (err as Error)?.message ?? String(err) };
+    events.emit('job:finished', { job: name, ...tally(job.rows), stopped: why });
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onSignal);
@@ -224,6 +226,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   }
   const outputs = await finish(job, opts);
   const t = tally(job.rows);
+  events.emit('job:finished', { job: name, counts: t.counts, amounts: t.amounts, stopped });
   return { job: name, dir: job.paths.dir, counts: t.counts, amounts: t.amounts, ...outputs, stopped, resumed, repeats: repeatSummary(job.rows, guard.warnings) };
 }
 
