@@ -240,7 +240,10 @@ export function buildCli(args: string[]): Argv {
         .option('fault-retry-after', { type: 'string', describe: 'the wait every 429 asks for (e.g. 1h), instead of the window\'s own' })
         .option('fault-echo-key', { type: 'boolean', default: false, describe: 'error messages echo the request\'s Authorization header' })
         .option('fault-success-false', { type: 'number', default: 0, describe: 'fraction of recharges answered 200 {"success": false, …}, nothing charged' })
-        .option('status-words', { type: 'string', describe: 'the API\'s words for the statuses, e.g. completed=SUCCESS,failed=declined,processing=queued' }),
+        .option('status-words', { type: 'string', describe: 'the API\'s words for the statuses, e.g. completed=SUCCESS,failed=declined,processing=queued' })
+        .option('webhook-duplicates', { type: 'number', default: 0, describe: 'extra copies of every webhook event' })
+        .option('webhook-forge', { type: 'string', describe: 'this long after each commit, send a forged "completed" event (e.g. 200ms)' })
+        .option('webhook-late', { type: 'string', describe: 'send every webhook event again this long after the first' }),
     handle(async (a: Args) => {
       const o = options(a);
       const args: SandboxArgs = {
@@ -258,6 +261,9 @@ export function buildCli(args: string[]): Argv {
         seed: Number(a.seed),
         dedup: a.dedup as SandboxArgs['dedup'],
         webhookUrl: a['webhook-url'] as string | undefined,
+        webhookDuplicates: Number(a['webhook-duplicates']),
+        webhookForge: a['webhook-forge'] as string | undefined,
+        webhookLate: a['webhook-late'] as string | undefined,
         rateLimitHeaders: Boolean(a['rate-limit-headers']),
         faults: {
           noStatus: Boolean(a['fault-no-status']),

@@ -14,6 +14,8 @@ export type { LimiterOptions, Plan } from './limit/limiter.js';
 export { runJob, resumeJob, retryJob } from './job/run.js';
 export type { RunJobOptions, EngineOptions, JobResult } from './job/run.js';
 export { JobEvents } from './job/events.js';
+export { WebhookReceiver, DEFAULT_WEBHOOK_PATH } from './job/webhooks.js';
+export type { WebhookReceiverOptions, WebhookJob, WebhookStats, HintAnswer } from './job/webhooks.js';
 export type { JobEventMap } from './job/events.js';
 export { snapshot as jobSnapshot, listJobs } from './job/job.js';
 export type { JobMeta, JobSnapshot } from './job/job.js';

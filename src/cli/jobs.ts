@@ -10,7 +10,7 @@ import { etaSeconds } from '../report/summary.js';
 import { apiContext, type Io, type Options } from './context.js';
 import { clockTime } from '../api/client.js';
 import { exitCodeForResult } from './exit.js';
-import { auditFromOptions } from './services.js';
+import { auditFromOptions, webhooksFromOptions } from './services.js';
 import type { EngineOptions } from '../job/runner.js';
 
 export type JobCommand = 'run' | 'resume' | 'retry';
@@ -25,7 +25,14 @@ export async function jobCommand(
 ): Promise<number> {
   // opened first: a --log-file that cannot be written stops the command before anything is sent
   const audit = auditFromOptions(options);
-  const ctx = apiContext(options, signal);
+  const webhooks = await webhooksFromOptions(options, io);
+  let ctx;
+  try {
+    ctx = apiContext(options, signal);
+  } catch (err) {
+    await webhooks?.close();
+    throw err;
+  }
   const events = new JobEvents();
   audit?.listen(events);
   const stopProgress = progress(events, io, options, ctx.limiter.interval, durationOption(options, 'poll-after'), () => ctx.limiter.waitingUntil());
@@ -44,6 +51,7 @@ export async function jobCommand(
     out: options.out ? String(options.out) : undefined,
     signal,
     events,
+    ...(webhooks ? { webhooks } : {}),
   };
   let result: JobResult;
   try {
@@ -64,6 +72,7 @@ export async function jobCommand(
     }
   } finally {
     stopProgress();
+    await webhooks?.close();
     await ctx.close();
   }
   const code = exitCodeForResult(result);

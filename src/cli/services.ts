@@ -4,7 +4,8 @@
  * watch, so a watched folder has one receiver and one audit log for all its jobs.
  */
 import { AuditLog, accountId } from '../report/audit.js';
-import { apiKey, type Options } from './context.js';
+import { DEFAULT_WEBHOOK_PATH, WebhookReceiver, parseListen } from '../job/webhooks.js';
+import { apiKey, type Io, type Options } from './context.js';
 
 /** The audit log of `--log-file`, or null. @throws BatchError USAGE when it cannot be opened */
 export function auditFromOptions(options: Options): AuditLog | null {
@@ -12,4 +13,18 @@ export function auditFromOptions(options: Options): AuditLog | null {
   if (typeof file !== 'string' || file === '') return null;
   const key = apiKey(options);
   return new AuditLog({ file, account: accountId(String(options['base-url']), key), apiKey: key });
+}
+
+/**
+ * The webhook receiver of `--webhook-listen`, listening, or null.
+ * @throws BatchError USAGE for a bad or unusable address (before anything is sent)
+ */
+export async function webhooksFromOptions(options: Options, io: Io): Promise<WebhookReceiver | null> {
+  const listen = options['webhook-listen'];
+  if (typeof listen !== 'string' || listen === '') return null;
+  const { host, port } = parseListen(listen);
+  const receiver = new WebhookReceiver({ path: String(options['webhook-path'] ?? DEFAULT_WEBHOOK_PATH) });
+  const url = await receiver.listen(host, port);
+  if (!options.quiet) io.err(`receiving webhook events at ${url}`);
+  return receiver;
 }
