@@ -14,6 +14,7 @@ import { jobCommand } from './cli/jobs.js';
 import { balanceCommand, jobsCommand, operatorsCommand, reportCommand, statusCommand } from './cli/info.js';
 import { demoCommand, sandboxCommand, type SandboxArgs } from './cli/sandbox.js';
 import { validateCommand } from './cli/validate.js';
+import { watchCommand } from './cli/watch.js';
 import { loadOperatorsFile, parseMapOption } from './validate/index.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -196,6 +197,16 @@ export function buildCli(args: string[]): Argv {
     handle(async (a: Args) =>
       jobCommand('retry', a.job, await jobOptions(a), { includeUnknown: Boolean(a['include-unknown']) }, io, stopSignal()),
     ),
+  );
+  y.command(
+    'watch <dir>',
+    'run every *.csv that lands in <dir> as a job, one at a time: done/ or rejected/ after',
+    (c) =>
+      c
+        .positional('dir', { type: 'string', describe: 'the folder the CSV files land in' })
+        .option('once', { type: 'boolean', default: false, describe: 'process what is there now, then exit with the worst exit code (for cron)' })
+        .option('settle', { type: 'string', default: '5s', describe: 'a file is taken once its size has not changed for this long' }),
+    handle(async (a: Args) => watchCommand(String(a.dir), options(a), { once: Boolean(a.once), settle: String(a.settle) }, io, stopSignal())),
   );
   y.command(
     'status <job>',

@@ -28,6 +28,9 @@ export { accountId, normalizeBaseUrl } from './api/account.js';
 export { AuditLog } from './report/audit.js';
 export type { AuditOptions } from './report/audit.js';
 
+export { watchFolder, isCandidate as isWatchedCsv } from './watch.js';
+export type { WatchOptions, WatchResult, FileOutcome } from './watch.js';
+
 export { validateCsv, createValidator, loadOperatorsFile, normalizeNumber, normalizeAmount, parseMapOption } from './validate/index.js';
 export type { ValidateOptions, ValidationSummary, RowVerdict, ValidRow, ColumnMap } from './validate/index.js';
 
