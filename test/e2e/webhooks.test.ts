@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { KEY, apiEnv, readCsv, runCli, tempDir, writeBatch } from './helpers.js';
@@ -90,6 +91,29 @@ describe('webhooks', () => {
       // the forged event claims completion at commit + 100 ms; the API's time is 1.5 s later
       expect(row.completed_at, `row ${row.row}`).toBe(e.completed_at);
     }
+  });
+
+  it('watch --once serves the receiver for every job of the pass, and the audit log records them all', async () => {
+    const { sb: s, args } = await withWebhooks({ webhookFaults: { duplicates: 1, lateMs: 1000 } });
+    const dir = tempDir();
+    const inbox = join(dir, 'incoming');
+    mkdirSync(inbox);
+    writeBatch(inbox, 10, 'a.csv', 1);
+    writeBatch(inbox, 10, 'b.csv', 7);
+    const log = join(dir, 'audit.jsonl');
+    const r = await runCli(['watch', inbox, '--once', '--settle', '0', '--log-file', log, ...args(join(dir, 'state'))], apiEnv(s.url));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).files.map((f: { moved_to: string }) => f.moved_to)).toEqual(['done', 'done']);
+    const ledger = s.ledger();
+    expect(ledger).toHaveLength(20);
+    const gets = [...getsPerTransaction(s).values()].reduce((a, b) => a + b, 0);
+    expect(gets / 20).toBeLessThanOrEqual(1.1);
+    const finals = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; transaction_id: string; status: string })
+      .filter((x) => x.event === 'row:final');
+    expect(new Map(finals.map((f) => [f.transaction_id, f.status]))).toEqual(new Map(ledger.map((e) => [e.transaction_id, e.status])));
   });
 
   it('the receiver address in use: exit 2, one line, nothing sent', async () => {
