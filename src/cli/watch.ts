@@ -47,6 +47,9 @@ export async function watchCommand(dir: string, options: Options, args: WatchArg
       },
       onFile: (o) => {
         stopProgress();
+        // errors and stops are said even with --quiet or --json, as `run` says them
+        if (o.error) io.err(`error: ${relative(dir, o.file)}: ${o.error}`);
+        else if (o.result?.stopped) io.err(`stopped: ${relative(dir, o.file)}: ${o.result.stopped.message}`);
         if (!quiet && !json) io.err(fileLine(dir, o));
       },
     });
@@ -62,10 +65,9 @@ export async function watchCommand(dir: string, options: Options, args: WatchArg
 function fileLine(dir: string, o: FileOutcome): string {
   const name = relative(dir, o.file);
   const c = o.result?.counts;
-  const what = c ? `completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}` : (o.error ?? '');
+  const what = c ? ` — completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}` : '';
   const where = o.movedTo ? `moved to ${relative(dir, o.paths[0]!)}` : 'stays, to be resumed on the next pass';
-  const why = !o.movedTo && o.result?.stopped ? ` (${o.result.stopped.message})` : '';
-  return `${name}: exit ${o.code}, ${where} — ${what}${why}`;
+  return `${name}: exit ${o.code}, ${where}${what}`;
 }
 
 function fileJson(dir: string, o: FileOutcome) {
