@@ -11,7 +11,7 @@
  *
  * Time comes from the injected clock (settling, rescans, retries), so tests move it.
  */
-import { promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { systemClock } from './clock.js';
 import { BatchError, isBatchError } from './errors.js';
@@ -134,6 +134,10 @@ async function checkFolder(dir: string): Promise<void> {
     throw new BatchError('FILE_UNREADABLE', `${dir}: cannot read (${code ?? String(err)})`, { path: dir });
   }
   if (!st.isDirectory()) throw new BatchError('USAGE', `${dir} is not a folder: watch takes the folder the CSV files land in`, { path: dir });
+  // finished files are moved out of it: find out now, not after the first batch has been paid
+  await fsp.access(dir, constants.W_OK | constants.X_OK).catch(() => {
+    throw new BatchError('USAGE', `${dir} is not writable: watch moves each file to done/ or rejected/ when its job ends; nothing was sent`, { path: dir });
+  });
 }
 
 /** Candidate files by name with their size and mtime, oldest first. */
@@ -189,6 +193,16 @@ async function handle(file: string, opts: WatchOptions, run: (o: RunJobOptions) 
  * overwrites the record of an earlier one. With `errorLine`, writes `<stem>.error.txt` too.
  */
 async function moveTogether(input: string, outputs: string[], to: 'done' | 'rejected', errorLine?: string): Promise<string[]> {
+  try {
+    return await moveAll(input, outputs, to, errorLine);
+  } catch (err) {
+    // the job itself has ended and is safe in its journal; only the filing failed
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new BatchError('INTERNAL', `${input} could not be moved to ${to}/ (${why}); its job has ended — move it by hand, then run watch again`, { path: input });
+  }
+}
+
+async function moveAll(input: string, outputs: string[], to: 'done' | 'rejected', errorLine?: string): Promise<string[]> {
   const folder = join(resolve(input, '..'), to);
   await fsp.mkdir(folder, { recursive: true });
   const ext = extname(input);

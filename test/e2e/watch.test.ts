@@ -114,6 +114,25 @@ describe('watch --once', () => {
   });
 });
 
+describe('watch usage', () => {
+  it('--job and --out are refused (one name or one results path for every file would mix jobs up): exit 2, nothing sent', async () => {
+    sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min' });
+    const root = tempDir();
+    payroll(root, 'a.csv', 1, 2);
+    for (const extra of [['--job', 'night'], ['--out', join(root, 'r.csv')]]) {
+      const r = await runCli(['watch', root, ...watchArgs(join(root, 'state')), ...extra], apiEnv(sb.url));
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`${extra[0]} cannot be used with watch`);
+    }
+    const missing = await runCli(['watch', join(root, 'nope'), ...watchArgs(join(root, 'state'))], apiEnv(sb.url));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no such folder/);
+    expect(sb.stats().requests).toBe(0);
+    expect(existsSync(join(root, 'a.csv'))).toBe(true);
+  });
+});
+
 describe('watch (continuous)', () => {
   it('SIGTERM while watching an empty folder: a clean stop, exit 0', async () => {
     sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min' });
