@@ -9,6 +9,8 @@ export interface JobEventMap {
   'row:accepted': [{ row: RowState }];
   'row:final': [{ row: RowState }];
   'row:unknown': [{ row: RowState }];
+  /** an intent whose request certainly did nothing (402, a stop before sending): pending again */
+  'row:released': [{ row: RowState; why: string }];
   'job:stopping': [{ code: ErrorCode; message: string }];
   /**
    * The job's run ended: every row final (`stopped` null) or stopped early with its reason.

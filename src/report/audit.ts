@@ -9,7 +9,8 @@
  * Record shapes (every record has `time` (ISO 8601, UTC), `event`, `job`, `account`):
  *   job:started   + rows, pending, processing, resumed
  *   row:*         + row, status, reference, transaction_id, amount, error_code, attempt
- *                   (`row:submitted` has status `sending`: the intent is durable, the POST leaves)
+ *                   (`row:submitted` has status `sending`: the intent is durable, the POST leaves;
+ *                   `row:released`, status `pending` again: that request certainly did nothing)
  *   job:stopping  + code, message      (why the job is stopping early)
  *   job:finished  + counts, amounts, stopped (code or null)
  *
@@ -148,6 +149,7 @@ export class AuditLog {
       'row:accepted': (e) => this.write('row:accepted', job, rowFields(e.row)),
       'row:final': (e) => this.write('row:final', job, rowFields(e.row)),
       'row:unknown': (e) => this.write('row:unknown', job, rowFields(e.row)),
+      'row:released': (e) => this.write('row:released', job, { ...rowFields(e.row), why: e.why }),
       'job:stopping': (e) => this.write('job:stopping', job, { code: e.code, message: e.message }),
       'job:finished': (e) => {
         this.write('job:finished', e.job, { counts: e.counts, amounts: e.amounts, stopped: e.stopped?.code ?? null });

@@ -69,6 +69,29 @@ describe('audit log', () => {
     }
   });
 
+  it('a balance that runs out mid-run: the refused rows are recorded as released (pending again), and the stop', async () => {
+    sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min', completeAfterMs: 100, balance: 400 });
+    const dir = tempDir();
+    const { path } = writeBatch(dir, 12);
+    const log = join(dir, 'audit.jsonl');
+    const r = await runCli(['run', path, ...fastArgs(join(dir, 'state')), '--allow-partial', '--concurrency', '1', '--log-file', log, '--json'], apiEnv(sb.url));
+    expect(r.code).toBe(4);
+    const job = JSON.parse(r.stdout).job as string;
+    const recs = records(log);
+    const paid = new Map(sb.ledger().map((e) => [e.reference, e]));
+    expect(paid.size).toBeGreaterThan(0);
+    expect(paid.size).toBeLessThan(12);
+    const released = recs.filter((x) => x.event === 'row:released');
+    expect(released.length).toBeGreaterThan(0);
+    for (const [row, rec] of lastByRow(recs, job)) {
+      const entry = paid.get(String(rec.reference));
+      if (entry) expect(rec.status, `row ${row}`).toBe(entry.status);
+      else expect([rec.event, rec.status], `row ${row}`).toEqual(['row:released', 'pending']);
+    }
+    expect(recs.find((x) => x.event === 'job:stopping')).toMatchObject({ code: 'INSUFFICIENT_BALANCE' });
+    expect(recs.at(-1)).toMatchObject({ event: 'job:finished', stopped: 'INSUFFICIENT_BALANCE' });
+  });
+
   it('two jobs appending to the same file at the same time: every line is one whole record of one of them', async () => {
     sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min', completeAfterMs: 100, balance: 1_000_000 });
     const dir = tempDir();
