@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { FakeClock } from '../../src/clock.js';
 import { KEY, apiEnv, fastArgs, readCsv, runCli, startCli, tempDir } from './helpers.js';
 
 let sb: Sandbox | undefined;
@@ -133,7 +134,49 @@ describe('watch usage', () => {
   });
 });
 
+/** Resolves once the child's stderr has said `text`. */
+function said(child: ReturnType<typeof startCli>['child'], text: string): Promise<void> {
+  return new Promise<void>((res) => {
+    let seen = '';
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes(text)) {
+        child.stderr!.off('data', onData);
+        res();
+      }
+    };
+    child.stderr!.on('data', onData);
+  });
+}
+
 describe('watch (continuous)', () => {
+  it('SIGTERM while a job runs: the job stops resumably, its file stays with its results beside it, exit 4; the next pass finishes it', async () => {
+    // the sandbox's time only moves when the test says: the transactions stay processing until then
+    const clock = new FakeClock();
+    sb = await startSandbox({ apiKey: KEY, rateLimit: null, completeAfterMs: 60_000, balance: 1_000_000, clock });
+    const root = tempDir();
+    const state = join(root, 'state');
+    const a = payroll(root, 'a.csv', 1, 3);
+    const args = ['watch', root, '--settle', '0', ...fastArgs(state).filter((x) => x !== '--quiet')];
+    const { child, done } = startCli(args, apiEnv(sb.url));
+    await said(child, 'starting job');
+    for (let i = 0; i < 6000 && s().ledger().length < 3; i++) await new Promise((res) => setTimeout(res, 10)); // a cap, not a timing
+    expect(s().ledger()).toHaveLength(3);
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code).toBe(4);
+    expect(r.stderr).not.toMatch(/bug|at .*\.js:\d+/);
+    expect(existsSync(join(root, 'a.csv'))).toBe(true);
+    expect(existsSync(join(root, 'done'))).toBe(false);
+    expect(readCsv(join(root, 'a.results.csv')).map((x) => x.status)).toEqual(['processing', 'processing', 'processing']);
+    // the API finishes them; the next pass resumes the job (polls, sends nothing again) and files it
+    await clock.advance(60_000);
+    const again = await runCli(['watch', root, ...watchArgs(state)], apiEnv(sb.url));
+    expect(again.code).toBe(0);
+    expect(s().ledger()).toHaveLength(3);
+    expect(readCsv(join(root, 'done', 'a.results.csv')).map((x) => x.status)).toEqual(a.map(() => 'completed'));
+  });
+
   it('SIGTERM while watching an empty folder: a clean stop, exit 0', async () => {
     sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min' });
     const root = tempDir();
