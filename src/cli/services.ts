@@ -3,7 +3,7 @@
  * (`--log-file`) and the webhook receiver (`--webhook-listen`). Shared by run/resume/retry and
  * watch, so a watched folder has one receiver and one audit log for all its jobs.
  */
-import { AuditLog, accountId } from '../report/audit.js';
+import { AuditLog } from '../report/audit.js';
 import { DEFAULT_WEBHOOK_PATH, WebhookReceiver, parseListen } from '../job/webhooks.js';
 import { apiKey, type Io, type Options } from './context.js';
 
@@ -12,7 +12,7 @@ export function auditFromOptions(options: Options): AuditLog | null {
   const file = options['log-file'];
   if (typeof file !== 'string' || file === '') return null;
   const key = apiKey(options);
-  return new AuditLog({ file, account: accountId(String(options['base-url']), key), apiKey: key });
+  return new AuditLog({ file, baseUrl: String(options['base-url']), apiKey: key });
 }
 
 /**

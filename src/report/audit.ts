@@ -29,9 +29,11 @@ export interface AuditOptions {
   file?: string;
   /** or any pino destination (an embedding service's own stream); `file` wins */
   destination?: DestinationStream;
-  /** the account the jobs run under (SPEC §5a): see {@link accountId} */
-  account: string;
-  /** masked out of every record wherever it appears */
+  /** the account the jobs run under (SPEC §5a); default accountId(baseUrl, apiKey) */
+  account?: string;
+  /** the API base URL, for the account when it is not given */
+  baseUrl?: string;
+  /** masked out of every record wherever it appears; with baseUrl, gives the account */
   apiKey?: string;
   /** default systemClock: the `time` of each record */
   clock?: Clock;
@@ -91,9 +93,15 @@ export class AuditLog {
   private readonly account: string;
   private readonly clock: Clock;
 
-  /** @throws BatchError USAGE when the file cannot be opened for appending (before anything is sent) */
+  /**
+   * @throws BatchError USAGE when the file cannot be opened for appending (before anything is
+   * sent), or when neither the account nor the base URL and key are given
+   */
   constructor(opts: AuditOptions) {
     const clock = opts.clock ?? systemClock;
+    if (opts.account) this.account = opts.account;
+    else if (opts.baseUrl && opts.apiKey) this.account = accountId(opts.baseUrl, opts.apiKey);
+    else throw new BatchError('USAGE', 'the audit log needs the account, or the base URL and the API key');
     const mask = masker(opts.apiKey);
     let dest: DestinationStream;
     if (opts.file) {
@@ -109,7 +117,6 @@ export class AuditLog {
     } else {
       throw new BatchError('USAGE', 'the audit log needs a file or a destination');
     }
-    this.account = opts.account;
     this.clock = clock;
     this.logger = pino(
       {

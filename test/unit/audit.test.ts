@@ -113,5 +113,13 @@ describe('AuditLog', () => {
     expect(accountId('HTTPS://Pro.Alsamiflexi.com/api/v1/', ` ${KEY}\n`)).toBe(a);
     expect(accountId('http://127.0.0.1:8080/api/v1', KEY)).not.toBe(a);
     expect(accountId('https://pro.alsamiflexi.com/api/v1', 'other-key')).not.toBe(a);
+    // given the base URL and key instead of the account, the log works it out (and never writes the key)
+    const file = join(mkdtempSync(join(tmpdir(), 'rb-audit-')), 'audit.jsonl');
+    const events = new JobEvents();
+    new AuditLog({ file, baseUrl: 'https://pro.alsamiflexi.com/api/v1/', apiKey: KEY }).listen(events);
+    events.emit('job:started', { job: 'j', rows: [], resumed: false, pending: 0, processing: 0 });
+    expect(lines(file)[0]!.account).toBe(a);
+    expect(readFileSync(file, 'utf8')).not.toContain(KEY);
+    expect(() => new AuditLog({ file, apiKey: KEY })).toThrow(/needs the account/);
   });
 });
