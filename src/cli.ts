@@ -14,6 +14,7 @@ import { jobCommand } from './cli/jobs.js';
 import { balanceCommand, jobsCommand, operatorsCommand, reportCommand, statusCommand } from './cli/info.js';
 import { demoCommand, sandboxCommand, type SandboxArgs } from './cli/sandbox.js';
 import { validateCommand } from './cli/validate.js';
+import { watchCommand } from './cli/watch.js';
 import { loadOperatorsFile, parseMapOption } from './validate/index.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -199,6 +200,16 @@ export function buildCli(args: string[]): Argv {
     ),
   );
   y.command(
+    'watch <dir>',
+    'run every *.csv that lands in <dir> as a job, one at a time: done/ or rejected/ after',
+    (c) =>
+      c
+        .positional('dir', { type: 'string', describe: 'the folder the CSV files land in' })
+        .option('once', { type: 'boolean', default: false, describe: 'process what is there now, then exit with the worst exit code (for cron)' })
+        .option('settle', { type: 'string', default: '5s', describe: 'a file is taken once its size has not changed for this long' }),
+    handle(async (a: Args) => watchCommand(String(a.dir), options(a), { once: Boolean(a.once), settle: String(a.settle) }, io, stopSignal())),
+  );
+  y.command(
     'status <job>',
     'counts and amounts by status, times, ETA',
     (c) => c.positional('job', { type: 'string' }),
@@ -241,7 +252,10 @@ export function buildCli(args: string[]): Argv {
         .option('fault-retry-after', { type: 'string', describe: 'the wait every 429 asks for (e.g. 1h), instead of the window\'s own' })
         .option('fault-echo-key', { type: 'boolean', default: false, describe: 'error messages echo the request\'s Authorization header' })
         .option('fault-success-false', { type: 'number', default: 0, describe: 'fraction of recharges answered 200 {"success": false, …}, nothing charged' })
-        .option('status-words', { type: 'string', describe: 'the API\'s words for the statuses, e.g. completed=SUCCESS,failed=declined,processing=queued' }),
+        .option('status-words', { type: 'string', describe: 'the API\'s words for the statuses, e.g. completed=SUCCESS,failed=declined,processing=queued' })
+        .option('webhook-duplicates', { type: 'number', default: 0, describe: 'extra copies of every webhook event' })
+        .option('webhook-forge', { type: 'string', describe: 'this long after each commit, send a forged "completed" event (e.g. 200ms)' })
+        .option('webhook-late', { type: 'string', describe: 'send every webhook event again this long after the first' }),
     handle(async (a: Args) => {
       const o = options(a);
       const args: SandboxArgs = {
@@ -259,6 +273,9 @@ export function buildCli(args: string[]): Argv {
         seed: Number(a.seed),
         dedup: a.dedup as SandboxArgs['dedup'],
         webhookUrl: a['webhook-url'] as string | undefined,
+        webhookDuplicates: Number(a['webhook-duplicates']),
+        webhookForge: a['webhook-forge'] as string | undefined,
+        webhookLate: a['webhook-late'] as string | undefined,
         rateLimitHeaders: Boolean(a['rate-limit-headers']),
         faults: {
           noStatus: Boolean(a['fault-no-status']),

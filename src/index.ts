@@ -14,6 +14,8 @@ export type { LimiterOptions, Plan } from './limit/limiter.js';
 export { runJob, resumeJob, retryJob } from './job/run.js';
 export type { RunJobOptions, EngineOptions, JobResult } from './job/run.js';
 export { JobEvents } from './job/events.js';
+export { WebhookReceiver, DEFAULT_WEBHOOK_PATH } from './job/webhooks.js';
+export type { WebhookReceiverOptions, WebhookJob, WebhookStats, HintAnswer } from './job/webhooks.js';
 export type { JobEventMap } from './job/events.js';
 export { snapshot as jobSnapshot, listJobs } from './job/job.js';
 export type { JobMeta, JobSnapshot } from './job/job.js';
@@ -23,6 +25,11 @@ export { writeResults, defaultOutputs } from './report/results.js';
 export { FileRegistry, registryPath } from './job/registry.js';
 export type { Registry, Claim, ClaimOptions, ClaimResult, EarlierIntent, EntryState, RegistryOutcome } from './job/registry.js';
 export { accountId, normalizeBaseUrl } from './api/account.js';
+export { AuditLog } from './report/audit.js';
+export type { AuditOptions } from './report/audit.js';
+
+export { watchFolder, isCandidate as isWatchedCsv } from './watch.js';
+export type { WatchOptions, WatchResult, FileOutcome } from './watch.js';
 
 export { validateCsv, createValidator, loadOperatorsFile, normalizeNumber, normalizeAmount, parseMapOption } from './validate/index.js';
 export type { ValidateOptions, ValidationSummary, RowVerdict, ValidRow, ColumnMap } from './validate/index.js';

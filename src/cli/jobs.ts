@@ -1,15 +1,16 @@
 /** `run`, `resume`, `retry`: the job engine with progress output and the end summary. */
 import { JobEvents } from '../job/events.js';
-import { runJob, resumeJob, retryJob, type JobResult } from '../job/run.js';
+import { runJob, resumeJob, retryJob, type JobResult, type RunJobOptions } from '../job/run.js';
 import { tally, type RowState, type RowStatus } from '../job/rows.js';
 
 const SHOWN_ORDER: RowStatus[] = ['completed', 'failed', 'unknown', 'invalid', 'skipped', 'processing', 'pending'];
 import { durationOption } from '../config.js';
 import { parseMapOption, loadOperatorsFile } from '../validate/index.js';
 import { etaSeconds } from '../report/summary.js';
-import { apiContext, type Io, type Options } from './context.js';
+import { apiContext, type ApiContext, type Io, type Options } from './context.js';
 import { clockTime } from '../api/client.js';
 import { exitCodeForResult } from './exit.js';
+import { auditFromOptions, webhooksFromOptions } from './services.js';
 import type { EngineOptions } from '../job/runner.js';
 
 export type JobCommand = 'run' | 'resume' | 'retry';
@@ -22,10 +23,52 @@ export async function jobCommand(
   io: Io,
   signal: AbortSignal,
 ): Promise<number> {
-  const ctx = apiContext(options, signal);
+  // opened first: a --log-file that cannot be written stops the command before anything is sent
+  const audit = auditFromOptions(options);
+  const webhooks = await webhooksFromOptions(options, io);
+  let ctx;
+  try {
+    ctx = apiContext(options, signal);
+  } catch (err) {
+    await webhooks?.close();
+    throw err;
+  }
   const events = new JobEvents();
+  audit?.listen(events);
   const stopProgress = progress(events, io, options, ctx.limiter.interval, durationOption(options, 'poll-after'), () => ctx.limiter.waitingUntil());
-  const engine: EngineOptions = {
+  const engine: EngineOptions = { ...engineOptions(options, ctx, signal), events, ...(webhooks ? { webhooks } : {}) };
+  let result: JobResult;
+  try {
+    if (command === 'run') {
+      result = await runJob({
+        ...engine,
+        csv: target,
+        job: options.job ? String(options.job) : undefined,
+        ...(await fileOptions(options)),
+      });
+    } else if (command === 'resume') {
+      result = await resumeJob({ ...engine, job: target });
+    } else {
+      result = await retryJob({ ...engine, job: target, includeUnknown: extra.includeUnknown });
+    }
+  } finally {
+    stopProgress();
+    await webhooks?.close();
+    await ctx.close();
+  }
+  const code = exitCodeForResult(result);
+  if (options.json) {
+    io.out(JSON.stringify(jsonSummary(result, code)));
+  } else if (!options.quiet) {
+    for (const line of humanSummary(result)) io.out(line);
+  }
+  if (result.stopped) io.err(`stopped: ${result.stopped.message}`);
+  return code;
+}
+
+/** The engine's options from the command line (what run, resume, retry and watch share). */
+export function engineOptions(options: Options, ctx: ApiContext, signal: AbortSignal): EngineOptions {
+  return {
     stateDir: String(options['state-dir']),
     client: ctx.client,
     concurrency: Number(options.concurrency),
@@ -40,37 +83,17 @@ export async function jobCommand(
     out: options.out ? String(options.out) : undefined,
     bom: options.bom !== false,
     signal,
-    events,
   };
-  let result: JobResult;
-  try {
-    if (command === 'run') {
-      result = await runJob({
-        ...engine,
-        csv: target,
-        job: options.job ? String(options.job) : undefined,
-        allowDuplicates: Boolean(options['allow-duplicates']),
-        map: parseMapOption(options.map as string[] | undefined),
-        maxTotal: options['max-total'] !== undefined ? Number(options['max-total']) : undefined,
-        operators: options.operators ? await loadOperatorsFile(String(options.operators)) : undefined,
-      });
-    } else if (command === 'resume') {
-      result = await resumeJob({ ...engine, job: target });
-    } else {
-      result = await retryJob({ ...engine, job: target, includeUnknown: extra.includeUnknown });
-    }
-  } finally {
-    stopProgress();
-    await ctx.close();
-  }
-  const code = exitCodeForResult(result);
-  if (options.json) {
-    io.out(JSON.stringify(jsonSummary(result, code)));
-  } else if (!options.quiet) {
-    for (const line of humanSummary(result)) io.out(line);
-  }
-  if (result.stopped) io.err(`stopped: ${result.stopped.message}`);
-  return code;
+}
+
+/** The options that apply when a file becomes a new job (run, watch). */
+export async function fileOptions(options: Options): Promise<Pick<RunJobOptions, 'allowDuplicates' | 'map' | 'maxTotal' | 'operators'>> {
+  return {
+    allowDuplicates: Boolean(options['allow-duplicates']),
+    map: parseMapOption(options.map as string[] | undefined),
+    maxTotal: options['max-total'] !== undefined ? Number(options['max-total']) : undefined,
+    operators: options.operators ? await loadOperatorsFile(String(options.operators)) : undefined,
+  };
 }
 
 export function jsonSummary(r: JobResult, exitCode: number) {
@@ -111,7 +134,7 @@ function humanSummary(r: JobResult): string[] {
 }
 
 /** TTY: one status line redrawn; otherwise a log line at most every 10 s (SPEC §7). */
-function progress(events: JobEvents, io: Io, options: Options, intervalMs: number, pollAfterMs: number, waitingUntil: () => number | null): () => void {
+export function progress(events: JobEvents, io: Io, options: Options, intervalMs: number, pollAfterMs: number, waitingUntil: () => number | null): () => void {
   if (options.quiet) return () => undefined;
   let rows: RowState[] = [];
   let started = Date.now();

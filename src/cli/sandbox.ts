@@ -29,6 +29,10 @@ export interface SandboxArgs {
   seed: number;
   dedup: 'replay' | 'reject' | 'off';
   webhookUrl?: string;
+  webhookDuplicates?: number;
+  /** durations: a forged early "completed" event after each commit; a late redelivery */
+  webhookForge?: string;
+  webhookLate?: string;
   rateLimitHeaders: boolean;
   /** --fault-* and --status-words, as given */
   faults: {
@@ -80,6 +84,11 @@ export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal
     dedup: a.dedup,
     webhookUrl: a.webhookUrl,
     faults: faultOptions(a.faults),
+    webhookFaults: {
+      duplicates: a.webhookDuplicates ?? 0,
+      ...(a.webhookForge ? { forgeAfterMs: parseDuration(a.webhookForge, '--webhook-forge') } : {}),
+      ...(a.webhookLate ? { lateMs: parseDuration(a.webhookLate, '--webhook-late') } : {}),
+    },
   });
   io.out(`sandbox listening on ${sb.url}`);
   io.out(a.apiKey ? 'accepting the API key you gave' : `accepting API key "${key}" (set ALSAMIFLEXI_API_KEY or --api-key to choose one)`);

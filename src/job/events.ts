@@ -1,6 +1,6 @@
 /** Typed events of a running job; the progress display, log lines and JSON summary listen. */
 import { EventEmitter } from 'node:events';
-import type { RowState } from './rows.js';
+import type { RowState, RowStatus } from './rows.js';
 import type { ErrorCode } from '../errors.js';
 
 export interface JobEventMap {
@@ -9,7 +9,21 @@ export interface JobEventMap {
   'row:accepted': [{ row: RowState }];
   'row:final': [{ row: RowState }];
   'row:unknown': [{ row: RowState }];
+  /** an intent whose request certainly did nothing (402, a stop before sending): pending again */
+  'row:released': [{ row: RowState; why: string }];
   'job:stopping': [{ code: ErrorCode; message: string }];
+  /**
+   * The job's run ended: every row final (`stopped` null) or stopped early with its reason.
+   * Also emitted, with stopped.code INTERNAL or the error's code, when the run ends with an error.
+   */
+  'job:finished': [
+    {
+      job: string;
+      counts: Record<RowStatus, number>;
+      amounts: Record<RowStatus, number>;
+      stopped: { code: ErrorCode; message: string } | null;
+    },
+  ];
   warning: [{ message: string }];
 }
 

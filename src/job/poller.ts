@@ -56,6 +56,8 @@ export class Poller {
   private error: unknown = null;
   private lastLaunch = -Infinity;
   private readonly abort = new AbortController();
+  /** transactions hinted while their check was in flight (see checkNow) */
+  private readonly hinted = new Set<string>();
 
   constructor(private readonly opts: PollerOptions) {
     this.runStart = opts.clock.now();
@@ -69,6 +71,24 @@ export class Poller {
     if (this.stopped) return;
     const since = Math.max(row.submittedAt ?? this.runStart, this.runStart);
     this.push({ row, due, since, polls: 0 });
+  }
+
+  /**
+   * A hint (a webhook event, SPEC §10) that this transaction may have changed: its next status
+   * check is due now, still through the limiter. A check already in flight answers the hint
+   * itself, unless it finds the row still processing: then one more check is made at once (the
+   * event may have overtaken it). Returns false when the transaction is not being polled.
+   */
+  checkNow(transactionId: string): boolean {
+    const i = this.entries.findIndex((e) => e.row.txn === transactionId);
+    if (i < 0) {
+      if (this.inFlight.size === 0) return false;
+      this.hinted.add(transactionId);
+      return true;
+    }
+    const [e] = this.entries.splice(i, 1);
+    this.push({ ...e!, due: Math.min(e!.due, this.opts.clock.now()) });
+    return true;
   }
 
   /** No more rows will be added: `run` resolves once the last one is final or timed out. */
@@ -166,6 +186,7 @@ export class Poller {
   }
 
   private push(e: Entry): void {
+    if (e.row.txn && this.hinted.delete(e.row.txn)) e.due = Math.min(e.due, this.opts.clock.now());
     // keep sorted by due time (binary insertion; a few thousand entries at most are due soon)
     let lo = 0;
     let hi = this.entries.length;

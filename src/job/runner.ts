@@ -18,6 +18,7 @@ import { masked, type JournalRecord } from './journal.js';
 import { applyRecord, tally, type RowState, type RowStatus } from './rows.js';
 import { Poller } from './poller.js';
 import { JobEvents } from './events.js';
+import type { WebhookReceiver } from './webhooks.js';
 import type { OpenJob } from './job.js';
 import { jobOutputs, writeResults, type WrittenResults } from '../report/results.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
@@ -47,6 +48,12 @@ export interface EngineOptions {
    * most every other slot, so a long tail of processing rows cannot starve submissions.
    */
   pollShareIntervalMs?: number;
+  /**
+   * A webhook receiver (SPEC §10): while the job runs, an event for one of its processing
+   * transactions makes that status check due now; the first poll then waits twice as long
+   * (polling stays as the safety net).
+   */
+  webhooks?: WebhookReceiver;
   /** resends of one ambiguous or refused POST before giving up */
   resendLimit?: number;
   backoffBaseMs?: number;
@@ -150,6 +157,8 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     onFatal: (err) => stop(err.code, err.message, true),
   });
 
+  const detachWebhooks = opts.webhooks?.attach({ rows: job.rows, events, checkNow: (txn) => poller.checkNow(txn) });
+
   const onSignal = () => stop('INTERRUPTED', 'interrupted by a signal: stopped submitting; run the same command again to resume', true);
   if (opts.signal?.aborted) onSignal();
   opts.signal?.addEventListener('abort', onSignal, { once: true });
@@ -183,7 +192,8 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     referenceDedup: opts.referenceDedup === true,
     resendLimit: opts.resendLimit ?? 5,
     backoffBaseMs: opts.backoffBaseMs ?? 500,
-    pollAfterMs: opts.pollAfterMs ?? 15_000,
+    // with webhooks, polling is the safety net: the first poll comes later (SPEC §10)
+    pollAfterMs: (opts.pollAfterMs ?? 15_000) * (opts.webhooks ? 2 : 1),
   });
 
   try {
@@ -214,9 +224,12 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     await polling.catch(() => undefined);
     await guard.close().catch(() => undefined);
     await finish(job, opts).catch(() => undefined);
+    const why = { code: err instanceof BatchError ? err.code : ('INTERNAL' as const), message: (err as Error)?.message ?? String(err) };
+    events.emit('job:finished', { job: name, ...tally(job.rows), stopped: why });
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onSignal);
+    detachWebhooks?.();
   }
   await guard.close();
   if (poller.timedOut > 0) {
@@ -225,6 +238,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   const outputs = await finish(job, opts);
   if (outputs.inputChanged) stopped ??= { code: 'INPUT_CHANGED', message: outputs.inputChanged }; // SPEC §5: exit 4, not 2
   const t = tally(job.rows);
+  events.emit('job:finished', { job: name, counts: t.counts, amounts: t.amounts, stopped });
   return { job: name, dir: job.paths.dir, counts: t.counts, amounts: t.amounts, ...outputs, stopped, resumed, repeats: repeatSummary(job.rows, guard.warnings) };
 }
 

@@ -60,7 +60,10 @@ export class Submitter {
     /** this attempt certainly did nothing: pending again, unless an earlier one may have worked */
     const giveBack = async (why: string) => {
       if (mayHaveGoneThrough) await markUnknown(why, 'an earlier attempt got no clear answer');
-      else if (intentWritten) await c.record({ t: 'released', row: row.row, att: row.att, why, at: c.clock.now() });
+      else if (intentWritten) {
+        await c.record({ t: 'released', row: row.row, att: row.att, why, at: c.clock.now() });
+        c.events.emit('row:released', { row, why });
+      }
     };
     for (let resend = 0; ; resend++) {
       let o: PostOutcome;

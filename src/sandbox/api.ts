@@ -149,6 +149,7 @@ function recharge(state: SandboxState, req: IncomingMessage, text: string, entry
     fails,
   });
   state.stats.recharges++;
+  state.webhooks?.committed(txn);
 
   if (chance(state.random, state.config.dropRate)) {
     // committed, and the answer is lost: the client cannot know whether it was charged

@@ -5,6 +5,7 @@ import { BatchError } from '../errors.js';
 import type { Rate } from '../util/units.js';
 import type { RateLimitWindow } from './ratelimit.js';
 import { NO_FAULTS, checkFaults, type Faults } from './faults.js';
+import { checkWebhookFaults, type WebhookFaults } from './webhook.js';
 
 export type DedupMode = 'replay' | 'reject' | 'off';
 
@@ -45,6 +46,8 @@ export interface SandboxOptions {
   operators?: Operator[];
   /** POST the documented webhook payload here on every final transaction state */
   webhookUrl?: string;
+  /** default none: duplicate, forged early and late webhook deliveries (see WebhookFaults) */
+  webhookFaults?: WebhookFaults;
   /** default systemClock; all time (windows, transitions, timestamps, latency) goes through it */
   clock?: Clock;
   /** default none: what real APIs do beyond the doc, to rehearse against (faults.ts) */
@@ -140,4 +143,6 @@ export function checkOptions(opts: SandboxOptions): void {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usage('webhookUrl must be http(s)');
   }
+  const badFaults = opts.webhookFaults ? checkWebhookFaults(opts.webhookFaults) : null;
+  if (badFaults) throw usage(badFaults);
 }

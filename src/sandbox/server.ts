@@ -48,7 +48,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const origin = clock.now();
   const window: RateLimitWindow = opts.rateLimitWindow ?? 'fixed';
   const rate = resolveRate(opts.rateLimit);
-  const webhooks = opts.webhookUrl ? new WebhookSender(opts.webhookUrl) : null;
+  const webhooks = opts.webhookUrl ? new WebhookSender(opts.webhookUrl, opts.webhookFaults, clock) : null;
   const ledger = new Ledger(opts.balance ?? 50_000, origin);
 
   const state: SandboxState = {

@@ -1,6 +1,7 @@
 /**
- * The README's recipes for unattended runs work as written: the cron line mails the tool's own
- * exit code and logs one JSON line even when the night fails; the systemd units parse.
+ * The README's recipes for unattended runs work as written: the cron line (a watched folder)
+ * mails the tool's own exit code and logs one JSON line even when the night fails; the systemd
+ * units (service, timer, path) parse.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
@@ -53,20 +54,24 @@ describe("the README's cron line", () => {
     expect(readFileSync(join(dir, 'mail.txt'), 'utf8').trim()).toBe('recharge-batch needs attention (exit 2)');
     const logged = readFileSync(join(paths.log, 'recharge-batch.json'), 'utf8').trim().split('\n');
     expect(logged).toHaveLength(1);
-    expect(JSON.parse(logged[0]!)).toMatchObject({ exit_code: 2, error: { code: expect.any(String) } });
+    expect(JSON.parse(logged[0]!)).toMatchObject({ exit_code: 2, files: [{ exit_code: 2, moved_to: 'rejected', error: expect.any(String) }] });
     expect(readFileSync(join(paths.log, 'recharge-batch.err'), 'utf8')).toContain('error:');
+    // the night's file is filed with its one line, out of the way of the next night
+    expect(readFileSync(join(paths.srv, 'incoming', 'rejected', 'allowance.error.txt'), 'utf8')).toMatch(/column/i);
     expect(sb.ledger()).toHaveLength(0);
   });
 });
 
 describe("the README's systemd units", () => {
-  const block = /```ini\n([\s\S]*?)```/.exec(readme)![1]!;
+  const block = [...readme.matchAll(/```ini\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n');
   const parts = block.split(/^# (\/etc\/systemd\/system\/\S+)\n/m);
   const units = new Map<string, string>();
   for (let i = 1; i < parts.length; i += 2) units.set(parts[i]!.split('/').at(-1)!, parts[i + 1]!);
 
-  it('hold a service and a timer, with comments only on lines of their own (systemd reads a trailing "# …" as part of the value)', () => {
-    expect([...units.keys()].sort()).toEqual(['recharge-batch.service', 'recharge-batch.timer']);
+  it('hold a service, a timer and a path unit, with comments only on lines of their own (systemd reads a trailing "# …" as part of the value)', () => {
+    expect([...units.keys()].sort()).toEqual(['recharge-batch.path', 'recharge-batch.service', 'recharge-batch.timer']);
+    expect(units.get('recharge-batch.path')).toMatch(/^PathChanged=\/srv\/payroll\/incoming$/m);
+    expect(units.get('recharge-batch.service')).toMatch(/^ExecStart=\/usr\/bin\/recharge-batch watch \/srv\/payroll\/incoming --once/m);
     for (const text of units.values()) {
       for (const l of text.split('\n')) if (/^\w+=/.test(l)) expect(l).not.toMatch(/\s#/);
     }
