@@ -33,7 +33,7 @@ function fakeRun(outcome: (csv: string, opts: RunJobOptions) => Promise<Partial<
     writeFileSync(results, 'row,status\n');
     writeFileSync(failed, 'error_code\n');
     const repeats = { earlierJobs: [], unsettled: 0, warnings: [] };
-    return { job: base, dir: '/state/' + base, counts: counts({ completed: 1 }), amounts: counts({}), results, failed, stopped: null, resumed: false, repeats, ...o };
+    return { job: base, dir: '/state/' + base, counts: counts({ completed: 1 }), amounts: counts({}), results, failed, unknown: null, inputChanged: null, stopped: null, resumed: false, repeats, ...o };
   };
   return { run, calls };
 }
