@@ -81,8 +81,11 @@ export async function acquireLock(dir: string, job: string): Promise<JobLock> {
       const legacy = await readLock(join(dir, 'lock'));
       if (legacy) refuseIfLive(legacy, join(dir, 'lock'), job);
       const top = await highestGeneration(dir);
+      /** the file judged stale, to check after the takeover that it is still that file */
+      let judged: string | null = null;
       if (top > 0) {
         const path = join(dir, `lock.${top}`);
+        judged = await identity(path);
         const holder = await readLock(path);
         // gone meanwhile (released): look again; unreadable (hand-made) counts as stale
         if (holder === null && !(await exists(path))) continue;
@@ -94,6 +97,14 @@ export async function acquireLock(dir: string, job: string): Promise<JobLock> {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue; // another process took it first
         throw err;
+      }
+      // A holder that released generation `top` (removing it) and then exited looks stale too,
+      // and meanwhile another process may have seen `top - 1` dead and created `top` afresh: it
+      // holds the lock. Only a file still in place since it was judged was truly left by a dead
+      // process; otherwise step back and look again (a refusal at worst, never two holders).
+      if (top > 0 && (await identity(join(dir, `lock.${top}`))) !== judged) {
+        await fsp.rm(path, { force: true });
+        continue;
       }
       held.add(dir);
       await removeDeadTemps(dir);
@@ -171,6 +182,20 @@ async function readLock(path: string): Promise<LockInfo | null> {
   try {
     const info = JSON.parse(await fsp.readFile(path, 'utf8')) as LockInfo;
     return info && typeof info.pid === 'number' ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What tells one lock file from another put in its place: inode and content (a freed inode
+ * number is often reused at once, and a holder's content — pid, start time, since — is its own).
+ * Null when it does not exist.
+ */
+async function identity(path: string): Promise<string | null> {
+  try {
+    const [st, text] = await Promise.all([fsp.stat(path), fsp.readFile(path, 'utf8')]);
+    return `${st.ino}:${text}`;
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, promises as fsp, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, lockHolder } from '../../src/job/lock.js';
@@ -8,6 +8,37 @@ import { acquireLock, lockHolder } from '../../src/job/lock.js';
 const dir = () => mkdtempSync(join(tmpdir(), 'rb-lock-'));
 
 describe('job lock', () => {
+  it('never takes over a generation that was released and taken again while it was judged stale', async () => {
+    // B held lock.2, released it (removing the file) and exited; meanwhile F saw lock.1 dead and
+    // took lock.2 afresh. A process that read B's lock.2 before the release judges it stale
+    // (B is gone): creating lock.3 then would make two holders. It must look again instead.
+    const d = dir();
+    const dead = async () => {
+      const c = spawn(process.execPath, ['-e', '0']);
+      await new Promise((r) => c.on('exit', r));
+      return c.pid!;
+    };
+    const [a, b] = [await dead(), await dead()];
+    const f = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      writeFileSync(join(d, 'lock.1'), JSON.stringify({ pid: a, host: hostname(), since: 'x' }));
+      writeFileSync(join(d, 'lock.2'), JSON.stringify({ pid: b, host: hostname(), since: 'x' }));
+      const link = fsp.link.bind(fsp);
+      const spy = vi.spyOn(fsp, 'link').mockImplementationOnce(async (from, to) => {
+        // between our judgement of B's lock.2 and our link of lock.3: B's release, F's takeover
+        rmSync(join(d, 'lock.2'));
+        writeFileSync(join(d, 'lock.2'), JSON.stringify({ pid: f.pid, host: hostname(), since: 'y' }));
+        return link(from, to);
+      });
+      await expect(acquireLock(d, 'payroll')).rejects.toMatchObject({ code: 'JOB_LOCKED', context: { pid: f.pid } });
+      spy.mockRestore();
+      expect(existsSync(join(d, 'lock.3'))).toBe(false);
+      expect(await lockHolder(d)).toBe(f.pid);
+    } finally {
+      f.kill('SIGKILL');
+    }
+  });
+
   it('is exclusive while the holder lives, and names its pid', async () => {
     const d = dir();
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
