@@ -161,6 +161,29 @@ describe('across jobs (SPEC §5a)', () => {
     expect(jobs.stdout).toContain('no jobs');
   });
 
+  it('Ctrl-C, one row added, run again: rows claimed but not sent were released, so they are paid, not held back as MAYBE_PAID', async () => {
+    const s = await sandbox({ rateLimit: '600/min' });
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    const people = payees(30);
+    const path = writePayees(dir, 'stop.csv', people);
+    const run = startCli(['run', path, ...fastArgs(state, '300/min')], apiEnv(s.url));
+    for (let i = 0; i < 200 && s.ledger().length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    run.child.kill('SIGINT');
+    expect((await run.done).code).toBe(4);
+    const paidBefore = s.ledger().length;
+    expect(paidBefore).toBeLessThan(30);
+    writePayees(dir, 'stop.csv', [...people, ...payees(1, 60)]);
+    const again = await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url));
+    // only what was really sent is held back, as paid (exit 1 while the stopped job's last
+    // transactions are still processing: it stopped polling them)
+    expect([0, 1]).toContain(again.code);
+    const skipped = readCsv(join(dir, 'stop.results.csv')).filter((r) => r.status === 'skipped');
+    expect(skipped.map((r) => r.error_code)).toEqual(skipped.map(() => 'ALREADY_PAID'));
+    expect(json(again.stdout).counts).toMatchObject({ skipped: paidBefore, completed: 31 - paidBefore });
+    for (const p of [...people, ...payees(1, 60)]) expect(paidTimes(s).get(key(p)), key(p)).toBe(1);
+  });
+
   it('(d) unknown rows fed back: skipped MAYBE_PAID, not paid again', async () => {
     const s = await sandbox({ dropRate: 0.25, seed: 11 });
     const dir = tempDir();
