@@ -9,15 +9,23 @@
  *
  * - Taking the lock: find the highest generation N. If its owner is alive, the job is locked.
  *   If nothing exists, or N's owner is gone (kill -9, a reboot, a reused pid), create N+1.
- * - Nothing but a live holder's own release ever removes a generation file. A takeover never
- *   renames or deletes the stale file; it only adds the next one, so it can never remove a
- *   lock another process has just taken (the race of a rename-aside takeover: two contenders
- *   both judge the same file stale, one renames it away and takes the lock, the other then
- *   renames away the fresh lock and takes it too).
+ * - Nothing but a holder's own release (or a contender stepping back from the generation it
+ *   just created, below) ever removes a generation file. A takeover never renames or deletes
+ *   the stale file; it only adds the next one, so it can never remove a lock another process
+ *   has just taken (the race of a rename-aside takeover: two contenders both judge the same
+ *   file stale, one renames it away and takes the lock, the other then renames away the fresh
+ *   lock and takes it too).
+ * - After creating N+1 over a stale N, the contender checks that N is still the very file it
+ *   judged (inode and content). If not, it removes its N+1 and looks again.
  *
- * Why this is exclusive: generation N+1 is only created after N was seen held by a dead
- * process, and a dead process's file is never removed, so when N+1 exists N is dead for good;
- * only the highest generation can have a live owner, and only one process can create it.
+ * Why this is exclusive: a holder's content (pid, start time, since) is its own, so a file
+ * with that content can only disappear, never come back. When N still has the judged identity
+ * after N+1 was created, it has been in place since it was read, and its owner was already
+ * dead when checked; a dead owner releases nothing, so N stays, and nobody can re-create N
+ * while it exists. The one gap — an owner that releases N and exits between our reading N and
+ * checking its pid, while another process re-takes N — changes N's identity, so the check
+ * catches it and we step back (a refusal at worst, never two holders). So only the highest
+ * generation can have a live owner, and link(2) lets only one process create it.
  * A process that crashes leaves one small file behind; the next holder's generation is one
  * higher. `lock` (one file, written by earlier versions) is honoured while its owner lives.
  */

@@ -113,9 +113,11 @@ describe('resume of a crashed job', () => {
     const { path, rows } = writeBatch(dir, 20);
     const state = join(dir, 'state');
     const crashed = startCli(['run', path, ...fastArgs(state, '1200/min')], apiEnv(sb.url));
-    while (sb.ledger().length < 3) await new Promise((r) => setTimeout(r, 10));
+    let exited = false;
+    void crashed.done.then(() => (exited = true));
+    while (sb.ledger().length < 3 && !exited) await new Promise((r) => setTimeout(r, 10));
     crashed.child.kill('SIGKILL');
-    await crashed.done;
+    expect((await crashed.done).signal, 'killed mid-run, not ended by itself').toBe('SIGKILL');
     const [job] = readdirSync(state);
 
     const preload = pathToFileURL(fileURLToPath(new URL('../support/start-at.mjs', import.meta.url))).href;
