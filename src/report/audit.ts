@@ -17,8 +17,8 @@
  * The API key never reaches the file: pino's redact drops key-like fields, and every string,
  * as well as the final line, has the key and any `Bearer …` token masked (SPEC §5 additions).
  */
-import { createHash } from 'node:crypto';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { accountId } from '../api/account.js';
 import { systemClock, type Clock } from '../clock.js';
 import { BatchError } from '../errors.js';
 import type { JobEvents, JobEventMap } from '../job/events.js';
@@ -29,7 +29,7 @@ export interface AuditOptions {
   file?: string;
   /** or any pino destination (an embedding service's own stream); `file` wins */
   destination?: DestinationStream;
-  /** the account the jobs run under (SPEC §5a); default accountId(baseUrl, apiKey) */
+  /** the account the jobs run under (SPEC §5a); default accountId(baseUrl, apiKey) from api/account.ts */
   account?: string;
   /** the API base URL, for the account when it is not given */
   baseUrl?: string;
@@ -37,22 +37,6 @@ export interface AuditOptions {
   apiKey?: string;
   /** default systemClock: the `time` of each record */
   clock?: Clock;
-}
-
-/**
- * `sha256(normalized base URL + "\n" + API key)`, first 16 hex (SPEC §5a). The base URL is
- * normalized as the WHATWG URL parser does (lower-case scheme and host, default port dropped),
- * without a trailing slash, query or fragment; the key is trimmed.
- */
-export function accountId(baseUrl: string, apiKey: string): string {
-  let normalized = baseUrl.trim();
-  try {
-    const u = new URL(normalized);
-    normalized = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    normalized = normalized.replace(/\/+$/, '');
-  }
-  return createHash('sha256').update(`${normalized}\n${apiKey.trim()}`).digest('hex').slice(0, 16);
 }
 
 const REDACT_PATHS = ['apiKey', 'api_key', 'key', 'authorization', 'headers.authorization', '*.apiKey', '*.authorization'];

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { accountId } from '../../src/report/audit.js';
+import { accountId } from '../../src/api/account.js';
 import { KEY, apiEnv, fastArgs, readCsv, runCli, startCli, tempDir, writeBatch } from './helpers.js';
 
 let sb: Sandbox | undefined;

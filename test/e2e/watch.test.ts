@@ -89,10 +89,13 @@ describe('watch --once', () => {
     const a = payroll(inbox, 'a.csv', 1, 5);
     expect((await runCli(['watch', inbox, ...watchArgs(state)], apiEnv(sb.url))).code).toBe(0);
     payroll(inbox, 'a.csv', 1, 5, '\r\n', '\uFEFF');
-    await runCli(['watch', inbox, ...watchArgs(state)], apiEnv(sb.url));
+    const again = await runCli(['watch', inbox, ...watchArgs(state)], apiEnv(sb.url));
+    expect(again.code).toBe(0); // every row skipped as already paid by a completed transaction (SPEC §5a)
     const charges = chargesPerNumber(s());
     for (const n of a) expect(charges.get(n), `${n} charged once`).toBe(1);
     expect(existsSync(join(inbox, 'a.csv'))).toBe(false); // filed, not left to be run again
+    const results = readCsv(join(inbox, 'done', 'a-2.results.csv'));
+    expect(results.map((x) => x.status)).toEqual(a.map(() => 'skipped'));
   });
 
   it('a file stopped resumably (balance short) stays and is resumed by the next pass', async () => {

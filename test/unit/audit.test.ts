@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/clock.js';
 import { JobEvents } from '../../src/job/events.js';
-import { AuditLog, accountId } from '../../src/report/audit.js';
+import { AuditLog } from '../../src/report/audit.js';
+import { accountId } from '../../src/api/account.js';
 import { tally, type RowState } from '../../src/job/rows.js';
 import { isBatchError } from '../../src/errors.js';
 
