@@ -16,6 +16,19 @@
  * (which cannot drop one job, so the caller stops waiting and the job, when its turn comes,
  * does nothing) and at the gate (SPEC §5 additions, "Signals reach every wait"). A gate closed
  * by headers alone (no 429) is never held longer than --max-wait: a 429 will say more.
+ *
+ * Jitter (SPEC §6, issue #13): a request's arrival at the server is its send time plus a random
+ * network delay, so evenly spaced sends can land `limit + 1` inside one window of a strict
+ * sliding window. The margin added to the spacing therefore adapts: a 429 that our own pace did
+ * not predict widens it (additive increase), whether or not the server announces its limit,
+ * and every window without a 429 narrows it a little, never below the configured `safety`.
+ * A sliding log of our own sends backs the spacing: one interval apart even when requests were
+ * held at the gate, and never more than `limit` sends within `window × (1 + margin)` (what a
+ * strict sliding window needs when arrivals jitter by up to `window × margin`).
+ *
+ * Why the narrowing is so slow: each 429 holds everything for its `Retry-After`, whole seconds,
+ * and a sliding window gives that time back never (20 requests lost per second at 20/s, 3 % of
+ * a 30 s batch), so finding the right margin again by drawing 429s must be rare.
  */
 import Bottleneck from 'bottleneck';
 import PQueue from 'p-queue';
@@ -31,6 +44,20 @@ export const PLANS = {
 } as const satisfies Record<string, Rate>;
 export type Plan = keyof typeof PLANS | 'enterprise';
 
+/**
+ * Margin widening per 429 our pace did not predict, when the server announces its limit (so the
+ * rate is right and only timing can explain it): one percentage point — 40 ms of jitter in a
+ * 1 s window needs 4 %, reached from the default 2 % in two 429s.
+ */
+export const MARGIN_STEP = 0.01;
+/**
+ * A 429 from a server that announces no limit may mean the configured rate itself is too high
+ * (a wrong plan): the pace slows by 10 % per such 429, as before issue #13.
+ */
+export const UNANNOUNCED_SLOWDOWN = 1.1;
+/** Narrowing per window without a 429: one MARGIN_STEP is undone after 200 quiet windows. */
+export const MARGIN_NARROW = MARGIN_STEP / 200;
+
 /** Lower number runs first: due polls before meta calls before new submissions. */
 const PRIORITY: Record<RequestKind, number> = { poll: 3, meta: 4, submit: 5 };
 
@@ -38,7 +65,10 @@ export interface LimiterOptions {
   rate: Rate;
   concurrency: number;
   clock?: Clock;
-  /** Fraction added to the spacing between requests, for network jitter. */
+  /**
+   * Fraction added to the spacing between requests, for network jitter (default 0.02): the base
+   * of the adaptive margin, which 429s widen and quiet windows narrow back to it.
+   */
   safety?: number;
   /** Share the pacing with every process using this API key, through Redis (SPEC §6). */
   redis?: { url: string; apiKey: string };
@@ -50,6 +80,10 @@ export interface LimiterStats {
   scheduled: number;
   rateLimited: number;
   backOffMs: number;
+  /** the pacing margin now, a fraction (0.02 = 2 %) */
+  margin: number;
+  /** 429s that widened the margin */
+  widened: number;
 }
 
 export class RateLimiter implements RequestScheduler {
@@ -58,14 +92,20 @@ export class RateLimiter implements RequestScheduler {
   private bottleneck: Bottleneck | null = null;
   private readonly clock: Clock;
   private readonly safety: number;
+  /** the current pacing margin: ≥ safety, widened by unpredicted 429s (SPEC §6) */
+  private margin: number;
+  /** the limit we pace to: the configured one, or a lower one the server announced */
+  private limit: number;
   private minTime: number;
-  private readonly baseMinTime: number;
   private serverAnnouncesLimit = false;
-  /** when our recent requests were sent (at most one window's worth) */
+  /** when the last 429 came, and when the margin last narrowed */
+  private last429At = Number.NEGATIVE_INFINITY;
+  private lastNarrowAt = Number.NEGATIVE_INFINITY;
+  /** when our recent requests were (or are booked to be) sent, ascending; at most `limit` */
   private sent: number[] = [];
   private blockedUntil = 0;
   private nextGateSlot = 0;
-  private readonly counters: LimiterStats = { scheduled: 0, rateLimited: 0, backOffMs: 0 };
+  private readonly counters: Omit<LimiterStats, 'margin'> = { scheduled: 0, rateLimited: 0, backOffMs: 0, widened: 0 };
   private readonly shared: SharedBottleneck | null = null;
   /** in Redis mode Bottleneck's maxConcurrent would be cluster-wide: --concurrency is per process */
   private readonly local: PQueue | null = null;
@@ -76,8 +116,9 @@ export class RateLimiter implements RequestScheduler {
     this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
     this.clock = opts.clock ?? systemClock;
     this.safety = opts.safety ?? 0.02;
+    this.margin = this.safety;
+    this.limit = opts.rate.limit;
     this.minTime = spacing(opts.rate.limit, opts.rate.windowMs, this.safety);
-    this.baseMinTime = this.minTime;
     const concurrency = Math.max(1, opts.concurrency);
     if (opts.redis) {
       this.shared = redisBottleneck(opts.redis.url, opts.redis.apiKey, { minTime: this.minTime });
@@ -120,9 +161,9 @@ export class RateLimiter implements RequestScheduler {
       bottleneck.schedule({ priority: PRIORITY[kind] }, async () => {
         signal?.throwIfAborted();
         await this.gate(signal);
+        await this.logSlot(signal);
         signal?.throwIfAborted();
         started = true;
-        this.noteSent();
         return fn();
       });
     // p-queue's priority is the higher the sooner: the reverse of Bottleneck's
@@ -132,12 +173,9 @@ export class RateLimiter implements RequestScheduler {
 
   observe(status: number, headers: Record<string, string>): void {
     const serverLimit = Number(headers['x-ratelimit-limit'] ?? headers['ratelimit-limit']);
-    if (Number.isFinite(serverLimit) && serverLimit > 0 && serverLimit < this.rate.limit) {
-      const slower = spacing(serverLimit, this.rate.windowMs, this.safety);
-      if (slower > this.minTime) {
-        this.minTime = slower;
-        void this.bottleneck?.updateSettings({ minTime: slower });
-      }
+    if (Number.isFinite(serverLimit) && serverLimit > 0 && serverLimit < this.limit) {
+      this.limit = serverLimit;
+      this.repace();
     }
     if (Number.isFinite(serverLimit) && serverLimit > 0) this.serverAnnouncesLimit = true;
     if (status === 429) return; // the client calls backOff with the wait
@@ -162,30 +200,82 @@ export class RateLimiter implements RequestScheduler {
     return ours >= Math.floor(this.rate.limit * 0.9);
   }
 
+  /**
+   * A 429 arrived (the client waits `ms`, from Retry-After, then resends). Holds every request
+   * for `ms`; widens the margin unless our pace predicted the 429 (see `predicted`): by
+   * MARGIN_STEP, or — when the server announces no limit, so the configured rate may be wrong —
+   * by slowing the pace 10 %; at most to half the configured rate. SPEC §6, issue #13.
+   */
   backOff(ms: number): void {
     this.counters.rateLimited++;
+    const predicted = this.predicted();
+    this.last429At = this.clock.now();
     this.block(Math.max(ms, this.minTime));
-    if (!this.serverAnnouncesLimit && this.minTime < this.baseMinTime * 2) {
-      // a 429 with no limit header to re-sync from: our pace is too fast for this server (a
-      // plan set 10 % too high is corrected by the first one)
-      this.minTime = Math.min(Math.ceil(this.minTime * 1.1), this.baseMinTime * 2);
-      void this.bottleneck?.updateSettings({ minTime: this.minTime });
+    if (!predicted) {
+      const wider = this.serverAnnouncesLimit ? this.margin + MARGIN_STEP : (1 + this.margin) * UNANNOUNCED_SLOWDOWN - 1;
+      // at most half the configured rate: a server refusing more than that is not jitter
+      this.margin = Math.min(wider, 1 + 2 * this.safety);
+      this.counters.widened++;
+      this.repace();
     }
   }
 
+  /**
+   * Whether our own pace explains a 429: it came while an earlier 429 already held every
+   * request (requests that were in flight then: one event), or this process itself sent more
+   * than `limit` requests within the last window (the refused one included).
+   */
+  private predicted(): boolean {
+    const now = this.clock.now();
+    if (now < this.blockedUntil) return true;
+    return this.sent.filter((t) => t > now - this.rate.windowMs && t <= now).length > this.limit;
+  }
+
+  /** Narrows the margin by MARGIN_NARROW per whole window since the last 429 or narrowing. */
+  private relax(): void {
+    if (this.margin <= this.safety) return;
+    const since = Math.max(this.last429At, this.lastNarrowAt);
+    const windows = Math.floor((this.clock.now() - since) / this.rate.windowMs);
+    if (windows < 1) return;
+    this.lastNarrowAt = Number.isFinite(since) ? since + windows * this.rate.windowMs : this.clock.now();
+    this.margin = Math.max(this.safety, this.margin - windows * MARGIN_NARROW);
+    this.repace();
+  }
+
+  /** Re-derives the spacing from the limit and the margin, and hands it to Bottleneck. */
+  private repace(): void {
+    const next = spacing(this.limit, this.rate.windowMs, this.margin);
+    if (next === this.minTime) return;
+    this.minTime = next;
+    void this.bottleneck?.updateSettings({ minTime: next });
+  }
+
+  /**
+   * Books this request's send time in the sliding log — never before the previous booking, never
+   * the (limit+1)-th within `window × (1 + margin)` — and waits until then. With even spacing this
+   * never waits; it holds the rule whatever the spacing did (a margin that just narrowed).
+   */
+  private async logSlot(signal?: AbortSignal): Promise<void> {
+    this.relax();
+    const now = this.clock.now();
+    const span = Math.ceil(this.rate.windowMs * (1 + this.margin));
+    const n = this.limit;
+    let at = Math.max(now, this.sent.at(-1) ?? now);
+    if (this.sent.length >= n) at = Math.max(at, this.sent[this.sent.length - n]! + span);
+    this.sent.push(at);
+    // one more than the limit: enough to tell when we ourselves sent more than it (predicted)
+    if (this.sent.length > this.rate.limit + 1) this.sent.splice(0, this.sent.length - this.rate.limit - 1);
+    if (at > now) await this.clock.sleep(at - now, signal);
+  }
+
   stats(): LimiterStats {
-    return { ...this.counters };
+    return { ...this.counters, margin: this.margin };
   }
 
   /** Drops queued jobs (they reject) and waits for running ones. */
   async stop(): Promise<void> {
     await this.bottleneck?.stop({ dropWaitingJobs: true, dropErrorMessage: 'rate limiter stopped' }).catch(() => undefined);
     await this.shared?.close();
-  }
-
-  private noteSent(): void {
-    this.sent.push(this.clock.now());
-    if (this.sent.length > this.rate.limit) this.sent.splice(0, this.sent.length - this.rate.limit);
   }
 
   private block(ms: number): void {
@@ -198,7 +288,9 @@ export class RateLimiter implements RequestScheduler {
 
   private async gate(signal?: AbortSignal): Promise<void> {
     const now = this.clock.now();
-    if (now >= this.blockedUntil) return;
+    // requests that come while the held ones are still being let out one interval apart queue
+    // behind them, instead of leaving beside them (SPEC §6 jitter: no bunch after a hold)
+    if (now >= this.blockedUntil && now >= this.nextGateSlot) return;
     const slot = Math.max(this.blockedUntil, this.nextGateSlot);
     this.nextGateSlot = slot + this.minTime;
     await this.clock.sleep(slot - now, signal);
