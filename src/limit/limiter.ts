@@ -22,9 +22,11 @@
  * sliding window. The margin added to the spacing therefore adapts: a 429 that our own pace did
  * not predict widens it (additive increase), whether or not the server announces its limit,
  * and every window without a 429 narrows it a little, never below the configured `safety`.
- * A sliding log of our own sends backs the spacing: one interval apart even when requests were
- * held at the gate, and never more than `limit` sends within `window × (1 + margin)` (what a
- * strict sliding window needs when arrivals jitter by up to `window × margin`).
+ * Requests that come while held ones are still being let out of the gate queue behind them
+ * (they used to leave beside them: a bunch that drew a 429 about every 2 s against a busy sliding
+ * window). A sliding log of our own sends backs the spacing: never more than `limit` sends
+ * within `window × (1 + margin)`, what a strict sliding window needs when arrivals jitter by up
+ * to `window × margin`.
  *
  * Why the narrowing is so slow: each 429 holds everything for its `Retry-After`, whole seconds,
  * and a sliding window gives that time back never (20 requests lost per second at 20/s, 3 % of
@@ -46,8 +48,9 @@ export type Plan = keyof typeof PLANS | 'enterprise';
 
 /**
  * Margin widening per 429 our pace did not predict, when the server announces its limit (so the
- * rate is right and only timing can explain it): one percentage point — 40 ms of jitter in a
- * 1 s window needs 4 %, reached from the default 2 % in two 429s.
+ * rate is right and only timing can explain it): one percentage point, and at least 1 ms more
+ * spacing — at 20/s one 429 takes the default 51 ms to 52 ms, 20 sends then span 1040 ms, which
+ * 40 ms of arrival jitter cannot squeeze into a 1 s window.
  */
 export const MARGIN_STEP = 0.01;
 /**
@@ -101,7 +104,7 @@ export class RateLimiter implements RequestScheduler {
   /** when the last 429 came, and when the margin last narrowed */
   private last429At = Number.NEGATIVE_INFINITY;
   private lastNarrowAt = Number.NEGATIVE_INFINITY;
-  /** when our recent requests were (or are booked to be) sent, ascending; at most `limit` */
+  /** when our recent requests were (or are booked to be) sent, ascending; at most limit + 1 */
   private sent: number[] = [];
   private blockedUntil = 0;
   private nextGateSlot = 0;
@@ -212,7 +215,10 @@ export class RateLimiter implements RequestScheduler {
     this.last429At = this.clock.now();
     this.block(Math.max(ms, this.minTime));
     if (!predicted) {
-      const wider = this.serverAnnouncesLimit ? this.margin + MARGIN_STEP : (1 + this.margin) * UNANNOUNCED_SLOWDOWN - 1;
+      let wider = this.serverAnnouncesLimit ? this.margin + MARGIN_STEP : (1 + this.margin) * UNANNOUNCED_SLOWDOWN - 1;
+      // whole-ms spacing can swallow a step (at 20/s both 3 % and 4 % are 52 ms): a 429 always
+      // slows the pace by at least 1 ms, or the next one is as likely as this one was
+      wider = Math.max(wider, this.minTime / (this.rate.windowMs / this.limit) - 1 + 1e-9);
       // at most half the configured rate: a server refusing more than that is not jitter
       this.margin = Math.min(wider, 1 + 2 * this.safety);
       this.counters.widened++;
