@@ -17,20 +17,12 @@
  * does nothing) and at the gate (SPEC §5 additions, "Signals reach every wait"). A gate closed
  * by headers alone (no 429) is never held longer than --max-wait: a 429 will say more.
  *
- * Jitter (SPEC §6, issue #13): a request's arrival at the server is its send time plus a random
- * network delay, so evenly spaced sends can land `limit + 1` inside one window of a strict
- * sliding window. The margin added to the spacing therefore adapts: a 429 that our own pace did
- * not predict widens it (additive increase), whether or not the server announces its limit,
- * and every window without a 429 narrows it a little, never below the configured `safety`.
+ * Jitter (SPEC §6, issue #13): the margin adapts to 429s our pace did not predict (margin.ts).
  * Requests that come while held ones are still being let out of the gate queue behind them
  * (they used to leave beside them: a bunch that drew a 429 about every 2 s against a busy sliding
  * window). A sliding log of our own sends backs the spacing: never more than `limit` sends
  * within `window × (1 + margin)`, what a strict sliding window needs when arrivals jitter by up
  * to `window × margin`.
- *
- * Why the narrowing is so slow: each 429 holds everything for its `Retry-After`, whole seconds,
- * and a sliding window gives that time back never (20 requests lost per second at 20/s, 3 % of
- * a 30 s batch), so finding the right margin again by drawing 429s must be rare.
  */
 import Bottleneck from 'bottleneck';
 import PQueue from 'p-queue';
@@ -38,6 +30,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { RequestKind, RequestScheduler } from '../api/client.js';
 import { retryAfterMs } from '../api/outcome.js';
 import type { Rate } from '../util/units.js';
+import { PacingMargin, SendLog } from './margin.js';
 import { redisBottleneck, type SharedBottleneck } from './redis.js';
 
 export const PLANS = {
@@ -46,20 +39,7 @@ export const PLANS = {
 } as const satisfies Record<string, Rate>;
 export type Plan = keyof typeof PLANS | 'enterprise';
 
-/**
- * Margin widening per 429 our pace did not predict, when the server announces its limit (so the
- * rate is right and only timing can explain it): one percentage point, and at least 1 ms more
- * spacing — at 20/s one 429 takes the default 51 ms to 52 ms, 20 sends then span 1040 ms, which
- * 40 ms of arrival jitter cannot squeeze into a 1 s window.
- */
-export const MARGIN_STEP = 0.01;
-/**
- * A 429 from a server that announces no limit may mean the configured rate itself is too high
- * (a wrong plan): the pace slows by 10 % per such 429, as before issue #13.
- */
-export const UNANNOUNCED_SLOWDOWN = 1.1;
-/** Narrowing per window without a 429: one MARGIN_STEP is undone after 200 quiet windows. */
-export const MARGIN_NARROW = MARGIN_STEP / 200;
+export { MARGIN_NARROW, MARGIN_STEP, UNANNOUNCED_SLOWDOWN } from './margin.js';
 
 /** Lower number runs first: due polls before meta calls before new submissions. */
 const PRIORITY: Record<RequestKind, number> = { poll: 3, meta: 4, submit: 5 };
@@ -95,17 +75,14 @@ export class RateLimiter implements RequestScheduler {
   private bottleneck: Bottleneck | null = null;
   private readonly clock: Clock;
   private readonly safety: number;
-  /** the current pacing margin: ≥ safety, widened by unpredicted 429s (SPEC §6) */
-  private margin: number;
+  /** the pacing margin: ≥ safety, widened by unpredicted 429s (SPEC §6) */
+  private readonly margin: PacingMargin;
   /** the limit we pace to: the configured one, or a lower one the server announced */
   private limit: number;
   private minTime: number;
   private serverAnnouncesLimit = false;
-  /** when the last 429 came, and when the margin last narrowed */
-  private last429At = Number.NEGATIVE_INFINITY;
-  private lastNarrowAt = Number.NEGATIVE_INFINITY;
-  /** when our recent requests were (or are booked to be) sent, ascending; at most limit + 1 */
-  private sent: number[] = [];
+  /** when our recent requests were (or are booked to be) sent: one more than the limit */
+  private readonly sent: SendLog;
   private blockedUntil = 0;
   private nextGateSlot = 0;
   private readonly counters: Omit<LimiterStats, 'margin'> = { scheduled: 0, rateLimited: 0, backOffMs: 0, widened: 0 };
@@ -119,7 +96,8 @@ export class RateLimiter implements RequestScheduler {
     this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
     this.clock = opts.clock ?? systemClock;
     this.safety = opts.safety ?? 0.02;
-    this.margin = this.safety;
+    this.margin = new PacingMargin(this.safety, opts.rate.windowMs);
+    this.sent = new SendLog(opts.rate.limit + 1);
     this.limit = opts.rate.limit;
     this.minTime = spacing(opts.rate.limit, opts.rate.windowMs, this.safety);
     const concurrency = Math.max(1, opts.concurrency);
@@ -202,7 +180,7 @@ export class RateLimiter implements RequestScheduler {
   private ownPaceExplainsEmptyWindow(): boolean {
     if (this.shared) return false; // other processes share the quota by design
     const since = this.clock.now() - this.rate.windowMs;
-    const ours = this.sent.filter((t) => t > since).length;
+    const ours = this.sent.count(since);
     return ours >= Math.floor(this.rate.limit * 0.9);
   }
 
@@ -215,15 +193,10 @@ export class RateLimiter implements RequestScheduler {
   backOff(ms: number): void {
     this.counters.rateLimited++;
     const predicted = this.predicted();
-    this.last429At = this.clock.now();
+    this.margin.refused(this.clock.now());
     this.block(Math.max(ms, this.minTime));
     if (!predicted) {
-      let wider = this.serverAnnouncesLimit ? this.margin + MARGIN_STEP : (1 + this.margin) * UNANNOUNCED_SLOWDOWN - 1;
-      // whole-ms spacing can swallow a step (at 20/s both 3 % and 4 % are 52 ms): a 429 always
-      // slows the pace by at least 1 ms, or the next one is as likely as this one was
-      wider = Math.max(wider, this.minTime / (this.rate.windowMs / this.limit) - 1 + 1e-9);
-      // at most half the configured rate: a server refusing more than that is not jitter
-      this.margin = Math.min(wider, 1 + 2 * this.safety);
+      this.margin.widen(this.serverAnnouncesLimit, this.minTime, this.rate.windowMs / this.limit);
       this.counters.widened++;
       this.repace();
     }
@@ -237,23 +210,12 @@ export class RateLimiter implements RequestScheduler {
   private predicted(): boolean {
     const now = this.clock.now();
     if (now < this.blockedUntil) return true;
-    return this.sent.filter((t) => t > now - this.rate.windowMs && t <= now).length > this.limit;
-  }
-
-  /** Narrows the margin by MARGIN_NARROW per whole window since the last 429 or narrowing. */
-  private relax(): void {
-    if (this.margin <= this.safety) return;
-    const since = Math.max(this.last429At, this.lastNarrowAt);
-    const windows = Math.floor((this.clock.now() - since) / this.rate.windowMs);
-    if (windows < 1) return;
-    this.lastNarrowAt = Number.isFinite(since) ? since + windows * this.rate.windowMs : this.clock.now();
-    this.margin = Math.max(this.safety, this.margin - windows * MARGIN_NARROW);
-    this.repace();
+    return this.sent.count(now - this.rate.windowMs, now) > this.limit;
   }
 
   /** Re-derives the spacing from the limit and the margin, and hands it to Bottleneck. */
   private repace(): void {
-    const next = spacing(this.limit, this.rate.windowMs, this.margin);
+    const next = spacing(this.limit, this.rate.windowMs, this.margin.value);
     if (next === this.minTime) return;
     this.minTime = next;
     void this.bottleneck?.updateSettings({ minTime: next });
@@ -265,20 +227,14 @@ export class RateLimiter implements RequestScheduler {
    * never waits (and returns nothing); it holds the rule whatever the spacing did.
    */
   private logSlot(signal?: AbortSignal): Promise<void> | undefined {
-    this.relax();
     const now = this.clock.now();
-    const span = Math.ceil(this.rate.windowMs * (1 + this.margin));
-    const n = this.limit;
-    let at = Math.max(now, this.sent.at(-1) ?? now);
-    if (this.sent.length >= n) at = Math.max(at, this.sent[this.sent.length - n]! + span);
-    this.sent.push(at);
-    // one more than the limit: enough to tell when we ourselves sent more than it (predicted)
-    if (this.sent.length > this.rate.limit + 1) this.sent.splice(0, this.sent.length - this.rate.limit - 1);
+    if (this.margin.relax(now)) this.repace();
+    const at = this.sent.book(now, this.limit, Math.ceil(this.rate.windowMs * (1 + this.margin.value)));
     return at > now ? this.clock.sleep(at - now, signal) : undefined;
   }
 
   stats(): LimiterStats {
-    return { ...this.counters, margin: this.margin };
+    return { ...this.counters, margin: this.margin.value };
   }
 
   /** Drops queued jobs (they reject) and waits for running ones. */
