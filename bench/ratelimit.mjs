@@ -3,7 +3,7 @@
  * Rate-limit use (SPEC §6): does our RateLimiter (dist/, run `npm run build` first) use the
  * allowed rate and rarely draw a 429, against the sandbox enforcing a fixed or a sliding window?
  *
- *   node bench/ratelimit.mjs [--only <text>]
+ *   node bench/ratelimit.mjs [--only <text>] [--dist <dir of another build>]
  *
  * Each case starts a sandbox with a rate limit, and a client whose limiter is configured with a
  * rate (the same as the server's, or 10 % above it: a misconfigured plan). Four workers then
@@ -25,7 +25,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist/index.js');
+// --dist DIR: measure another build (e.g. an older version's, for a before/after figure)
+const distDir = process.argv.includes('--dist') ? resolve(process.argv[process.argv.indexOf('--dist') + 1]) : join(root, 'dist');
+const dist = join(distDir, 'index.js');
 if (!existsSync(dist)) {
   console.error(`bench/ratelimit: ${dist} is missing; run \`npm run build\` first`);
   process.exit(1);
@@ -36,7 +38,8 @@ const WORKERS = 4;
 
 /**
  * name, server rate, server window kind, the limiter's configured rate (default: the server's),
- * calls to make; `headers: false` turns off the sandbox's X-RateLimit-* headers (429 +
+ * calls to make; `jitterMs` delays each request's arrival at the sandbox by a random 0..jitterMs
+ * (seeded); `headers: false` turns off the sandbox's X-RateLimit-* headers (429 +
  * Retry-After only). The sandbox's fixed windows start when it starts, so each sandbox is started
  * at a chosen millisecond of the wall-clock second (`phase`, default 999: every window ends 1 ms
  * before a whole second, as if aligned to whole seconds). This matters because
@@ -51,6 +54,11 @@ const CASES = [
   { name: 'sliding 60/6s', server: { limit: 60, windowMs: 6000 }, window: 'sliding', calls: 180 },
   { name: 'fixed 20/1s, limiter 22/1s', server: { limit: 20, windowMs: 1000 }, window: 'fixed', limiter: { limit: 22, windowMs: 1000 }, calls: 200 },
   { name: 'fixed 60/6s, limiter 66/6s', server: { limit: 60, windowMs: 6000 }, window: 'fixed', limiter: { limit: 66, windowMs: 6000 }, calls: 180 },
+  // SPEC §6: each request's arrival delayed by a random 0–40 ms (the sandbox's arrivalJitterMs)
+  { name: 'sliding 20/1s, 0–40 ms arrival jitter', server: { limit: 20, windowMs: 1000 }, window: 'sliding', jitterMs: 40, calls: 600 },
+  // the same for 3 minutes: what a batch of a few thousand rows sees once the margin has adapted
+  { name: 'sliding 20/1s, 0–40 ms arrival jitter, 3 min', server: { limit: 20, windowMs: 1000 }, window: 'sliding', jitterMs: 40, calls: 3600 },
+  { name: 'fixed 20/1s, 0–40 ms arrival jitter', server: { limit: 20, windowMs: 1000 }, window: 'fixed', jitterMs: 40, calls: 600 },
   {
     name: 'fixed 60/6s, limiter 66/6s, no headers',
     server: { limit: 60, windowMs: 6000 },
@@ -75,7 +83,7 @@ for (const c of cases) {
 }
 
 console.log('');
-const head = ['case', 'requests', 'accepted', 'achieved', '429s', '429 %', 'gate time', 'longest gap', 'max in window'];
+const head = ['case', 'requests', 'accepted', 'achieved', '429s', '429 %', 'gate time', 'longest gap', 'max in window', 'interval at end'];
 const table = rows.map((r) => [
   r.name,
   String(r.received),
@@ -86,6 +94,7 @@ const table = rows.map((r) => [
   `${(r.backOffMs / 1000).toFixed(1)} s`,
   `${r.longestGapMs} ms`,
   `${r.maxInWindow}/${r.limit}`,
+  `${r.intervalMs} ms`,
 ]);
 const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 const line = (cells) => `  ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`;
@@ -96,6 +105,19 @@ for (const r of rows) {
   const ok = r.achieved >= 0.95 && r.share429 <= 0.005;
   console.log(`  SPEC §6 goal (≥ 95 % used, ≤ 0.5 % 429) ${r.name}: ${ok ? 'met' : 'NOT MET'}`);
   if (r.rejected > 0 && r.window === 'fixed') console.log(`    429s arrived at ${r.phases.join(', ')} into their window (window ${r.windowMs} ms)`);
+  if (r.rejected > 0) console.log(`    429s at ${r.times.join(', ')} after the first request`);
+}
+
+// bench/run.mjs collects every script's figures into bench/results.json
+if (process.env.BENCH_RESULT_FILE) {
+  const { writeFileSync } = await import('node:fs');
+  const cases = rows.map(({ phases: _phases, times: _times, ...r }) => ({
+    ...r,
+    achieved: round(r.achieved, 4),
+    share429: round(r.share429, 5),
+    goalMet: r.achieved >= 0.95 && r.share429 <= 0.005,
+  }));
+  writeFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify({ workers: WORKERS, goal: { achieved: 0.95, share429: 0.005 }, cases }));
 }
 
 async function runCase(c) {
@@ -110,6 +132,8 @@ async function runCase(c) {
     rateLimitHeaders: c.headers ?? true,
     completeAfterMs: 100,
     balance: 1e9,
+    arrivalJitterMs: c.jitterMs ?? 0,
+    seed: 13,
   });
   const limiter = new RateLimiter({ rate: c.limiter ?? c.server, concurrency: WORKERS });
   const client = new AlsamiflexiClient({ apiKey: 'k', baseUrl: sb.url, scheduler: limiter });
@@ -156,6 +180,8 @@ async function runCase(c) {
       backOffMs: limiter.stats().backOffMs,
       longestGapMs,
       maxInWindow: maxInWindow(accepted, c.window, windowMs, origin),
+      intervalMs: limiter.interval,
+      times: rejected.slice(0, 12).map((e) => `${((e.at - log[0].at) / 1000).toFixed(2)} s`).concat(rejected.length > 12 ? ['…'] : []),
       phases: rejected.slice(0, 12).map((e) => `${(e.at - origin) % windowMs} ms`).concat(rejected.length > 12 ? ['…'] : []),
     };
   } finally {
@@ -193,6 +219,10 @@ function maxInWindow(times, window, windowMs, origin) {
     max = Math.max(max, hi - lo + 1);
   }
   return max;
+}
+
+function round(x, digits) {
+  return Number(x.toFixed(digits));
 }
 
 function pct(x, digits = 1) {

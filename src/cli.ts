@@ -239,6 +239,7 @@ export function buildCli(args: string[]): Argv {
         .option('error-rate', { type: 'number', default: 0, describe: 'fraction of requests answered 500' })
         .option('drop-rate', { type: 'number', default: 0, describe: 'fraction of recharges whose connection is cut after commit' })
         .option('latency', { type: 'string', default: '0ms', describe: 'delay before each answer' })
+        .option('arrival-jitter', { type: 'string', default: '0ms', describe: 'delay each request a random 0..this before it arrives (network jitter)' })
         .option('seed', { type: 'number', default: 1, describe: 'seed of the fault generator' })
         .option('dedup', { choices: ['replay', 'reject', 'off'] as const, default: 'off' as const, describe: 'what a reused reference gets' })
         .option('webhook-url', { type: 'string', describe: 'POST transaction updates here' })
@@ -270,6 +271,7 @@ export function buildCli(args: string[]): Argv {
         errorRate: Number(a['error-rate']),
         dropRate: Number(a['drop-rate']),
         latency: String(a.latency),
+        arrivalJitter: String(a['arrival-jitter']),
         seed: Number(a.seed),
         dedup: a.dedup as SandboxArgs['dedup'],
         webhookUrl: a['webhook-url'] as string | undefined,

@@ -26,6 +26,8 @@ export interface SandboxArgs {
   errorRate: number;
   dropRate: number;
   latency: string;
+  /** e.g. '40ms': each request reaches the API a random 0..this late (SPEC §6 jitter) */
+  arrivalJitter: string;
   seed: number;
   dedup: 'replay' | 'reject' | 'off';
   webhookUrl?: string;
@@ -80,6 +82,7 @@ export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal
     errorRate: a.errorRate,
     dropRate: a.dropRate,
     latencyMs: parseDuration(a.latency, '--latency'),
+    arrivalJitterMs: parseDuration(a.arrivalJitter, '--arrival-jitter'),
     seed: a.seed,
     dedup: a.dedup,
     webhookUrl: a.webhookUrl,

@@ -16,6 +16,13 @@
  * (which cannot drop one job, so the caller stops waiting and the job, when its turn comes,
  * does nothing) and at the gate (SPEC §5 additions, "Signals reach every wait"). A gate closed
  * by headers alone (no 429) is never held longer than --max-wait: a 429 will say more.
+ *
+ * Jitter (SPEC §6, issue #13): the margin adapts to 429s our pace did not predict (margin.ts).
+ * Requests that come while held ones are still being let out of the gate queue behind them
+ * (they used to leave beside them: a bunch that drew a 429 about every 2 s against a busy sliding
+ * window). A sliding log of our own sends backs the spacing: never more than `limit` sends
+ * within `window × (1 + margin)`, what a strict sliding window needs when arrivals jitter by up
+ * to `window × margin`.
  */
 import Bottleneck from 'bottleneck';
 import PQueue from 'p-queue';
@@ -23,6 +30,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { RequestKind, RequestScheduler } from '../api/client.js';
 import { retryAfterMs } from '../api/outcome.js';
 import type { Rate } from '../util/units.js';
+import { PacingMargin, SendLog } from './margin.js';
 import { redisBottleneck, type SharedBottleneck } from './redis.js';
 
 export const PLANS = {
@@ -31,6 +39,8 @@ export const PLANS = {
 } as const satisfies Record<string, Rate>;
 export type Plan = keyof typeof PLANS | 'enterprise';
 
+export { MARGIN_NARROW, MARGIN_STEP, UNANNOUNCED_SLOWDOWN } from './margin.js';
+
 /** Lower number runs first: due polls before meta calls before new submissions. */
 const PRIORITY: Record<RequestKind, number> = { poll: 3, meta: 4, submit: 5 };
 
@@ -38,7 +48,10 @@ export interface LimiterOptions {
   rate: Rate;
   concurrency: number;
   clock?: Clock;
-  /** Fraction added to the spacing between requests, for network jitter. */
+  /**
+   * Fraction added to the spacing between requests, for network jitter (default 0.02): the base
+   * of the adaptive margin, which 429s widen and quiet windows narrow back to it.
+   */
   safety?: number;
   /** Share the pacing with every process using this API key, through Redis (SPEC §6). */
   redis?: { url: string; apiKey: string };
@@ -50,6 +63,10 @@ export interface LimiterStats {
   scheduled: number;
   rateLimited: number;
   backOffMs: number;
+  /** the pacing margin now, a fraction (0.02 = 2 %) */
+  margin: number;
+  /** 429s that widened the margin */
+  widened: number;
 }
 
 export class RateLimiter implements RequestScheduler {
@@ -58,14 +75,17 @@ export class RateLimiter implements RequestScheduler {
   private bottleneck: Bottleneck | null = null;
   private readonly clock: Clock;
   private readonly safety: number;
+  /** the pacing margin: ≥ safety, widened by unpredicted 429s (SPEC §6) */
+  private readonly margin: PacingMargin;
+  /** the limit we pace to: the configured one, or a lower one the server announced */
+  private limit: number;
   private minTime: number;
-  private readonly baseMinTime: number;
   private serverAnnouncesLimit = false;
-  /** when our recent requests were sent (at most one window's worth) */
-  private sent: number[] = [];
+  /** when our recent requests were (or are booked to be) sent: one more than the limit */
+  private readonly sent: SendLog;
   private blockedUntil = 0;
   private nextGateSlot = 0;
-  private readonly counters: LimiterStats = { scheduled: 0, rateLimited: 0, backOffMs: 0 };
+  private readonly counters: Omit<LimiterStats, 'margin'> = { scheduled: 0, rateLimited: 0, backOffMs: 0, widened: 0 };
   private readonly shared: SharedBottleneck | null = null;
   /** in Redis mode Bottleneck's maxConcurrent would be cluster-wide: --concurrency is per process */
   private readonly local: PQueue | null = null;
@@ -76,8 +96,10 @@ export class RateLimiter implements RequestScheduler {
     this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
     this.clock = opts.clock ?? systemClock;
     this.safety = opts.safety ?? 0.02;
+    this.margin = new PacingMargin(this.safety, opts.rate.windowMs);
+    this.sent = new SendLog(opts.rate.limit + 1);
+    this.limit = opts.rate.limit;
     this.minTime = spacing(opts.rate.limit, opts.rate.windowMs, this.safety);
-    this.baseMinTime = this.minTime;
     const concurrency = Math.max(1, opts.concurrency);
     if (opts.redis) {
       this.shared = redisBottleneck(opts.redis.url, opts.redis.apiKey, { minTime: this.minTime });
@@ -120,9 +142,12 @@ export class RateLimiter implements RequestScheduler {
       bottleneck.schedule({ priority: PRIORITY[kind] }, async () => {
         signal?.throwIfAborted();
         await this.gate(signal);
+        // no extra event-loop turn when the log does not hold the request (almost always): each
+        // turn lets other work run between the pacing decision and the send
+        const held = this.logSlot(signal);
+        if (held) await held;
         signal?.throwIfAborted();
         started = true;
-        this.noteSent();
         return fn();
       });
     // p-queue's priority is the higher the sooner: the reverse of Bottleneck's
@@ -132,12 +157,9 @@ export class RateLimiter implements RequestScheduler {
 
   observe(status: number, headers: Record<string, string>): void {
     const serverLimit = Number(headers['x-ratelimit-limit'] ?? headers['ratelimit-limit']);
-    if (Number.isFinite(serverLimit) && serverLimit > 0 && serverLimit < this.rate.limit) {
-      const slower = spacing(serverLimit, this.rate.windowMs, this.safety);
-      if (slower > this.minTime) {
-        this.minTime = slower;
-        void this.bottleneck?.updateSettings({ minTime: slower });
-      }
+    if (Number.isFinite(serverLimit) && serverLimit > 0 && serverLimit < this.limit) {
+      this.limit = serverLimit;
+      this.repace();
     }
     if (Number.isFinite(serverLimit) && serverLimit > 0) this.serverAnnouncesLimit = true;
     if (status === 429) return; // the client calls backOff with the wait
@@ -158,34 +180,67 @@ export class RateLimiter implements RequestScheduler {
   private ownPaceExplainsEmptyWindow(): boolean {
     if (this.shared) return false; // other processes share the quota by design
     const since = this.clock.now() - this.rate.windowMs;
-    const ours = this.sent.filter((t) => t > since).length;
+    const ours = this.sent.count(since);
     return ours >= Math.floor(this.rate.limit * 0.9);
   }
 
+  /**
+   * A 429 arrived (the client waits `ms`, from Retry-After, then resends). Holds every request
+   * for `ms`; widens the margin unless our pace predicted the 429 (see `predicted`): by
+   * MARGIN_STEP, or — when the server announces no limit, so the configured rate may be wrong —
+   * by slowing the pace 10 %; at most to half the configured rate. SPEC §6, issue #13.
+   */
   backOff(ms: number): void {
     this.counters.rateLimited++;
+    const predicted = this.predicted();
+    this.margin.refused(this.clock.now());
     this.block(Math.max(ms, this.minTime));
-    if (!this.serverAnnouncesLimit && this.minTime < this.baseMinTime * 2) {
-      // a 429 with no limit header to re-sync from: our pace is too fast for this server (a
-      // plan set 10 % too high is corrected by the first one)
-      this.minTime = Math.min(Math.ceil(this.minTime * 1.1), this.baseMinTime * 2);
-      void this.bottleneck?.updateSettings({ minTime: this.minTime });
+    if (!predicted) {
+      this.margin.widen(this.serverAnnouncesLimit, this.minTime, this.rate.windowMs / this.limit);
+      this.counters.widened++;
+      this.repace();
     }
   }
 
+  /**
+   * Whether our own pace explains a 429: it came while an earlier 429 already held every
+   * request (requests that were in flight then: one event), or this process itself sent more
+   * than `limit` requests within the last window (the refused one included).
+   */
+  private predicted(): boolean {
+    const now = this.clock.now();
+    if (now < this.blockedUntil) return true;
+    return this.sent.count(now - this.rate.windowMs, now) > this.limit;
+  }
+
+  /** Re-derives the spacing from the limit and the margin, and hands it to Bottleneck. */
+  private repace(): void {
+    const next = spacing(this.limit, this.rate.windowMs, this.margin.value);
+    if (next === this.minTime) return;
+    this.minTime = next;
+    void this.bottleneck?.updateSettings({ minTime: next });
+  }
+
+  /**
+   * Books this request's send time in the sliding log — never before the previous booking, never
+   * the (limit+1)-th within `window × (1 + margin)` — and waits until then. With even spacing this
+   * never waits (and returns nothing); it holds the rule whatever the spacing did.
+   */
+  private logSlot(signal?: AbortSignal): Promise<void> | undefined {
+    const now = this.clock.now();
+    if (this.margin.relax(now)) this.repace();
+    const at = this.sent.book(now, this.limit, Math.ceil(this.rate.windowMs * (1 + this.margin.value)));
+    return at > now ? this.clock.sleep(at - now, signal) : undefined;
+  }
+
   stats(): LimiterStats {
-    return { ...this.counters };
+    return { ...this.counters, margin: this.margin.value };
   }
 
   /** Drops queued jobs (they reject) and waits for running ones. */
   async stop(): Promise<void> {
     await this.bottleneck?.stop({ dropWaitingJobs: true, dropErrorMessage: 'rate limiter stopped' }).catch(() => undefined);
     await this.shared?.close();
-  }
-
-  private noteSent(): void {
-    this.sent.push(this.clock.now());
-    if (this.sent.length > this.rate.limit) this.sent.splice(0, this.sent.length - this.rate.limit);
   }
 
   private block(ms: number): void {
@@ -198,7 +253,9 @@ export class RateLimiter implements RequestScheduler {
 
   private async gate(signal?: AbortSignal): Promise<void> {
     const now = this.clock.now();
-    if (now >= this.blockedUntil) return;
+    // requests that come while the held ones are still being let out one interval apart queue
+    // behind them, instead of leaving beside them (SPEC §6 jitter: no bunch after a hold)
+    if (now >= this.blockedUntil && now >= this.nextGateSlot) return;
     const slot = Math.max(this.blockedUntil, this.nextGateSlot);
     this.nextGateSlot = slot + this.minTime;
     await this.clock.sleep(slot - now, signal);

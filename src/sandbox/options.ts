@@ -34,6 +34,11 @@ export interface SandboxOptions {
   dropRate?: number;
   /** default 0: delay (through the clock) before answering each API request */
   latencyMs?: number;
+  /**
+   * default 0: each API request reaches the API (its log entry, the rate limit) a random
+   * 0..arrivalJitterMs ms late, uniform and seeded, like a jittery network (SPEC §6)
+   */
+  arrivalJitterMs?: number;
   /** default 1: seeds the PRNG that draws every fault and failure */
   seed?: number;
   /**
@@ -127,6 +132,7 @@ export function checkOptions(opts: SandboxOptions): void {
     throw usage(`port must be an integer from 0 to 65535, got ${String(opts.port)}`);
   }
   if (opts.balance !== undefined) checkBalance(opts.balance);
+  if (opts.arrivalJitterMs !== undefined) checkMs('arrivalJitterMs', opts.arrivalJitterMs);
   if (opts.rateLimitWindow !== undefined && opts.rateLimitWindow !== 'fixed' && opts.rateLimitWindow !== 'sliding') {
     throw usage(`rateLimitWindow must be 'fixed' or 'sliding', got ${String(opts.rateLimitWindow)}`);
   }

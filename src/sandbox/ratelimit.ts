@@ -3,9 +3,10 @@
  * and "rate limit headers are included in each response", so these are our choices:
  *
  * - What counts: every /api/v1 request that passes auth, at the clock time it ARRIVES (before any
- *   injected latency). 401s and the /__sandbox admin routes do not count. A request answered
- *   429 does not count either: it uses no quota, so a client that keeps retrying too early is
- *   not punished beyond the 429 itself.
+ *   injected latency; with `arrivalJitterMs` a request arrives a random 0..that many ms after it
+ *   reached the socket, as if the network delayed it). 401s and the /__sandbox admin routes do
+ *   not count. A request answered 429 does not count either: it uses no quota, so a client that
+ *   keeps retrying too early is not punished beyond the 429 itself.
  * - fixed: windows of `windowMs` aligned to the sandbox's start time: [origin + k·w, origin + (k+1)·w).
  *   At most `limit` requests are accepted per window.
  * - sliding: at most `limit` accepted requests in any trailing `windowMs`. A request accepted at t

@@ -42,6 +42,12 @@ export interface Sandbox {
 /** How often (real time) due transactions are finalized so their webhooks go out. */
 const SWEEP_INTERVAL_MS = 50;
 
+/**
+ * Arrival jitter draws from its own seeded stream (derived from `seed`), so turning it on does
+ * not shift which requests the fault draws hit.
+ */
+const JITTER_SEED_SALT = 0x9e3779b9;
+
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   checkOptions(opts);
   const clock = opts.clock ?? systemClock;
@@ -49,6 +55,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const window: RateLimitWindow = opts.rateLimitWindow ?? 'fixed';
   const rate = resolveRate(opts.rateLimit);
   const webhooks = opts.webhookUrl ? new WebhookSender(opts.webhookUrl, opts.webhookFaults, clock) : null;
+  const arrivalJitterMs = opts.arrivalJitterMs ?? 0;
+  const arrivalRandom = mulberry32((opts.seed ?? 1) ^ JITTER_SEED_SALT);
   const ledger = new Ledger(opts.balance ?? 50_000, origin);
 
   const state: SandboxState = {
@@ -97,6 +105,14 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
     if (path === ADMIN_BASE_PATH || path.startsWith(`${ADMIN_BASE_PATH}/`)) {
       return handleAdmin(sandbox, state.authorized(req), req, res, path);
+    }
+    if (arrivalJitterMs > 0) {
+      // the network delays the request: it is logged and rate-limited when it "arrives"
+      await clock.sleep(arrivalRandom() * arrivalJitterMs);
+      if (state.closed) {
+        req.socket.destroy();
+        return;
+      }
     }
     return handleApi(state, req, res, path);
   }

@@ -124,14 +124,12 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter({ rate: { limit: 100, windowMs: 1000 }, concurrency: 1 });
     expect(limiter.interval).toBe(11);
     limiter.backOff(1);
-    expect(limiter.interval).toBe(13);
-    for (let i = 0; i < 40; i++) limiter.backOff(1);
-    expect(limiter.interval).toBe(22);
-    const announced = new RateLimiter({ rate: { limit: 100, windowMs: 1000 }, concurrency: 1 });
-    announced.observe(200, { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '50' });
-    announced.backOff(1);
-    expect(announced.interval).toBe(11);
+    expect(limiter.interval).toBe(12); // 10 ms × 1.02 × 1.1, rounded up
+    for (let i = 0; i < 40; i++) {
+      vi.advanceTimersByTime(50); // each 429 after the previous hold: a new one
+      limiter.backOff(1);
+    }
+    expect(limiter.interval).toBe(21); // at most half the configured rate: 10 ms × 2 × 1.02
     await limiter.stop();
-    await announced.stop();
   });
 });
