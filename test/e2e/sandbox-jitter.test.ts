@@ -25,7 +25,9 @@ describe('sandbox --arrival-jitter', () => {
   it('a bad value is one clear line and exit 2, nothing served', async () => {
     const r = await runCli(['sandbox', '--port', '0', '--arrival-jitter', 'fast']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual(['error: invalid --arrival-jitter "fast": use a number with ms, s, m or h (e.g. 15s)']);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: invalid --arrival-jitter "fast": use a number with ms, s, /);
     expect(r.stdout).not.toContain('listening');
   });
 
