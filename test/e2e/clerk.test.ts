@@ -128,3 +128,31 @@ describe('retry with nothing to retry', () => {
     expect(sb.stats().recharges).toBe(before);
   });
 });
+
+describe("a clerk's session", () => {
+  it('run → the summary names the failed CSV as the next step → fixed and fed back: every row paid once', async () => {
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    writeFileSync(join(dir, 'allowance.csv'), 'Employee ID,Mobile Number,Amount (BDT)\nE1,01712345678,500\nE2,0191234567,300\nE3,01812345679,"1,200"\n');
+    const args = ['--state-dir', state, '--rate-limit', '6000/min', '--poll-after', '150ms', '--poll-every', '150ms'];
+    const run = await runCli(['run', 'allowance.csv', ...args], apiEnv(sb.url), dir);
+    expect(run.code).toBe(1);
+    const failed = join(dir, 'allowance.failed.csv');
+    expect(run.stdout).toContain('3 rows — 1 completed, 2 invalid (not sent)');
+    expect(run.stdout.trim().split('\n').at(-1)).toBe(
+      `next: open ${failed}: its error_message says why each of the 2 rows was not paid; correct what is wrong, then run that file: \`recharge-batch run ${failed}\``,
+    );
+    expect(run.stderr.split('\n')[0]).toMatch(/^starting job allowance-[0-9a-f]{8}: 1 row to send, 2 invalid rows not sent$/);
+    // the clerk corrects the two rows in the failed CSV and feeds it back
+    writeFileSync(failed, '\uFEFFEmployee ID,Mobile Number,Amount (BDT),error_code,error_message\nE2,01912345670,300,,\nE3,01812345679,1000,,\n');
+    const again = await runCli(['run', failed, ...args], apiEnv(sb.url), dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.trim().split('\n').at(-1)).toBe('next: nothing — every row is done');
+    const paid = sb.ledger().filter((e) => ['01712345678', '01912345670', '01812345679'].includes(e.mobile_number));
+    expect(paid.map((e) => [e.mobile_number, e.amount]).sort()).toEqual([
+      ['01712345678', 500],
+      ['01812345679', 1000],
+      ['01912345670', 300],
+    ]);
+  });
+});

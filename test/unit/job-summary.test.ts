@@ -28,7 +28,7 @@ describe('humanSummary', () => {
       '  recharged: 34,850 BDT',
       '  results: /srv/allowance.results.csv',
       '  failed rows: /srv/allowance.failed.csv',
-      'next: fix the 7 rows in /srv/allowance.failed.csv (each says what is wrong), then run that file: `recharge-batch run /srv/allowance.failed.csv`',
+      'next: open /srv/allowance.failed.csv: its error_message says why each of the 7 rows was not paid; correct what is wrong, then run that file: `recharge-batch run /srv/allowance.failed.csv`',
     ]);
     expect(lines.join('\n')).not.toContain('(s)');
   });
