@@ -52,7 +52,7 @@ export async function statusCommand(job: string, options: Options, io: Io): Prom
   io.out(`  created ${s.meta.createdAt}, started ${time(s.startedAt)}, updated ${time(s.updatedAt)}`);
   for (const st of ROW_STATUSES) {
     const n = s.tally.counts[st];
-    if (n > 0) io.out(`  ${st.padEnd(10)} ${String(n).padStart(7)}  ${bdt(s.tally.amounts[st])}`);
+    if (n > 0) io.out(`  ${st.padEnd(10)} ${String(n).padStart(7)}  ${bdt(s.tally.amounts[st]).padStart(14)}`);
   }
   if (!s.finished) io.out(`  ETA about ${fmtDuration(etaS)} at the configured rate${running ? '' : ` once resumed: \`recharge-batch resume ${s.meta.job}\``}`);
   return EXIT.OK;
