@@ -4,7 +4,7 @@
  * Money is judged by the sandbox's ledger.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { KEY, apiEnv, fastArgs, runCli, tempDir, writeBatch } from './helpers.js';
@@ -89,9 +89,9 @@ describe('a job named by its input file', () => {
     const report = await runCli(['report', path, '--state-dir', state], {}, tempDir());
     expect(report.code, report.stderr).toBe(0);
     expect(report.stdout).toContain(join(dir, 'allowance.results.csv'));
-    const resume = await runCli(['resume', 'allowance.csv', ...fastArgs(state)], apiEnv(sb.url), dir);
+    const resume = await runCli(['resume', 'allowance.csv', '--state-dir', state], apiEnv(sb.url), dir);
     expect(resume.code).toBe(0); // found, and nothing left to do in it
-    expect(resume.stderr).toBe('');
+    expect(resume.stderr.trim()).toMatch(/^nothing to resume in job allowance-[0-9a-f]{8}: it has finished — every row completed$/);
 
     // the same file paid again on purpose under another name: the file now names two jobs
     expect((await runCli(['run', 'allowance.csv', ...fastArgs(state), '--job', 'allowance-again'], apiEnv(sb.url), dir)).code).toBe(0);
@@ -107,23 +107,22 @@ describe('a job named by its input file', () => {
   });
 });
 
-describe('retry with nothing to retry', () => {
+describe('retry or resume with nothing to do', () => {
   it('says so plainly, sends nothing and exits with the job\'s own code', async () => {
     const dir = tempDir();
     const state = join(dir, 'state');
-    copyFileSync('fixtures/payroll.csv', join(dir, 'p.csv'));
     writeFileSync(join(dir, 'mixed.csv'), 'Mobile,Amount\n01712345670,100\n12345,100\n');
     const ok = writeBatch(dir, 2, 'ok.csv');
     expect((await runCli(['run', ok.path, ...fastArgs(state)], apiEnv(sb.url))).code).toBe(0);
     expect((await runCli(['run', join(dir, 'mixed.csv'), ...fastArgs(state)], apiEnv(sb.url))).code).toBe(1);
     const before = sb.stats().recharges;
 
-    const clean = await runCli(['retry', 'ok.csv', ...fastArgs(state).filter((a) => a !== '--quiet')], apiEnv(sb.url), dir);
+    const clean = await runCli(['retry', 'ok.csv', '--state-dir', state], apiEnv(sb.url), dir);
     expect(clean.code).toBe(0);
     expect(clean.stderr.trim()).toMatch(/^nothing to retry in job ok-[0-9a-f]{8}: no failed rows — every row completed$/);
-    const mixed = await runCli(['retry', 'mixed.csv', ...fastArgs(state)], apiEnv(sb.url), dir);
+    const mixed = await runCli(['retry', 'mixed.csv', '--state-dir', state], apiEnv(sb.url), dir);
     expect(mixed.code).toBe(1);
-    expect(mixed.stderr).toContain('no failed rows; 1 invalid row to fix in the file');
+    expect(mixed.stderr.trim()).toMatch(/^nothing to retry in job mixed-[0-9a-f]{8}: no failed rows; 1 invalid row to correct in the failed CSV and run again$/);
     expect(mixed.stderr).not.toMatch(/resuming|0 rows to send/);
     expect(sb.stats().recharges).toBe(before);
   });
