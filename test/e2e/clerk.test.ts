@@ -4,7 +4,7 @@
  * Money is judged by the sandbox's ledger.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { KEY, apiEnv, fastArgs, runCli, tempDir, writeBatch } from './helpers.js';
@@ -117,8 +117,11 @@ describe('retry or resume with nothing to do', () => {
     expect((await runCli(['run', join(dir, 'mixed.csv'), ...fastArgs(state)], apiEnv(sb.url))).code).toBe(1);
     const before = sb.stats().recharges;
 
+    // as after a crash between the last journal record and the results: they are written again
+    rmSync(join(dir, 'ok.results.csv'));
     const clean = await runCli(['retry', 'ok.csv', '--state-dir', state], apiEnv(sb.url), dir);
     expect(clean.code).toBe(0);
+    expect(existsSync(join(dir, 'ok.results.csv'))).toBe(true);
     expect(clean.stderr.trim()).toMatch(/^nothing to retry in job ok-[0-9a-f]{8}: no failed rows — every row completed$/);
     const mixed = await runCli(['retry', 'mixed.csv', '--state-dir', state], apiEnv(sb.url), dir);
     expect(mixed.code).toBe(1);
