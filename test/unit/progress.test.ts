@@ -64,6 +64,21 @@ describe('ProgressTracker', () => {
   });
 });
 
+describe('ProgressTracker while the API asks to wait', () => {
+  it('the ETA gives way to the time the API said to come back', () => {
+    const events = new JobEvents();
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 8, 0, 0));
+    let until: number | null = clock.now() + 90_000;
+    const t = new ProgressTracker(events, { clock, intervalMs: 1000, pollAfterMs: 0, waitingUntil: () => until });
+    start(events, rows());
+    const shown = new Date(until!).toTimeString().slice(0, 8);
+    expect(t.line()).toContain(`| waiting for the API until ${shown} |`);
+    expect(t.line()).not.toContain('ETA');
+    until = null;
+    expect(t.line()).toContain('| ETA ');
+  });
+});
+
 describe('showProgress', () => {
   const options = { quiet: false, 'base-url': 'http://127.0.0.1:1/api/v1' } as unknown as Options;
   it('off a terminal: the start line and the first progress line at once; a stop is said once', () => {
