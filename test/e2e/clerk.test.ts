@@ -94,7 +94,7 @@ describe('a job named by its input file', () => {
     expect(resume.stderr.trim()).toMatch(/^nothing to resume in job allowance-[0-9a-f]{8}: it has finished — every row completed$/);
 
     // the same file paid again on purpose under another name: the file now names two jobs
-    expect((await runCli(['run', 'allowance.csv', ...fastArgs(state), '--job', 'allowance-again'], apiEnv(sb.url), dir)).code).toBe(0);
+    expect((await runCli(['run', 'allowance.csv', ...fastArgs(state), '--job', 'allowance-again', '--allow-repeat'], apiEnv(sb.url), dir)).code).toBe(0);
     const two = await runCli(['status', 'allowance.csv', '--state-dir', state], {}, dir);
     expect(two.code).toBe(2);
     oneLine(two);
