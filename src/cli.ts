@@ -6,15 +6,16 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { OPTIONS, envName, resolveOptions, type OptionSpec } from './config.js';
+import { OPTIONS, durationOption, envName, resolveOptions, type OptionSpec } from './config.js';
 import { BatchError, isBatchError, localIoError } from './errors.js';
-import { apiContext, legacyStateDirNotice, redactingIo, type Io, type Options } from './cli/context.js';
+import { NO_KEY, apiContext, apiHint, apiKey, legacyStateDirNotice, redactingIo, type Io, type Options } from './cli/context.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './cli/exit.js';
 import { jobCommand } from './cli/jobs.js';
 import { balanceCommand, jobsCommand, operatorsCommand, reportCommand, statusCommand } from './cli/info.js';
 import { demoCommand, sandboxCommand, type SandboxArgs } from './cli/sandbox.js';
 import { validateCommand } from './cli/validate.js';
 import { watchCommand } from './cli/watch.js';
+import { resolveJob } from './cli/target.js';
 import { loadOperatorsFile, parseMapOption } from './validate/index.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -28,6 +29,7 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 let resolvedKey: string | undefined;
+let resolvedBaseUrl: unknown;
 const io: Io = redactingIo(() => resolvedKey);
 let debug = process.argv.includes('--debug');
 
@@ -51,7 +53,10 @@ function stopSignal(): AbortSignal {
 
 function options(argv: Record<string, unknown>): Options {
   const o = resolveOptions(argv);
+  // every duration is checked before anything else, so a typo is named before a job is looked up
+  for (const name of ['poll-after', 'poll-every', 'poll-timeout', 'request-timeout'] as const) durationOption(o, name);
   resolvedKey = typeof o['api-key'] === 'string' ? o['api-key'] : undefined;
+  resolvedBaseUrl = o['base-url'];
   debug = Boolean(o.debug);
   jsonMode = Boolean(o.json);
   return o;
@@ -95,7 +100,7 @@ function report(err: unknown): number {
 
 function reportLine(err: unknown): number {
   if (isBatchError(err)) {
-    io.err(`error: ${err.message}`);
+    io.err(`error: ${err.message}${apiHint(err, resolvedBaseUrl)}`);
     if (debug && err.stack) io.err(err.stack);
     return exitCodeFor(err.code);
   }
@@ -116,13 +121,47 @@ function globalOptions(y: Argv): Argv {
   for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
     const envs = [envName(name), ...(spec.env ?? [])].join(', ');
     y.option(name, {
-      type: spec.kind,
+      // numbers reach config.ts as typed, so `--concurrency abc` can be answered with "abc", not "NaN"
+      ...(spec.kind === 'number' ? { requiresArg: true } : { type: spec.kind }),
       describe: `${spec.describe}${spec.default !== undefined && name !== 'base-url' ? ` [default: ${String(spec.default)}]` : ''} [env ${envs}]`,
       global: true,
       ...(spec.kind === 'array' ? { string: true } : {}),
     });
   }
   return y.group(Object.keys(OPTIONS), 'Options (flag > environment > --config file > default):');
+}
+
+const JOB_DESCRIBE = 'the job name (see `recharge-batch jobs`) or the CSV the job was made from';
+const JOB_COMMANDS = ['status', 'resume', 'retry', 'report'];
+const FILE_COMMANDS = ['run', 'validate'];
+const COMMANDS = ['run', 'validate', 'resume', 'retry', 'status', 'jobs', 'report', 'balance', 'operators', 'sandbox', 'demo', 'watch'];
+
+/**
+ * yargs' messages are written for programmers ("Not enough non-option arguments: got 0, need at
+ * least 1"); this says the same for a payroll clerk: what is missing and what to type. Every
+ * line ends by pointing at --help exactly once.
+ */
+export function usageLine(msg: string, args: string[]): string {
+  const command = args.find((a) => !a.startsWith('-'));
+  const help = (line: string) => (line.includes('--help') ? line : `${line} (see --help)`);
+  if (/^Not enough non-option arguments/.test(msg) && command) {
+    if (JOB_COMMANDS.includes(command)) return `${command} needs a job name (or the job's input CSV): see \`recharge-batch jobs\``;
+    if (FILE_COMMANDS.includes(command)) return `${command} needs the CSV file, e.g. \`recharge-batch ${command} payroll.csv\``;
+    if (command === 'watch') return 'watch needs the folder to watch, e.g. `recharge-batch watch /srv/payroll/incoming`';
+  }
+  const following = /^(?:Not enough arguments following|Missing argument value): (\S+)/.exec(msg);
+  if (following) return help(`--${following[1]} needs a value`);
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (unknown) {
+    const names = unknown[1]!.split(', ');
+    if (command && names.includes(command) && !COMMANDS.includes(command)) return help(`"${command}" is not a command: the commands are ${COMMANDS.join(', ')}`);
+    return help(`${names.length === 1 ? 'unknown option' : 'unknown options'} ${names.map((n) => (n.length === 1 ? `-${n}` : `--${n}`)).join(', ')}`);
+  }
+  const didYouMean = /^Did you mean (\S+)\?$/.exec(msg);
+  if (didYouMean && command) return help(`"${command}" is not a command: did you mean ${didYouMean[1]}?`);
+  const choices = /^Invalid values:\s+Argument: (\S+), Given: (.*), Choices: (.*)$/s.exec(msg);
+  if (choices) return help(`--${choices[1]} ${choices[2]!.trim()} is not one of ${choices[3]!.trim()}`);
+  return help(msg.replace(/\s*\n\s*/g, ' '));
 }
 
 export function buildCli(args: string[]): Argv {
@@ -135,11 +174,12 @@ export function buildCli(args: string[]): Argv {
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue(EXIT_HELP)
-    .demandCommand(1, 'name a command (see --help)')
+    .demandCommand(1, 'name a command, e.g. `recharge-batch validate payroll.csv`')
     .recommendCommands()
     .fail((msg, err) => {
-      if (err) throw err;
-      throw new BatchError('USAGE', `${msg} (see --help)`);
+      // yargs' own errors (YError: "Not enough arguments following: x") are usage errors, not bugs
+      if (err && err.name !== 'YError') throw err;
+      throw new BatchError('USAGE', usageLine(msg ?? err?.message ?? '', args));
     });
   globalOptions(y);
 
@@ -158,6 +198,8 @@ export function buildCli(args: string[]): Argv {
       let operators;
       if (o.operators) operators = await loadOperatorsFile(String(o.operators));
       else {
+        // the operator list (amount limits) comes from the API, or offline from a file
+        apiKey(o, `${NO_KEY}; to check a file offline, give the operator list instead: --operators operators.json (saved from \`recharge-batch operators --json\`)`);
         const ctx = apiContext(o);
         try {
           operators = await ctx.client.getOperators();
@@ -184,20 +226,24 @@ export function buildCli(args: string[]): Argv {
   y.command(
     'resume <job>',
     'continue a stopped job: submit pending rows, poll processing rows',
-    (c) => c.positional('job', { type: 'string' }),
-    handle(async (a: Args) => jobCommand('resume', a.job, await jobOptions(a), {}, io, stopSignal())),
+    (c) => c.positional('job', { type: 'string', describe: JOB_DESCRIBE }),
+    handle(async (a: Args) => {
+      const o = await jobOptions(a);
+      return jobCommand('resume', await resolveJob(a.job, String(o['state-dir']), 'resume'), o, {}, io, stopSignal());
+    }),
   );
   y.command(
     'retry <job>',
     'resubmit failed rows as a new attempt (new references)',
     (c) =>
-      c.positional('job', { type: 'string' }).option('include-unknown', {
+      c.positional('job', { type: 'string', describe: JOB_DESCRIBE }).option('include-unknown', {
         type: 'boolean',
         describe: 'also resend unknown rows with their original reference (only safe if the API rejects or replays a reused reference)',
       }),
-    handle(async (a: Args) =>
-      jobCommand('retry', a.job, await jobOptions(a), { includeUnknown: Boolean(a['include-unknown']) }, io, stopSignal()),
-    ),
+    handle(async (a: Args) => {
+      const o = await jobOptions(a);
+      return jobCommand('retry', await resolveJob(a.job, String(o['state-dir']), 'retry'), o, { includeUnknown: Boolean(a['include-unknown']) }, io, stopSignal());
+    }),
   );
   y.command(
     'watch <dir>',
@@ -212,15 +258,21 @@ export function buildCli(args: string[]): Argv {
   y.command(
     'status <job>',
     'counts and amounts by status, times, ETA',
-    (c) => c.positional('job', { type: 'string' }),
-    handle(async (a: Args) => statusCommand(a.job, await jobOptions(a), io)),
+    (c) => c.positional('job', { type: 'string', describe: JOB_DESCRIBE }),
+    handle(async (a: Args) => {
+      const o = await jobOptions(a);
+      return statusCommand(await resolveJob(a.job, String(o['state-dir'])), o, io);
+    }),
   );
   y.command('jobs', 'list the jobs in the state dir with their status', (c) => c, handle(async (a: Args) => jobsCommand(await jobOptions(a), io)));
   y.command(
     'report <job>',
     '(re)write the results and failed CSVs from the checkpoint',
-    (c) => c.positional('job', { type: 'string' }),
-    handle(async (a: Args) => reportCommand(a.job, await jobOptions(a), io)),
+    (c) => c.positional('job', { type: 'string', describe: JOB_DESCRIBE }),
+    handle(async (a: Args) => {
+      const o = await jobOptions(a);
+      return reportCommand(await resolveJob(a.job, String(o['state-dir']), 'report'), o, io);
+    }),
   );
   y.command('balance', 'print the account balance', (c) => c, handle(async (a: Args) => balanceCommand(options(a), io)));
   y.command('operators', 'print the operator list with amount limits', (c) => c, handle(async (a: Args) => operatorsCommand(options(a), io)));

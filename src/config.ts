@@ -73,54 +73,121 @@ export function envName(name: string): string {
 }
 
 const boolText = z.union([z.boolean(), z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v))]);
-const numText = z.union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)]);
+const numText = z.union([z.number().finite(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)]);
+/** `--map` as a list (`["number=Phone"]`, `number=Phone,amount=Taka`) or, in a config file, an object `{ "number": "Phone" }`. */
+const mapValue = z.union([
+  z.array(z.string()),
+  z.string().transform((s) => s.split(',').map((x) => x.trim())),
+  z.record(z.string(), z.string()).transform((o) => Object.entries(o).map(([role, col]) => `${role}=${col}`)),
+]);
 
-/** `fromFile`: the value came from the --config file, whose content is never quoted (SPEC §5 additions). */
-function coerce(name: string, kind: Kind, value: unknown, fromFile = false): unknown {
-  if (value === undefined || value === null) return undefined;
-  const schema = kind === 'boolean' ? boolText : kind === 'number' ? numText : kind === 'array' ? z.union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()))]) : z.union([z.string(), z.number().transform(String)]);
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const shown = fromFile || name === 'api-key' ? 'the value' : `"${mask(String(value))}"`;
-    throw new BatchError('CONFIG_INVALID', `option --${name}${fromFile ? ' (from the --config file)' : ''}: ${shown} is not a valid ${kind}`);
-  }
-  return parsed.data;
+/** Where a value came from, so the message can send the user to the right place. */
+type Source = { kind: 'flag' } | { kind: 'env'; name: string } | { kind: 'file'; path: string };
+
+/** What a value of each kind looks like, and an example, for the message that refuses one. */
+function expected(name: string, spec: OptionSpec): { what: string; example: string } {
+  if (spec.kind === 'number') return { what: 'a number', example: `--${name} ${typeof spec.default === 'number' ? spec.default : 100}` };
+  if (spec.kind === 'boolean') return { what: 'true or false', example: `--${name} or --no-${name}` };
+  if (name === 'map') return { what: 'ROLE=Column', example: '--map "number=Mobile No"' };
+  return { what: 'text', example: `--${name} VALUE` };
 }
 
-/** Where JSON.parse stopped, without the text around it (which may be a secret). */
-function jsonProblem(err: unknown): string {
-  const pos = /position (\d+)/.exec((err as Error)?.message ?? '')?.[1];
-  return `not valid JSON${pos ? ` (at character ${pos})` : ''}`;
+function coerce(name: string, spec: OptionSpec, value: unknown, from: Source): unknown {
+  if (value === undefined || value === null) return undefined;
+  const { kind } = spec;
+  const schema = kind === 'boolean' ? boolText : kind === 'number' ? numText : kind === 'array' ? mapValue : z.union([z.string(), z.number().transform(String)]);
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const { what, example } = expected(name, spec);
+  if (value === true) throw new BatchError('CONFIG_INVALID', `--${name} needs a value: write it like ${example}`);
+  // a config file's content is never quoted back (it may hold a secret by mistake): name the key only
+  if (from.kind === 'file') {
+    const shape =
+      name === 'map'
+        ? 'a list like ["number=Mobile No"] or an object like {"number": "Mobile No"}'
+        : kind === 'number'
+          ? `a number, like "${name}": ${typeof spec.default === 'number' ? spec.default : 100}`
+          : kind === 'boolean'
+            ? `true or false, like "${name}": true`
+            : `text, like "${name}": "…"`;
+    throw new BatchError('CONFIG_INVALID', `--config ${from.path}: "${name}" must be ${shape}; fix the file or leave that key out`, { path: from.path });
+  }
+  const typed = name === 'api-key' ? '' : ` ${shown(value)}`;
+  const where = from.kind === 'env' ? `${from.name}${typed ? `=${typed.trim()}` : ''}` : `--${name}${typed}`;
+  throw new BatchError('CONFIG_INVALID', `${where} is not ${what}: write it like ${example}`);
+}
+
+/** A value the user typed, shown as typed (a single line, not too long). */
+function shown(value: unknown): string {
+  // masked: a key pasted into the wrong option or variable is still never printed
+  const text = mask(Array.isArray(value) ? value.join(' ') : String(value));
+  const line = text.replace(/[\r\n]+/g, ' ');
+  return JSON.stringify(line.length > 40 ? `${line.slice(0, 40)}…` : line);
+}
+
+/**
+ * Reads a `--config` file: a JSON object keyed by long option names. Errors name the file and
+ * what to do, never its content (SPEC §5 additions: a config error must not print a secret).
+ */
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'there is no such file; check the name and folder, or leave --config out'
+        : code === 'EISDIR'
+          ? 'is a folder, not a JSON file'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'cannot be read (permission denied)'
+            : `cannot be read (${code ?? 'read error'})`;
+    throw new BatchError('CONFIG_INVALID', `--config ${path}: ${why}`, { path });
+  }
+  let file: unknown;
+  try {
+    file = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    // JSON.parse's own message may quote the text around the mistake: give the place only
+    const pos = /position (\d+)/.exec((err as Error).message);
+    let where = '';
+    if (pos) {
+      const before = text.slice(0, Number(pos[1]));
+      const line = before.split('\n').length;
+      where = ` (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
+    }
+    throw new BatchError('CONFIG_INVALID', `--config ${path} is not valid JSON${where}: check the quotes, commas and braces`, { path });
+  }
+  if (!file || typeof file !== 'object' || Array.isArray(file)) {
+    throw new BatchError('CONFIG_INVALID', `--config ${path} must hold one JSON object, like {"plan": "business"}`, { path });
+  }
+  const obj = file as Record<string, unknown>;
+  if ('api-key' in obj) throw new BatchError('CONFIG_INVALID', `--config ${path}: do not store the API key in a config file; use ALSAMIFLEXI_API_KEY`, { path });
+  for (const key of Object.keys(obj)) {
+    if (!(key in OPTIONS)) {
+      throw new BatchError('CONFIG_INVALID', `--config ${path}: "${mask(key).slice(0, 40)}" is not an option; the keys are the long option names (see --help)`, { path });
+    }
+  }
+  return obj;
 }
 
 /** Merges flag > env > config file > default for every known option. */
 export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Record<OptionName, unknown> {
   const configPath = (flags.config as string | undefined) ?? env[envName('config')];
-  let file: Record<string, unknown> = {};
-  if (configPath) {
-    let text: string;
-    try {
-      text = readFileSync(configPath, 'utf8');
-    } catch (err) {
-      throw new BatchError('CONFIG_INVALID', `--config ${configPath}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    try {
-      file = JSON.parse(text) as Record<string, unknown>;
-    } catch (err) {
-      // never quote the file: it may be the key file given by mistake (SPEC §5 additions)
-      throw new BatchError('CONFIG_INVALID', `--config ${configPath}: ${jsonProblem(err)}; it must be a JSON object of options`);
-    }
-    if (!file || typeof file !== 'object' || Array.isArray(file)) throw new BatchError('CONFIG_INVALID', `--config ${configPath}: not a JSON object`);
-    for (const key of Object.keys(file)) {
-      if (!(key in OPTIONS)) throw new BatchError('CONFIG_INVALID', `--config ${configPath}: unknown option "${mask(key).slice(0, 40)}"`);
-    }
-    if ('api-key' in file) throw new BatchError('CONFIG_INVALID', `--config ${configPath}: do not store the API key in a config file; use ALSAMIFLEXI_API_KEY`);
-  }
+  const file = configPath ? readConfigFile(String(configPath)) : {};
   const out = {} as Record<OptionName, unknown>;
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
-    const fromEnv = [envName(name), ...(spec.env ?? [])].map((k) => env[k]).find((v) => v !== undefined && v !== '');
-    const value = flags[name] !== undefined ? flags[name] : fromEnv !== undefined ? fromEnv : file[name] !== undefined ? file[name] : spec.default;
-    out[name] = coerce(name, spec.kind, value, flags[name] === undefined && fromEnv === undefined && file[name] !== undefined);
+    const envKey = [envName(name), ...(spec.env ?? [])].find((k) => env[k] !== undefined && env[k] !== '');
+    const [value, from]: [unknown, Source] =
+      flags[name] !== undefined
+        ? [flags[name], { kind: 'flag' }]
+        : envKey !== undefined
+          ? [env[envKey], { kind: 'env', name: envKey }]
+          : file[name] !== undefined
+            ? [file[name], { kind: 'file', path: String(configPath) }]
+            : [spec.default, { kind: 'flag' }];
+    out[name] = coerce(name, spec, value, from);
   }
   out['state-dir'] ??= defaultStateDir(env);
   return out;

@@ -50,8 +50,12 @@ export interface RequestScheduler {
 }
 
 export interface ClientOptions {
-  /** the Bearer token; surrounding whitespace (a trailing newline) is dropped */
-  apiKey: string;
+  /**
+   * The Bearer token; surrounding whitespace (a trailing newline) is dropped. Default: the
+   * environment's `ALSAMIFLEXI_API_KEY` (SPEC §2); none at all throws USAGE.
+   */
+  apiKey?: string;
+  /** Default: the environment's `ALSAMIFLEXI_BASE_URL`, else {@link DEFAULT_BASE_URL} (production) (SPEC §2). */
   baseUrl?: string;
   /** undici dispatcher (an Agent, or a MockAgent in tests). Default: a keep-alive Agent. */
   dispatcher?: Dispatcher;
@@ -92,7 +96,10 @@ export class AlsamiflexiClient {
   private readonly stopSignal: AbortSignal | undefined;
   private readonly random: () => number;
 
-  constructor(opts: ClientOptions) {
+  constructor(opts: ClientOptions = {}) {
+    // the library reads the same environment as the CLI, so an embedding service rehearsing
+    // against a sandbox never reaches production by omission
+    opts = { ...opts, apiKey: opts.apiKey ?? process.env.ALSAMIFLEXI_API_KEY, baseUrl: opts.baseUrl ?? (process.env.ALSAMIFLEXI_BASE_URL || undefined) };
     const key = opts.apiKey?.trim();
     if (!key) throw new BatchError('USAGE', 'no API key: set ALSAMIFLEXI_API_KEY');
     this.apiKey = key;

@@ -51,12 +51,28 @@ export function redactingIo(secret: () => string | undefined): Io {
   };
 }
 
-export function apiKey(options: Options): string {
+/** The line for a missing key; `validate` adds the way to check a file without one. */
+export const NO_KEY = 'no API key: set ALSAMIFLEXI_API_KEY in the environment (or give --api-key)';
+
+export function apiKey(options: Options, missing = NO_KEY): string {
   const key = options['api-key'];
   if (typeof key !== 'string' || key.trim() === '') {
-    throw new BatchError('USAGE', 'no API key: set ALSAMIFLEXI_API_KEY (or --api-key)');
+    throw new BatchError('USAGE', missing);
   }
   return key.trim();
+}
+
+/**
+ * One more clause for an API answer a user can fix on their side: a base URL without the
+ * `/api/v1` the API doc gives (every endpoint answers "No such endpoint", 404). Returns '' when
+ * there is nothing to add.
+ */
+export function apiHint(err: { code?: unknown; message?: unknown; status?: unknown }, baseUrl: unknown): string {
+  const notFound = err.status === 404 || /No such endpoint|HTTP 404/i.test(String(err.message ?? ''));
+  if (!notFound || typeof baseUrl !== 'string') return '';
+  return /\/api\/v1\/?$/.test(baseUrl)
+    ? ` — ${baseUrl} does not serve the Alsamiflexi API: check --base-url (ALSAMIFLEXI_BASE_URL)`
+    : ` — --base-url should end in /api/v1 (it is ${baseUrl}); set ALSAMIFLEXI_BASE_URL=${baseUrl.replace(/\/+$/, '')}/api/v1`;
 }
 
 export interface ApiContext {
@@ -72,7 +88,7 @@ export interface ApiContext {
 export function apiContext(options: Options, signal?: AbortSignal): ApiContext {
   const rate = resolveRate(options.plan, options['rate-limit']);
   const concurrency = Number(options.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new BatchError('USAGE', '--concurrency must be a whole number of at least 1');
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new BatchError('USAGE', `--concurrency ${String(options.concurrency)}: give a whole number of requests at once, at least 1 (e.g. --concurrency 4)`);
   const key = apiKey(options);
   addSecret(key);
   const maxWaitMs = durationOption(options, 'max-wait');

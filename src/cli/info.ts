@@ -9,8 +9,9 @@ import { EXIT } from './exit.js';
 import { lockHolder } from '../job/lock.js';
 import { checkAccount } from '../job/run.js';
 import { accountId } from '../api/account.js';
+import { bdt, count } from '../util/words.js';
+import { fmtDuration } from '../report/progress.js';
 
-const bdt = (n: number) => `${n.toLocaleString('en-US')} BDT`;
 const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
 
 /** ETA at the pace this command's options set (the starter plan's if they name none usable). */
@@ -47,13 +48,13 @@ export async function statusCommand(job: string, options: Options, io: Io): Prom
     return EXIT.OK;
   }
   io.out(`job ${s.meta.job}: ${state}`);
-  io.out(`  input: ${s.meta.input.path} (${s.meta.rows} rows, sha256 ${s.meta.input.hash.slice(0, 12)}…)`);
+  io.out(`  input: ${s.meta.input.path} (${count(s.meta.rows, 'row')}, sha256 ${s.meta.input.hash.slice(0, 12)}…)`);
   io.out(`  created ${s.meta.createdAt}, started ${time(s.startedAt)}, updated ${time(s.updatedAt)}`);
   for (const st of ROW_STATUSES) {
     const n = s.tally.counts[st];
-    if (n > 0) io.out(`  ${st.padEnd(10)} ${String(n).padStart(7)}  ${bdt(s.tally.amounts[st])}`);
+    if (n > 0) io.out(`  ${st.padEnd(10)} ${String(n).padStart(7)}  ${bdt(s.tally.amounts[st]).padStart(14)}`);
   }
-  if (!s.finished) io.out(`  ETA about ${etaS}s at the configured rate`);
+  if (!s.finished) io.out(`  ETA about ${fmtDuration(etaS)} at the configured rate${running ? '' : ` once resumed: \`recharge-batch resume ${s.meta.job}\``}`);
   return EXIT.OK;
 }
 
@@ -77,12 +78,12 @@ export async function jobsCommand(options: Options, io: Io): Promise<number> {
     return EXIT.OK;
   }
   if (rows.length === 0) {
-    io.out(`no jobs in ${stateDir}`);
+    io.out(`no jobs in ${stateDir} (start one with \`recharge-batch run FILE.csv\`)`);
     return EXIT.OK;
   }
   for (const r of rows) {
     const c = r.counts;
-    io.out(`${r.job}  ${r.state.padEnd(8)}  ${r.rows} rows: completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, skipped ${c.skipped}, processing ${c.processing}, pending ${c.pending}  (${r.input})`);
+    io.out(`${r.job}  ${r.state.padEnd(8)}  ${count(r.rows, 'row')}: completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, skipped ${c.skipped}, processing ${c.processing}, pending ${c.pending}  (${r.input})`);
   }
   return EXIT.OK;
 }
@@ -116,7 +117,7 @@ export async function balanceCommand(options: Options, io: Io): Promise<number> 
   const ctx = apiContext(options);
   try {
     const b = await ctx.client.getBalance();
-    io.out(options.json ? JSON.stringify(b) : `balance: ${b.balance.toLocaleString('en-US', { minimumFractionDigits: 2 })} ${b.currency}`);
+    io.out(options.json ? JSON.stringify(b) : `balance: ${bdt(b.balance, b.currency)}`);
   } finally {
     await ctx.close();
   }

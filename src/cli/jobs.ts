@@ -1,17 +1,17 @@
 /** `run`, `resume`, `retry`: the job engine with progress output and the end summary. */
 import { JobEvents } from '../job/events.js';
 import { runJob, resumeJob, retryJob, type JobResult, type RunJobOptions } from '../job/run.js';
-import { tally, type RowState, type RowStatus } from '../job/rows.js';
-
-const SHOWN_ORDER: RowStatus[] = ['completed', 'failed', 'unknown', 'invalid', 'skipped', 'processing', 'pending'];
-import { durationOption } from '../config.js';
+import { snapshot } from '../job/job.js';
+import { systemClock, type Clock } from '../clock.js';
+import { durationOption, resolveRate } from '../config.js';
+import type { Rate } from '../util/units.js';
 import { parseMapOption, loadOperatorsFile } from '../validate/index.js';
-import { etaSeconds } from '../report/summary.js';
-import { apiContext, type ApiContext, type Io, type Options } from './context.js';
-import { clockTime } from '../api/client.js';
+import { ProgressTracker } from '../report/progress.js';
+import { apiContext, apiHint, type ApiContext, type Io, type Options } from './context.js';
 import { exitCodeForResult } from './exit.js';
 import { auditFromOptions, webhooksFromOptions } from './services.js';
 import type { EngineOptions } from '../job/runner.js';
+import { bdt, count, noun } from '../util/words.js';
 
 export type JobCommand = 'run' | 'resume' | 'retry';
 
@@ -23,10 +23,13 @@ export async function jobCommand(
   io: Io,
   signal: AbortSignal,
 ): Promise<number> {
+  // decided before the engine runs, so its start line is not "retrying … 0 rows to send"; the
+  // engine still runs, for its checks (account, lock, input unchanged) and to rewrite the results
+  const nothing = command === 'run' ? null : await nothingToDo(command, String(options['state-dir']), target, Boolean(extra.includeUnknown));
   // opened first: a --log-file that cannot be written stops the command before anything is sent
   const audit = auditFromOptions(options);
   const webhooks = await webhooksFromOptions(options, io);
-  let ctx;
+  let ctx: ApiContext;
   try {
     ctx = apiContext(options, signal);
   } catch (err) {
@@ -35,7 +38,13 @@ export async function jobCommand(
   }
   const events = new JobEvents();
   audit?.listen(events);
-  const stopProgress = progress(events, io, options, ctx.limiter.interval, durationOption(options, 'poll-after'), () => ctx.limiter.waitingUntil());
+  const shown = showProgress(events, io, nothing ? { ...options, quiet: true } : options, {
+    verb: command === 'retry' ? 'retrying' : undefined,
+    intervalMs: ctx.limiter.interval,
+    pollAfterMs: durationOption(options, 'poll-after'),
+    limitPerMin: perMinute(resolveRate(options.plan, options['rate-limit'])),
+    waitingUntil: () => ctx.limiter.waitingUntil(),
+  });
   const engine: EngineOptions = { ...engineOptions(options, ctx, signal), events, ...(webhooks ? { webhooks } : {}) };
   let result: JobResult;
   try {
@@ -52,18 +61,58 @@ export async function jobCommand(
       result = await retryJob({ ...engine, job: target, includeUnknown: extra.includeUnknown });
     }
   } finally {
-    stopProgress();
+    shown.stop();
     await webhooks?.close();
     await ctx.close();
   }
   const code = exitCodeForResult(result);
+  if (nothing && !result.stopped && result.counts.pending + result.counts.processing === 0) {
+    // the job's own exit code, and one plain line instead of a summary of nothing
+    if (options.json) io.out(JSON.stringify({ ...jsonSummary(result, code), nothing_to_do: true }));
+    else if (!options.quiet) io.err(nothing.line(result.counts));
+    return code;
+  }
+  // each stop is said once: as it happens ("stopping: …") or, if that line was not shown, here;
+  // a signal was already announced by the signal handler
+  if (result.stopped && !shown.stopAnnounced && result.stopped.code !== 'INTERRUPTED') {
+    io.err(`stopped: ${result.stopped.message}${apiHint(result.stopped, options['base-url'])}`);
+  }
   if (options.json) {
     io.out(JSON.stringify(jsonSummary(result, code)));
   } else if (!options.quiet) {
     for (const line of humanSummary(result)) io.out(line);
   }
-  if (result.stopped) io.err(`stopped: ${result.stopped.message}`);
   return code;
+}
+
+/**
+ * `resume` of a finished job, or `retry` of one with no failed rows (nor unknown ones with
+ * --include-unknown): nothing is sent, the line says so, and the exit code is the job's own (0
+ * if every row completed), not a failure of the command. Null when there is something to do, or
+ * a row was left mid-send by a crash (the engine turns it into `unknown` first).
+ */
+async function nothingToDo(
+  command: 'resume' | 'retry',
+  stateDir: string,
+  job: string,
+  includeUnknown: boolean,
+): Promise<{ line: (c: Record<string, number>) => string } | null> {
+  const s = await snapshot(stateDir, job);
+  const c = s.tally.counts;
+  if (!s.finished || (command === 'retry' && c.failed + (includeUnknown ? c.unknown : 0) > 0)) return null;
+  const line = (c: Record<string, number>) => {
+    const left: string[] = [];
+    if (c.failed) left.push(`${count(c.failed, 'failed row')}: \`recharge-batch retry ${job}\` sends ${noun(c.failed, 'it', 'them')} again`);
+    if (c.invalid) left.push(`${count(c.invalid, 'invalid row')} to correct in the failed CSV and run again`);
+    if (c.unknown) {
+      left.push(
+        `${count(c.unknown, 'unknown row')} to check with Alsamiflexi first (${noun(c.unknown, 'it', 'they')} may have been paid; --include-unknown resends with the same reference, only safe if the API refuses a reused one)`,
+      );
+    }
+    const head = command === 'retry' ? `nothing to retry in job ${job}: no failed rows` : `nothing to resume in job ${job}: it has finished`;
+    return `${head}${left.length ? `; ${left.join('; ')}` : ' — every row completed'}`;
+  };
+  return { line };
 }
 
 /** The engine's options from the command line (what run, resume, retry and watch share). */
@@ -111,83 +160,104 @@ export function jsonSummary(r: JobResult, exitCode: number) {
   };
 }
 
-const bdt = (n: number) => `${n.toLocaleString('en-US')} BDT`;
+const perMinute = (r: Rate) => (r.limit * 60_000) / r.windowMs;
 
-function humanSummary(r: JobResult): string[] {
-  const c = r.counts;
+/** The end summary: counts, money, files, and always the next step (SPEC §7). */
+export function humanSummary(r: JobResult): string[] {
+  const c = r.counts as Record<string, number>;
   const total = Object.values(c).reduce((a, b) => a + b, 0);
+  const parts = ['completed', 'failed', 'unknown', 'processing', 'pending'].filter((st) => (c[st] ?? 0) > 0).map((st) => `${c[st]} ${st}`);
+  if (c.invalid) parts.push(`${c.invalid} invalid (not sent)`);
+  if (c.skipped) parts.push(`${c.skipped} skipped (paid before)`);
   const lines = [
-    `job ${r.job}: ${total} rows — completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, skipped ${c.skipped}, processing ${c.processing}, pending ${c.pending}`,
+    `job ${r.job}: ${count(total, 'row')} — ${parts.join(', ') || 'nothing to do'}`,
     `  recharged: ${bdt(r.amounts.completed)}${r.amounts.processing ? `, still processing: ${bdt(r.amounts.processing)}` : ''}`,
     `  results: ${r.results}`,
   ];
-  if (c.failed + c.invalid > 0) lines.push(`  failed rows, to fix and feed back: ${r.failed}`);
+  if (c.failed + c.invalid > 0) lines.push(`  failed rows: ${r.failed}`);
+  if (c.unknown > 0 && r.unknown) lines.push(`  unknown rows: ${r.unknown}`);
   lines.push(...repeatLines(r));
-  if (c.unknown > 0) {
-    lines.push(`  ${c.unknown} row(s) unknown — they may have been paid: ${r.unknown ?? r.results}`);
-    lines.push(
-      `    check each with the API by its reference or transaction id; never feed that file back as input. 'retry ${r.job} --include-unknown' only if the API rejects or replays a reused reference.`,
-    );
-  }
   if (r.inputChanged && r.stopped?.code !== 'INPUT_CHANGED') lines.push(`  warning: ${r.inputChanged}`);
-  return lines;
+  return [...lines, ...nextSteps(r).map((step, i) => `${i === 0 ? 'next: ' : '      '}${step}`)];
 }
 
-/** TTY: one status line redrawn; otherwise a log line at most every 10 s (SPEC §7). */
-export function progress(events: JobEvents, io: Io, options: Options, intervalMs: number, pollAfterMs: number, waitingUntil: () => number | null): () => void {
-  if (options.quiet) return () => undefined;
-  let rows: RowState[] = [];
-  let started = Date.now();
-  let doneAtStart = 0;
-  let job = '';
-  const line = () => {
-    const t = tally(rows);
-    const total = rows.filter(Boolean).length;
-    const done = t.counts.completed + t.counts.failed + t.counts.invalid + t.counts.unknown + t.counts.skipped;
-    const elapsed = (Date.now() - started) / 1000;
-    const rate = elapsed > 0 ? (done - doneAtStart) / elapsed : 0;
-    const etaS = etaSeconds(t.counts, intervalMs, pollAfterMs);
-    const bar = total > 0 ? '#'.repeat(Math.round((done / total) * 20)).padEnd(20, '.') : '';
-    // the essentials first, so a narrow terminal cuts only the tail; statuses at 0 are left out
-    const counts = SHOWN_ORDER.filter((st) => t.counts[st] > 0)
-      .map((st) => `${st} ${t.counts[st]}`)
-      .join(', ');
-    // while the API has asked us to wait, say so and until when, instead of a made-up ETA
-    const until = waitingUntil();
-    const eta = until !== null ? `waiting for the API until ${clockTime(new Date(until))}` : `ETA ${fmtDuration(etaS)}`;
-    const head = `[${bar}] ${done}/${total} | ${(rate * 60).toFixed(0)}/min | ${eta} | ${counts}`;
-    return io.status ? head : `${job} ${head}`;
+/** What the user does now, most urgent first; one line each. */
+export function nextSteps(r: JobResult): string[] {
+  const c = r.counts as Record<string, number>;
+  const steps: string[] = [];
+  const resume = `recharge-batch resume ${r.job}`;
+  const code = r.stopped?.code;
+  if (code === 'API_UNAUTHORIZED') steps.push(`check the API key (ALSAMIFLEXI_API_KEY), then \`${resume}\``);
+  else if (code === 'INSUFFICIENT_BALANCE') steps.push(`top up the account (${bdt(r.amounts.pending)} still to send), then \`${resume}\``);
+  else if (code === 'API_UNREACHABLE' || code === 'API_ERROR' || code === 'API_TIMEOUT' || code === 'API_BAD_RESPONSE') {
+    steps.push(`check the connection and --base-url, then \`${resume}\``);
+  } else if (code === 'POLL_TIMEOUT') steps.push(`\`${resume}\` later: ${count(c.processing ?? 0, 'row')} still processing at the API`);
+  else if ((c.pending ?? 0) + (c.processing ?? 0) > 0) steps.push(`\`${resume}\` to finish the ${count((c.pending ?? 0) + (c.processing ?? 0), 'row')} left`);
+  const toFix = (c.failed ?? 0) + (c.invalid ?? 0);
+  // one way back for these rows, never two (retrying and feeding the file back would pay twice)
+  if (toFix > 0) {
+    steps.push(`open ${r.failed}: its error_message says why each of the ${count(toFix, 'row')} was not paid; correct what is wrong, then run that file: \`recharge-batch run ${r.failed}\``);
+  }
+  if ((c.unknown ?? 0) > 0) {
+    const where = r.unknown ?? `${r.results} (status unknown)`;
+    steps.push(`check the ${count(c.unknown!, 'unknown row')} in ${where} with Alsamiflexi by reference or transaction id before paying ${noun(c.unknown!, 'it', 'them')} again: ${noun(c.unknown!, 'it', 'they')} may have been paid (never feed that file back as it is)`);
+  }
+  if (steps.length === 0) steps.push('nothing — every row is done');
+  return steps;
+}
+
+export interface ProgressDisplay {
+  stop(): void;
+  /** a `stopping: …` line was shown while the job ran */
+  readonly stopAnnounced: boolean;
+}
+
+/**
+ * TTY: one status line redrawn; otherwise a log line at most every 10 s (SPEC §7). The first
+ * line is shown as soon as the job starts.
+ */
+export function showProgress(
+  events: JobEvents,
+  io: Io,
+  options: Options,
+  opts: { intervalMs: number; pollAfterMs: number; limitPerMin?: number; waitingUntil?: () => number | null; verb?: string; clock?: Clock },
+): ProgressDisplay {
+  let stopAnnounced = false;
+  if (options.quiet) return { stop: () => undefined, stopAnnounced };
+  const tracker = new ProgressTracker(events, { clock: opts.clock ?? systemClock, ...opts });
+  const draw = () => {
+    if (!tracker.started) return;
+    if (io.status) io.status(tracker.line());
+    else io.err(`${tracker.job} ${tracker.line()}`);
   };
   events.on('job:started', (e) => {
-    rows = e.rows;
-    job = e.job;
-    started = Date.now();
-    const t = tally(rows);
-    doneAtStart = t.counts.completed + t.counts.failed + t.counts.invalid + t.counts.unknown + t.counts.skipped;
-    const invalid = t.counts.invalid;
-    io.err(
-      `${e.resumed ? 'resuming' : 'starting'} job ${e.job}: ${e.pending} row(s) to send, ${e.processing} to poll${invalid ? `, ${invalid} invalid (not sent)` : ''}`,
-    );
+    const invalid = e.rows.filter((r) => r?.status === 'invalid').length;
+    const verb = opts.verb ?? (e.resumed ? 'resuming' : 'starting');
+    const what = [
+      e.pending || !e.processing ? `${count(e.pending, 'row')} to send` : '',
+      e.processing ? `${count(e.processing, 'row')} to poll` : '',
+      invalid ? `${count(invalid, 'invalid row')} not sent` : '',
+    ].filter(Boolean);
+    io.err(`${verb} job ${e.job}: ${what.join(', ')}`);
+    draw();
   });
-  events.on('job:stopping', (e) => io.err(`stopping: ${e.message}`));
+  events.on('job:stopping', (e) => {
+    if (e.code === 'INTERRUPTED') return; // the signal handler has said it
+    stopAnnounced = true;
+    io.err(`stopping: ${e.message}${apiHint(e, options['base-url'])}`);
+  });
   events.on('warning', (e) => io.err(`warning: ${e.message}`));
-  const every = io.status ? 250 : 10_000;
-  const timer = setInterval(() => {
-    if (rows.length === 0) return;
-    if (io.status) io.status(line());
-    else io.err(line());
-  }, every);
+  const timer = setInterval(draw, io.status ? 250 : 10_000);
   timer.unref();
-  return () => {
-    clearInterval(timer);
-    if (io.status && rows.length) io.status('');
+  return {
+    stop: () => {
+      clearInterval(timer);
+      if (io.status && tracker.started) io.status('');
+    },
+    get stopAnnounced() {
+      return stopAnnounced;
+    },
   };
-}
-
-function fmtDuration(s: number): string {
-  if (s < 90) return `${s}s`;
-  if (s < 5400) return `${Math.round(s / 60)}m`;
-  return `${(s / 3600).toFixed(1)}h`;
 }
 
 /** SPEC §5a: skipped rows name the earlier jobs; other amounts to the same number are warned. */
@@ -195,13 +265,21 @@ function repeatLines(r: JobResult): string[] {
   const lines: string[] = [];
   const { earlierJobs, unsettled, warnings } = r.repeats;
   if (r.counts.skipped > 0) {
-    lines.push(`  ${r.counts.skipped} row(s) skipped, ${bdt(r.amounts.skipped)} not sent: already paid (or maybe paid) by job(s) ${earlierJobs.join(', ')} — see error_message in the results; --allow-repeat pays them again`);
+    lines.push(
+      `  ${count(r.counts.skipped, 'row')} skipped, ${bdt(r.amounts.skipped)} not sent: already paid (or maybe paid) by ${noun(earlierJobs.length, 'job', 'jobs')} ${earlierJobs.join(', ')} — see error_message in the results; --allow-repeat pays them again`,
+    );
     if (unsettled > 0) lines.push(`  ${unsettled} of them match a payment that is not known to be completed (MAYBE_PAID, or still processing): check those with the API`);
   }
   if (warnings.length > 0) {
-    lines.push(`  warning: ${warnings.length} number(s) were paid another amount by an earlier job inside --repeat-window:`);
+    lines.push(`  warning: ${count(warnings.length, 'number was', 'numbers were')} paid another amount by an earlier job inside --repeat-window:`);
     for (const w of warnings.slice(0, 10)) lines.push(`    ${w}`);
     if (warnings.length > 10) lines.push(`    … and ${warnings.length - 10} more`);
   }
   return lines;
+}
+
+/** The progress display as the watched folder uses it: returns its stop function. */
+export function progress(events: JobEvents, io: Io, options: Options, intervalMs: number, pollAfterMs: number, waitingUntil: () => number | null): () => void {
+  const shown = showProgress(events, io, options, { intervalMs, pollAfterMs, waitingUntil });
+  return () => shown.stop();
 }

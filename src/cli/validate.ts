@@ -5,6 +5,7 @@
 import type { Operator } from '../api/types.js';
 import type { ColumnMap, RowVerdict, ValidationSummary } from '../validate/index.js';
 import { runValidation } from '../validate/index.js';
+import { bdt, count, noun } from '../util/words.js';
 
 export interface Io {
   out(line: string): void;
@@ -68,7 +69,6 @@ export function jsonSummary(summary: ValidationSummary, results: string | null, 
   };
 }
 
-const bdt = (n: number) => `${n.toLocaleString('en-US')} BDT`;
 
 function humanSummary(
   csv: string,
@@ -77,23 +77,29 @@ function humanSummary(
   warnings: RowVerdict[],
   out: string | undefined,
 ): string[] {
-  const lines = [`${csv}: ${s.rows} row${s.rows === 1 ? '' : 's'}, ${s.valid} valid, ${s.invalid} invalid`];
+  const lines = [`${csv}: ${count(s.rows, 'row')}, ${s.valid} valid, ${s.invalid} invalid`];
   const codes = Object.entries(s.invalidByCode).sort((a, b) => b[1] - a[1]);
   if (codes.length > 0) lines.push(`  invalid by code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
   lines.push(`  total of valid rows: ${bdt(s.totalAmount)}`);
   const ops = Object.entries(s.byOperator).sort((a, b) => b[1].amount - a[1].amount);
   const nameWidth = Math.max(0, ...ops.map(([name]) => name.length));
   for (const [name, { rows, amount }] of ops) {
-    lines.push(`    ${name.padEnd(nameWidth)}  ${String(rows).padStart(6)} ${rows === 1 ? 'row ' : 'rows'}  ${bdt(amount).padStart(16)}`);
+    lines.push(`    ${name.padEnd(nameWidth)}  ${String(rows).padStart(6)} ${noun(rows, 'row ', 'rows')}  ${bdt(amount).padStart(16)}`);
   }
   if (invalid.length > 0) {
     lines.push(s.invalid > invalid.length ? `first ${invalid.length} invalid rows:` : 'invalid rows:');
     for (const v of invalid) lines.push(`  row ${v.row} ${v.code}: ${v.message}`);
   }
   if (s.warnings > 0) {
-    lines.push(`${s.warnings} warning${s.warnings === 1 ? '' : 's'} (the rows stay valid):`);
+    lines.push(`${count(s.warnings, 'warning')} (the ${noun(s.warnings, 'row stays', 'rows stay')} valid):`);
     for (const v of warnings) lines.push(`  row ${v.row}, line ${v.line}: ${v.ok ? v.value.warning : v.partial.warning}`);
   }
   if (out !== undefined) lines.push(`report written to ${out}`);
+  // the next step: nothing was sent, so fixing the file and checking it again costs nothing
+  lines.push(
+    s.invalid > 0
+      ? `next: fix the ${noun(s.invalid, 'row', 'rows')} above in ${csv} and validate again, or run it as it is: the invalid ${noun(s.invalid, 'row is', 'rows are')} not sent and ${noun(s.invalid, 'comes', 'come')} back in the failed CSV`
+      : `next: \`recharge-batch run ${csv}\``,
+  );
   return lines;
 }

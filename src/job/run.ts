@@ -16,6 +16,7 @@ import { defaultJobName, hashFile, jobPaths, listJobs, openJob, readMeta, snapsh
 import { applyRecord, type PlannedRow } from './rows.js';
 import { drive, type EngineOptions, type JobResult } from './runner.js';
 import { defaultOutputs, jobOutputs, refuseInputAsOutput } from '../report/results.js';
+import { bdt } from '../util/words.js';
 
 export type { EngineOptions, JobResult } from './runner.js';
 
@@ -190,7 +191,7 @@ async function plan(opts: RunJobOptions, csv: string, name: string, hash: string
   }
   if (rows.length === 0) throw new BatchError('FILE_NO_DATA', `${csv} has a header but no data rows`);
   if (opts.maxTotal !== undefined && total > opts.maxTotal) {
-    throw new BatchError('MAX_TOTAL_EXCEEDED', `valid rows add up to ${total} BDT, more than --max-total ${opts.maxTotal} BDT; nothing was sent`, {
+    throw new BatchError('MAX_TOTAL_EXCEEDED', `valid rows add up to ${bdt(total)}, more than --max-total ${bdt(opts.maxTotal)}; nothing was sent`, {
       total,
       maxTotal: opts.maxTotal,
     });

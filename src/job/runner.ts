@@ -24,6 +24,7 @@ import { jobOutputs, writeResults, type WrittenResults } from '../report/results
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
 import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
 import type { Registry } from './registry.js';
+import { count } from '../util/words.js';
 
 export interface EngineOptions {
   stateDir: string;
@@ -233,7 +234,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   }
   await guard.close();
   if (poller.timedOut > 0) {
-    stop('POLL_TIMEOUT', `${poller.timedOut} row(s) still processing at --poll-timeout; run 'resume ${name}' later to poll them again`);
+    stop('POLL_TIMEOUT', `${count(poller.timedOut, 'row')} still processing at --poll-timeout; run 'resume ${name}' later to poll them again`);
   }
   const outputs = await finish(job, opts);
   if (outputs.inputChanged) stopped ??= { code: 'INPUT_CHANGED', message: outputs.inputChanged }; // SPEC §5: exit 4, not 2

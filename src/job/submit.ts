@@ -14,6 +14,7 @@ import { ApiError, BatchError, localIoError, type ErrorCode } from '../errors.js
 import type { JobEvents } from './events.js';
 import type { JournalRecord } from './journal.js';
 import type { RowState } from './rows.js';
+import { bdt, count } from '../util/words.js';
 
 /** Ambiguous POST outcomes in a row after which submitting stops (SPEC §5 additions). */
 export const BREAKER_LIMIT = 5;
@@ -171,7 +172,7 @@ export async function balanceCheck(
   const short = Math.ceil((need - balance) * 100) / 100;
   stop(
     'INSUFFICIENT_BALANCE',
-    `balance ${balance} ${currency} is short of the ${need} ${currency} that ${pending.length} pending row(s) need, by ${short} ${currency}; nothing was sent (top up, or --allow-partial)`,
+    `the balance of ${bdt(balance, currency)} is short of the ${bdt(need, currency)} that ${count(pending.length, 'pending row')} need, by ${bdt(short, currency)}; nothing was sent (top up, or --allow-partial)`,
   );
 }
 

@@ -7,6 +7,7 @@ import type { Operator } from '../api/types.js';
 import { openCsv, type CsvFile } from '../csv/read.js';
 import { writeCsvBatchesAtomic } from '../csv/write.js';
 import { BatchError } from '../errors.js';
+import { bdt } from '../util/words.js';
 import { resultHeader } from '../report/columns.js';
 import { refuseInputAsOutput } from '../report/results.js';
 import { mapColumns, type ColumnMap, type Roles } from './header.js';
@@ -93,7 +94,7 @@ export async function runValidation(
     if (hooks.maxTotal !== undefined && summary.totalAmount > hooks.maxTotal) {
       throw new BatchError(
         'MAX_TOTAL_EXCEEDED',
-        `${path}: the valid rows add up to ${summary.totalAmount} BDT, more than --max-total ${hooks.maxTotal} BDT`,
+        `${path}: the valid rows add up to ${bdt(summary.totalAmount)}, more than --max-total ${bdt(hooks.maxTotal)}`,
         { path, total: summary.totalAmount, maxTotal: hooks.maxTotal },
       );
     }

@@ -21,6 +21,7 @@ import type { RowErrorCode } from '../errors.js';
 import { lineBreaksIn, type CsvRecord } from '../csv/read.js';
 import type { Roles } from './header.js';
 import { RowKeyTable } from './keyset.js';
+import { bdt } from '../util/words.js';
 import {
   clip,
   describeOperators,
@@ -138,7 +139,7 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
           : `operator "${clip(opCell)}" ${operator === null ? 'matches more than one operator' : 'is not in the operator list'}; known: ${describeOperators(index.operators)}`;
     } else if (amount < operator.min_amount || amount > operator.max_amount) {
       code = 'AMOUNT_OUT_OF_RANGE';
-      message = `amount ${amount} is outside ${operator.name}'s range of ${operator.min_amount}–${operator.max_amount} BDT`;
+      message = `amount ${bdt(amount)} is outside ${operator.name}'s range of ${Number(operator.min_amount).toLocaleString('en-US')}–${bdt(Number(operator.max_amount))}`;
     } else if (!refValid) {
       code = 'INVALID_REFERENCE';
       message = `reference "${clip(reference!)}" may only hold letters, digits, _ and - (at most 64), or be left empty`;
@@ -147,7 +148,7 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
       message = `reference "${reference}" is already used on line ${firstRefLine}`;
     } else if (firstRowLine !== undefined) {
       code = 'DUPLICATE_ROW';
-      message = `${number} with ${amount} BDT is a repeat of line ${firstRowLine}; use --allow-duplicates if both are meant`;
+      message = `${number} with ${bdt(amount)} is a repeat of line ${firstRowLine}; use --allow-duplicates if both are meant`;
     }
 
     if (code === undefined) {

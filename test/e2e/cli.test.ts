@@ -68,9 +68,14 @@ describe('recharge-batch CLI', () => {
   });
 
   it.each([
-    [['balance', '--bogus'], 'Unknown argument'],
-    [['run'], 'Not enough'],
-    [['frobnicate'], 'Unknown'],
+    [['balance', '--bogus'], 'unknown option --bogus (see --help)'],
+    [['run'], 'run needs the CSV file, e.g. `recharge-batch run payroll.csv`'],
+    [['status'], 'status needs a job name (or the job\'s input CSV): see `recharge-batch jobs`'],
+    [['frobnicate'], '"frobnicate" is not a command'],
+    [['stauts', 'x'], '"stauts" is not a command: did you mean status? (see --help)'],
+    [[], 'name a command, e.g. `recharge-batch validate payroll.csv` (see --help)'],
+    [['balance', '--concurrency', 'abc'], '--concurrency "abc" is not a number: write it like --concurrency 4'],
+    [['balance', '--concurrency'], '--concurrency needs a value'],
     [['balance', '--plan', 'platinum'], 'unknown --plan'],
     [['balance', '--rate-limit', 'fast'], 'invalid --rate-limit'],
     [['resume', 'some-job', '--poll-after', 'soon'], 'invalid --poll-after'],
@@ -79,6 +84,8 @@ describe('recharge-batch CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(text);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.split('--help').length).toBeLessThanOrEqual(2); // pointed at once, not "(see --help) (see --help)"
+    expect(r.stderr).not.toMatch(/Not enough non-option|NaN|Unknown argument/);
   });
 
   it('a reader that closes the pipe early (| head) ends nothing badly: no stack trace, same exit code', async () => {

@@ -98,7 +98,7 @@ describe('run', () => {
     const state = join(dir, 'state');
     const r = await runCli(['run', path, ...fastArgs(state)], apiEnv(s.url));
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain(`by ${need - enough} BDT`);
+    expect(r.stderr).toContain(`by ${(need - enough).toLocaleString('en-US')} BDT`);
     expect(s.ledger()).toHaveLength(0);
     const results = readCsv(join(dir, 'batch.results.csv'));
     expect(results.every((x) => x.status === 'pending')).toBe(true);
