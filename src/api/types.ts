@@ -1,5 +1,5 @@
 /**
- * The Alsamiflexi Pro API v1 as documented (../shared/seeds/alsamiflexi-api.txt).
+ * The Alsamiflexi Pro API v1 as documented (docs/api.md).
  * Every answer is parsed with these schemas; what an answer that does not fit means is
  * decided by the outcome table (outcome.ts), never by a crash deeper in the code. Status words
  * are read there too (`readStatusWord`, SPEC §5 additions).

@@ -1,5 +1,5 @@
 /**
- * The documented API under /api/v1 (../../../shared/seeds/alsamiflexi-api.txt): auth, rate limit,
+ * The documented API under /api/v1 (docs/api.md): auth, rate limit,
  * faults, then the four routes. Per request the order is fixed, so a seeded run repeats exactly:
  * arrival (logged, rate limit decided) → body read → latency → 401 → 429 → 413 → errorRate draw
  * (500) → route; for a committed POST /recharge, the failRate draw, then the dropRate draw.

@@ -115,7 +115,7 @@ function state(dir: string): string {
   return join(dir, 'state');
 }
 
-/** /work/shared/field-cases/formula-cells.csv, plus header cells a spreadsheet would run. */
+/** fixtures/field/formula-cells.csv, plus header cells a spreadsheet would run. */
 const FORMULA_CELLS = [
   'name,mobile_number,amount,=SUM(A1),@note',
   'A One,"=HYPERLINK(""http://example.invalid"",""x"")",100,+1,-2',
