@@ -13,21 +13,7 @@ import {
 } from '../../src/validate/normalize.js';
 
 
-/** mulberry32: a small seeded PRNG, so failures reproduce. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
-  return { next, int, pick };
-}
-type Rng = ReturnType<typeof prng>;
+import { prng, type Rng } from '../support/prng.js';
 
 const MOBILE = /^01[3-9]\d{8}$/;
 const bengali = (d: string) => String.fromCharCode(0x09e6 + Number(d));
