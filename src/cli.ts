@@ -4,6 +4,7 @@
  * errors into exit codes; every command is a thin layer over the library.
  */
 import { readFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { OPTIONS, durationOption, envName, resolveOptions, type OptionSpec } from './config.js';
@@ -36,6 +37,8 @@ let debug = process.argv.includes('--debug');
 /** SIGINT/SIGTERM: the first asks the command to stop cleanly, the second exits at once. */
 function stopSignal(): AbortSignal {
   const ac = new AbortController();
+  // each wait in progress listens to it (requests, polls, sleeps): many at once is no leak
+  setMaxListeners(0, ac.signal);
   let count = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     count++;

@@ -9,6 +9,7 @@
  * nobody documented keeps the row processing and is reported once per row (`onUnknownWord`).
  * `stop()` also aborts the polls in flight and their backoffs: a stopped run waits for none.
  */
+import { setMaxListeners } from 'node:events';
 import type { AlsamiflexiClient } from '../api/client.js';
 import { readStatusWord, type StatusReading } from '../api/outcome.js';
 import type { Transaction } from '../api/types.js';
@@ -61,6 +62,8 @@ export class Poller {
 
   constructor(private readonly opts: PollerOptions) {
     this.runStart = opts.clock.now();
+    // every poll waiting in the limiter listens to it: a long tail of processing rows is no leak
+    setMaxListeners(0, this.abort.signal);
   }
 
   get size(): number {

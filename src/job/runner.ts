@@ -11,6 +11,7 @@
 import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname } from 'node:path';
+import { setMaxListeners } from 'node:events';
 import type { AlsamiflexiClient } from '../api/client.js';
 import { systemClock, type Clock } from '../clock.js';
 import { BatchError, localIoError, type ErrorCode } from '../errors.js';
@@ -116,6 +117,8 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   let stopped: { code: ErrorCode; message: string } | null = null;
   let submitting = true;
   const stopSubmitting = new AbortController();
+  // every queued request listens to it until it leaves the queue: many at once is no leak
+  setMaxListeners(0, stopSubmitting.signal);
   const stop = (code: ErrorCode, message: string, polls = false) => {
     if (!stopped || (STOP_RANK[code] ?? 0) > (STOP_RANK[stopped.code] ?? 0)) stopped = { code, message };
     if (!stopSubmitting.signal.aborted) {
