@@ -3,11 +3,16 @@ import { BatchError } from '../errors.js';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `250ms`, `15s`, `2m`, `1h`, `7d`, `1.5s`; a bare number is milliseconds. */
+/** `250ms`, `15s`, `2m`, `1h`, `7d`, `1.5s` → ms. A number (library callers) is ms; text must name its unit (0 aside). @throws BatchError USAGE */
 export function parseDuration(text: string | number, what = 'duration'): number {
   if (typeof text === 'number' && Number.isFinite(text) && text >= 0) return text;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(String(text));
   if (!m) throw new BatchError('USAGE', `invalid ${what} "${text}": use a number with ms, s, m, h or d (e.g. 15s)`);
+  // a bare number in text is refused (0 aside): `--repeat-window 7` read as 7 ms would turn the
+  // repeat check off, `--request-timeout 5` would be 5 ms; the unit must be said
+  if (!m[2] && Number(m[1]) !== 0) {
+    throw new BatchError('USAGE', `${what} "${String(text).trim()}" has no unit: write ${m[1]}ms, ${m[1]}s, ${m[1]}m, ${m[1]}h or ${m[1]}d`);
+  }
   return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]!);
 }
 

@@ -36,11 +36,10 @@ export function cleanValueCell(raw: string): string {
   // fast path: plain ASCII that starts with neither ' nor =
   if (first !== 39 && first !== 61 && PLAIN.test(raw)) return raw;
   let s = cleanText(raw).trim();
+  // our own output guards a `="…"` input cell as `'="…"`: both markers, in that order
   if (s.startsWith("'")) s = s.slice(1).trim();
-  else {
-    const m = EQUALS_QUOTED.exec(s);
-    if (m) s = m[1]!.trim();
-  }
+  const m = EQUALS_QUOTED.exec(s);
+  if (m) s = m[1]!.trim();
   return s;
 }
 

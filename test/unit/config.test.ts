@@ -19,3 +19,15 @@ describe('state dir', () => {
     expect(o['allow-repeat']).toBe(false);
   });
 });
+
+describe('durations', () => {
+  it('refuse a bare number: --repeat-window 7 read as 7 ms would turn the repeat check off', async () => {
+    const { parseDuration } = await import('../../src/util/units.js');
+    expect(() => parseDuration('7', '--repeat-window')).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('7d') }));
+    expect(() => parseDuration('5', '--request-timeout')).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(parseDuration('0', '--repeat-window')).toBe(0);
+    expect(parseDuration('7d')).toBe(7 * 86_400_000);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration(1500)).toBe(1500); // a number from a library caller is ms
+  });
+});

@@ -14,7 +14,7 @@ import { BatchError } from '../../src/errors.js';
 import { failedHeader, resultHeader } from '../../src/report/columns.js';
 import { mapColumns } from '../../src/validate/header.js';
 import { createValidator, normalizeAmount, parseMapOption, type RowVerdict, type ValidateOptions } from '../../src/validate/index.js';
-import { cleanText, showText } from '../../src/validate/unicode.js';
+import { cleanText, cleanValueCell, showText } from '../../src/validate/unicode.js';
 import { OPERATORS } from '../support/operators.js';
 
 let dir: string;
@@ -292,5 +292,14 @@ describe('a read stops when asked', () => {
     );
     expect((err as BatchError).code).toBe('INTERRUPTED');
     expect(seen).toBeLessThan(50_000);
+  });
+});
+
+describe('text markers written back by the tool', () => {
+  it("reads a ' guarded =\"…\" cell (how the failed CSV keeps an input cell =\"01711000002\") as the number inside", () => {
+    expect(cleanValueCell(`'="01711000002"`)).toBe('01711000002');
+    expect(cleanValueCell(`="01711000002"`)).toBe('01711000002');
+    expect(cleanValueCell(`'01711000002`)).toBe('01711000002');
+    expect(cleanValueCell('01711000002')).toBe('01711000002');
   });
 });
