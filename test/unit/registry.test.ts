@@ -165,3 +165,14 @@ describe('account identity', () => {
     expect(accountId('http://127.0.0.1:8080', 'other-key')).not.toBe(a);
   });
 });
+
+describe('account identity of loopback spellings', () => {
+  it('reads localhost, [::1], [::ffff:127.0.0.1] and 127.x as 127.0.0.1: a rehearsal re-run under another spelling keeps its registry', async () => {
+    const { accountId } = await import('../../src/api/account.js');
+    const a = accountId('http://127.0.0.1:33385/api/v1', 'sk');
+    for (const u of ['http://localhost:33385/api/v1', 'http://[::1]:33385/api/v1/', 'http://[::ffff:127.0.0.1]:33385/api/v1', 'http://127.1:33385/api/v1']) {
+      expect(accountId(u, 'sk')).toBe(a);
+    }
+    expect(accountId('http://127.0.0.1:33386/api/v1', 'sk')).not.toBe(a);
+  });
+});
