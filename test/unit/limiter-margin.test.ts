@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { settle, useLimiterFakeTimers } from '../support/fake-timers.js';
 import { MARGIN_NARROW, MARGIN_STEP, RateLimiter } from '../../src/limit/limiter.js';
 
 /**
@@ -6,23 +7,7 @@ import { MARGIN_NARROW, MARGIN_STEP, RateLimiter } from '../../src/limit/limiter
  * limiter.test.ts: Bottleneck's setTimeout/Date.now and the limiter's clock all move only when
  * the test moves them, so nothing here depends on how busy the machine is.
  */
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date'] });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-async function settle<T>(work: Promise<T>, maxMs = 60_000): Promise<T> {
-  let done = false;
-  work.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let t = 0; !done && t < maxMs; t += 1) await vi.advanceTimersByTimeAsync(1);
-  expect(done).toBe(true);
-  return work;
-}
+useLimiterFakeTimers();
 
 /** 20 per second, as the server announces it: spacing 50 ms + the margin. */
 const rate = { limit: 20, windowMs: 1000 };

@@ -1,34 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { settle, useLimiterFakeTimers } from '../support/fake-timers.js';
 import { RateLimiter, PLANS } from '../../src/limit/limiter.js';
 import { systemClock } from '../../src/clock.js';
 
-/**
- * Fake timers: Bottleneck paces with setTimeout and Date.now, and the limiter's gate sleeps
- * through the system clock, so faking both makes every spacing exact and the tests immune to
- * a busy machine (a timer that fires late on real time is what made these flaky).
- * setImmediate is faked too, so Bottleneck's own hops run before fake time moves on.
- */
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date'] });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+/** Fake timers (test/support/fake-timers.ts): every spacing exact, whatever the machine's load. */
+useLimiterFakeTimers();
 
 /** 50 requests per second = one every 20 ms, 21 with the 2 % margin. */
 const rate = { limit: 50, windowMs: 1000 };
-
-/** Runs fake time forward until `work` settles (bounded, so a hang fails instead of looping). */
-async function settle<T>(work: Promise<T>, maxMs = 60_000): Promise<T> {
-  let done = false;
-  work.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let t = 0; !done && t < maxMs; t += 1) await vi.advanceTimersByTimeAsync(1);
-  expect(done).toBe(true);
-  return work;
-}
 
 function gaps(times: number[]): number[] {
   const sorted = [...times].sort((a, b) => a - b);
