@@ -13,9 +13,10 @@ import { openCsv } from '../../src/csv/read.js';
 import { BatchError } from '../../src/errors.js';
 import { failedHeader, resultHeader } from '../../src/report/columns.js';
 import { mapColumns } from '../../src/validate/header.js';
-import { createValidator, normalizeAmount, parseMapOption, type RowVerdict, type ValidateOptions } from '../../src/validate/index.js';
+import { createValidator, normalizeAmount, parseMapOption, type RowVerdict } from '../../src/validate/index.js';
 import { cleanText, cleanValueCell, showText } from '../../src/validate/unicode.js';
 import { OPERATORS } from '../support/operators.js';
+import { batchError, verdicts } from '../support/validate.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -31,22 +32,7 @@ async function file(name: string, content: string): Promise<string> {
   return path;
 }
 
-async function verdicts(path: string, opts: Partial<ValidateOptions> = {}): Promise<RowVerdict[]> {
-  const v = await createValidator(path, { operators: OPERATORS, ...opts });
-  const out: RowVerdict[] = [];
-  for await (const verdict of v.rows()) out.push(verdict);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<BatchError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BatchError);
-  expect((err as Error).message).not.toMatch(/\n/);
-  return err as BatchError;
-}
+const failure = batchError;
 
 const summary = (vs: RowVerdict[]) => vs.map((v) => (v.ok ? `${v.row}@${v.line} ${v.value.number} ${v.value.amount}` : `${v.row}@${v.line} ${v.code}`));
 

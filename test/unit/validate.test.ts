@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATORS } from '../support/operators.js';
-import { BatchError } from '../../src/errors.js';
+import { batchError, verdicts } from '../support/validate.js';
 import { RESULT_COLUMNS } from '../../src/report/columns.js';
 import {
   createValidator,
@@ -12,7 +12,6 @@ import {
   parseMapOption,
   validateCsv,
   type RowVerdict,
-  type ValidateOptions,
 } from '../../src/validate/index.js';
 
 
@@ -30,22 +29,7 @@ async function file(name: string, content: string): Promise<string> {
   return path;
 }
 
-async function verdicts(path: string, opts: Partial<ValidateOptions> = {}): Promise<RowVerdict[]> {
-  const v = await createValidator(path, { operators: OPERATORS, ...opts });
-  const out: RowVerdict[] = [];
-  for await (const verdict of v.rows()) out.push(verdict);
-  return out;
-}
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BatchError);
-  expect((err as Error).message).not.toMatch(/\n/);
-  return (err as BatchError).code;
-}
+const code = async (promise: Promise<unknown>): Promise<string> => (await batchError(promise)).code;
 
 interface Expected {
   line: number;
