@@ -36,7 +36,14 @@ const HIGH_RATE = { limit: 1_000_000, windowMs: 1000 };
 /** The baseline's operator ids: Grameenphone, Robi, Banglalink in the sandbox's DEFAULT_OPERATORS. */
 const OPERATOR_BY_PREFIX = { '017': 1, '018': 2, '019': 3 };
 
-if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4] === 'limiter', Number(process.argv[5]), process.argv[6], process.argv[7]);
+if (process.argv[2] === '--child')
+  await child(
+    process.argv[3],
+    process.argv[4] === 'limiter',
+    Number(process.argv[5]),
+    process.argv[6],
+    process.argv[7],
+  );
 else await main();
 
 async function main() {
@@ -59,12 +66,20 @@ async function main() {
     for (const c of levels) {
       const r = { mode, c };
       for (const kind of ['engine', 'baseline']) {
-        const sb = await startSandbox({ apiKey: 'k', port: 0, rateLimit: null, completeAfterMs: 0, balance: 1e12 });
+        const sb = await startSandbox({
+          apiKey: 'k',
+          port: 0,
+          rateLimit: null,
+          completeAfterMs: 0,
+          balance: 1e12,
+        });
         try {
           const out = await runChild([kind, mode, String(c), sb.url, csv]);
           const charged = sb.ledger().length;
           if (out.completed !== rows || charged !== rows) {
-            throw new Error(`${kind} C=${c}: ${out.completed} rows completed, ${charged} charged by the sandbox, expected ${rows}`);
+            throw new Error(
+              `${kind} C=${c}: ${out.completed} rows completed, ${charged} charged by the sandbox, expected ${rows}`,
+            );
           }
           r[kind] = out;
         } finally {
@@ -72,14 +87,31 @@ async function main() {
         }
       }
       results.push(r);
-      console.log(`  ${mode === 'limiter' ? 'RateLimiter 1e6/s' : 'no limiter'}, C=${c}: ` +
-        `engine ${(r.engine.ms / 1000).toFixed(2)} s, baseline ${(r.baseline.ms / 1000).toFixed(2)} s`);
+      console.log(
+        `  ${mode === 'limiter' ? 'RateLimiter 1e6/s' : 'no limiter'}, C=${c}: ` +
+          `engine ${(r.engine.ms / 1000).toFixed(2)} s, baseline ${(r.baseline.ms / 1000).toFixed(2)} s`,
+      );
     }
   }
 
-  console.log(`\nengine: ${rows.toLocaleString('en-US')} rows, unlimited sandbox in the parent process, ` +
-    `${cpus().length} × ${cpus()[0]?.model.trim()}, node ${process.version}`);
-  const head = ['client', 'C', 'engine time', 'rows/s', 'send phase', 'fsyncs', 'journal lines', 'peak RSS', 'baseline time', 'req/s', 'peak RSS', 'time ×'];
+  console.log(
+    `\nengine: ${rows.toLocaleString('en-US')} rows, unlimited sandbox in the parent process, ` +
+      `${cpus().length} × ${cpus()[0]?.model.trim()}, node ${process.version}`,
+  );
+  const head = [
+    'client',
+    'C',
+    'engine time',
+    'rows/s',
+    'send phase',
+    'fsyncs',
+    'journal lines',
+    'peak RSS',
+    'baseline time',
+    'req/s',
+    'peak RSS',
+    'time ×',
+  ];
   const table = results.map(({ mode, c, engine: e, baseline: b }) => [
     mode === 'limiter' ? 'RateLimiter 1e6/s' : 'no limiter',
     String(c),
@@ -95,30 +127,38 @@ async function main() {
     `${(e.ms / b.ms).toFixed(2)}×`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  const line = (cells) => `  ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`;
+  const line = (cells) =>
+    `  ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`;
   console.log(line(head));
   for (const row of table) console.log(line(row));
-  console.log('  (time × = engine time / baseline time; send phase = first intent to last final row; ' +
-    "fsyncs = the journal's, plan and results files not counted)");
+  console.log(
+    '  (time × = engine time / baseline time; send phase = first intent to last final row; ' +
+      "fsyncs = the journal's, plan and results files not counted)",
+  );
 }
 
 function runChild(args) {
   return new Promise((resolveChild, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
     p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
     p.on('error', reject);
     p.on('close', (code, signal) => {
-      if (code !== 0) reject(new Error(`child ${args.slice(0, 2).join(' ')} exited with ${code ?? signal}:\n${stderr}`));
+      if (code !== 0)
+        reject(new Error(`child ${args.slice(0, 2).join(' ')} exited with ${code ?? signal}:\n${stderr}`));
       else resolveChild(JSON.parse(stdout.trim().split('\n').pop()));
     });
   });
 }
 
 async function child(kind, withLimiter, concurrency, url, csv) {
-  const { AlsamiflexiClient, RateLimiter, DEFAULT_OPERATORS, JobEvents, runJob } = await import(distUrl('index.js'));
+  const { AlsamiflexiClient, RateLimiter, DEFAULT_OPERATORS, JobEvents, runJob } = await import(
+    distUrl('index.js')
+  );
   const limiter = withLimiter ? new RateLimiter({ rate: HIGH_RATE, concurrency }) : undefined;
   const client = new AlsamiflexiClient({ apiKey: 'k', baseUrl: url, scheduler: limiter });
   try {
@@ -157,8 +197,11 @@ async function child(kind, withLimiter, concurrency, url, csv) {
           events,
         });
         const ms = performance.now() - t0;
-        const journalLines = readFileSync(join(result.dir, 'journal.log'), 'utf8').split('\n').filter(Boolean).length;
-        const syncs = journals && journals.length > 0 ? journals.reduce((s, j) => s + (j.syncs ?? 0), 0) : null;
+        const journalLines = readFileSync(join(result.dir, 'journal.log'), 'utf8')
+          .split('\n')
+          .filter(Boolean).length;
+        const syncs =
+          journals && journals.length > 0 ? journals.reduce((s, j) => s + (j.syncs ?? 0), 0) : null;
         report({ ms, sendMs: last - first, completed: result.counts.completed, syncs, journalLines });
       } finally {
         await fsp.rm(stateDir, { recursive: true, force: true });
@@ -170,7 +213,12 @@ async function child(kind, withLimiter, concurrency, url, csv) {
         .filter(Boolean)
         .map((line, i) => {
           const [, mobile, amount] = line.split(',');
-          return { operator_id: OPERATOR_BY_PREFIX[mobile.slice(0, 3)], mobile_number: mobile, amount: Number(amount), reference: `base-${i}` };
+          return {
+            operator_id: OPERATOR_BY_PREFIX[mobile.slice(0, 3)],
+            mobile_number: mobile,
+            amount: Number(amount),
+            reference: `base-${i}`,
+          };
         });
       let next = 0;
       let completed = 0;

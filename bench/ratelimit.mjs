@@ -26,7 +26,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // --dist DIR: measure another build (e.g. an older version's, for a before/after figure)
-const distDir = process.argv.includes('--dist') ? resolve(process.argv[process.argv.indexOf('--dist') + 1]) : join(root, 'dist');
+const distDir = process.argv.includes('--dist')
+  ? resolve(process.argv[process.argv.indexOf('--dist') + 1])
+  : join(root, 'dist');
 const dist = join(distDir, 'index.js');
 if (!existsSync(dist)) {
   console.error(`bench/ratelimit: ${dist} is missing; run \`npm run build\` first`);
@@ -48,17 +50,53 @@ const WORKERS = 4;
  */
 const CASES = [
   { name: 'fixed 20/1s', server: { limit: 20, windowMs: 1000 }, window: 'fixed', calls: 400 },
-  { name: 'fixed 20/1s, windows end mid-second', server: { limit: 20, windowMs: 1000 }, window: 'fixed', phase: 500, calls: 400 },
+  {
+    name: 'fixed 20/1s, windows end mid-second',
+    server: { limit: 20, windowMs: 1000 },
+    window: 'fixed',
+    phase: 500,
+    calls: 400,
+  },
   { name: 'sliding 20/1s', server: { limit: 20, windowMs: 1000 }, window: 'sliding', calls: 400 },
   { name: 'fixed 60/6s', server: { limit: 60, windowMs: 6000 }, window: 'fixed', calls: 180 },
   { name: 'sliding 60/6s', server: { limit: 60, windowMs: 6000 }, window: 'sliding', calls: 180 },
-  { name: 'fixed 20/1s, limiter 22/1s', server: { limit: 20, windowMs: 1000 }, window: 'fixed', limiter: { limit: 22, windowMs: 1000 }, calls: 200 },
-  { name: 'fixed 60/6s, limiter 66/6s', server: { limit: 60, windowMs: 6000 }, window: 'fixed', limiter: { limit: 66, windowMs: 6000 }, calls: 180 },
+  {
+    name: 'fixed 20/1s, limiter 22/1s',
+    server: { limit: 20, windowMs: 1000 },
+    window: 'fixed',
+    limiter: { limit: 22, windowMs: 1000 },
+    calls: 200,
+  },
+  {
+    name: 'fixed 60/6s, limiter 66/6s',
+    server: { limit: 60, windowMs: 6000 },
+    window: 'fixed',
+    limiter: { limit: 66, windowMs: 6000 },
+    calls: 180,
+  },
   // SPEC §6: each request's arrival delayed by a random 0–40 ms (the sandbox's arrivalJitterMs)
-  { name: 'sliding 20/1s, 0–40 ms arrival jitter', server: { limit: 20, windowMs: 1000 }, window: 'sliding', jitterMs: 40, calls: 600 },
+  {
+    name: 'sliding 20/1s, 0–40 ms arrival jitter',
+    server: { limit: 20, windowMs: 1000 },
+    window: 'sliding',
+    jitterMs: 40,
+    calls: 600,
+  },
   // the same for 3 minutes: what a batch of a few thousand rows sees once the margin has adapted
-  { name: 'sliding 20/1s, 0–40 ms arrival jitter, 3 min', server: { limit: 20, windowMs: 1000 }, window: 'sliding', jitterMs: 40, calls: 3600 },
-  { name: 'fixed 20/1s, 0–40 ms arrival jitter', server: { limit: 20, windowMs: 1000 }, window: 'fixed', jitterMs: 40, calls: 600 },
+  {
+    name: 'sliding 20/1s, 0–40 ms arrival jitter, 3 min',
+    server: { limit: 20, windowMs: 1000 },
+    window: 'sliding',
+    jitterMs: 40,
+    calls: 3600,
+  },
+  {
+    name: 'fixed 20/1s, 0–40 ms arrival jitter',
+    server: { limit: 20, windowMs: 1000 },
+    window: 'fixed',
+    jitterMs: 40,
+    calls: 600,
+  },
   {
     name: 'fixed 60/6s, limiter 66/6s, no headers',
     server: { limit: 60, windowMs: 6000 },
@@ -72,18 +110,33 @@ const CASES = [
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const cases = CASES.filter((c) => !only || c.name.includes(only));
 
-console.log(`ratelimit: ${cases.length} cases, ${WORKERS} workers, recharge + transaction calls, ` +
-  `${cpus().length} × ${cpus()[0]?.model.trim()}, node ${process.version}`);
+console.log(
+  `ratelimit: ${cases.length} cases, ${WORKERS} workers, recharge + transaction calls, ` +
+    `${cpus().length} × ${cpus()[0]?.model.trim()}, node ${process.version}`,
+);
 const rows = [];
 for (const c of cases) {
   const r = await runCase(c);
   rows.push(r);
-  console.log(`  ${c.name}: ${r.received} requests, ${pct(r.achieved)} of the allowed rate, ${pct(r.share429, 2)} answered 429 ` +
-    `(${(r.wallMs / 1000).toFixed(1)} s)`);
+  console.log(
+    `  ${c.name}: ${r.received} requests, ${pct(r.achieved)} of the allowed rate, ${pct(r.share429, 2)} answered 429 ` +
+      `(${(r.wallMs / 1000).toFixed(1)} s)`,
+  );
 }
 
 console.log('');
-const head = ['case', 'requests', 'accepted', 'achieved', '429s', '429 %', 'gate time', 'longest gap', 'max in window', 'interval at end'];
+const head = [
+  'case',
+  'requests',
+  'accepted',
+  'achieved',
+  '429s',
+  '429 %',
+  'gate time',
+  'longest gap',
+  'max in window',
+  'interval at end',
+];
 const table = rows.map((r) => [
   r.name,
   String(r.received),
@@ -97,14 +150,16 @@ const table = rows.map((r) => [
   `${r.intervalMs} ms`,
 ]);
 const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-const line = (cells) => `  ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`;
+const line = (cells) =>
+  `  ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`;
 console.log(line(head));
 for (const row of table) console.log(line(row));
 console.log('');
 for (const r of rows) {
   const ok = r.achieved >= 0.95 && r.share429 <= 0.005;
   console.log(`  SPEC §6 goal (≥ 95 % used, ≤ 0.5 % 429) ${r.name}: ${ok ? 'met' : 'NOT MET'}`);
-  if (r.rejected > 0 && r.window === 'fixed') console.log(`    429s arrived at ${r.phases.join(', ')} into their window (window ${r.windowMs} ms)`);
+  if (r.rejected > 0 && r.window === 'fixed')
+    console.log(`    429s arrived at ${r.phases.join(', ')} into their window (window ${r.windowMs} ms)`);
   if (r.rejected > 0) console.log(`    429s at ${r.times.join(', ')} after the first request`);
 }
 
@@ -117,7 +172,10 @@ if (process.env.BENCH_RESULT_FILE) {
     share429: round(r.share429, 5),
     goalMet: r.achieved >= 0.95 && r.share429 <= 0.005,
   }));
-  writeFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify({ workers: WORKERS, goal: { achieved: 0.95, share429: 0.005 }, cases }));
+  writeFileSync(
+    process.env.BENCH_RESULT_FILE,
+    JSON.stringify({ workers: WORKERS, goal: { achieved: 0.95, share429: 0.005 }, cases }),
+  );
 }
 
 async function runCase(c) {
@@ -165,7 +223,8 @@ async function runCase(c) {
     const span = accepted.at(-1) - accepted[0];
     const allowedPerMs = limit / windowMs;
     let longestGapMs = 0;
-    for (let i = 1; i < accepted.length; i++) longestGapMs = Math.max(longestGapMs, accepted[i] - accepted[i - 1]);
+    for (let i = 1; i < accepted.length; i++)
+      longestGapMs = Math.max(longestGapMs, accepted[i] - accepted[i - 1]);
     return {
       name: c.name,
       window: c.window,
@@ -181,8 +240,14 @@ async function runCase(c) {
       longestGapMs,
       maxInWindow: maxInWindow(accepted, c.window, windowMs, origin),
       intervalMs: limiter.interval,
-      times: rejected.slice(0, 12).map((e) => `${((e.at - log[0].at) / 1000).toFixed(2)} s`).concat(rejected.length > 12 ? ['…'] : []),
-      phases: rejected.slice(0, 12).map((e) => `${(e.at - origin) % windowMs} ms`).concat(rejected.length > 12 ? ['…'] : []),
+      times: rejected
+        .slice(0, 12)
+        .map((e) => `${((e.at - log[0].at) / 1000).toFixed(2)} s`)
+        .concat(rejected.length > 12 ? ['…'] : []),
+      phases: rejected
+        .slice(0, 12)
+        .map((e) => `${(e.at - origin) % windowMs} ms`)
+        .concat(rejected.length > 12 ? ['…'] : []),
     };
   } finally {
     await limiter.stop();

@@ -13,7 +13,15 @@
  * previous entry, so a partial run does not erase the other figures.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +33,12 @@ const all = readdirSync(here)
   .sort();
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
-const named = (dash < 0 ? argv : argv.slice(0, dash)).filter((a) => all.includes(a) || all.includes(`${a}.mjs`));
+const named = (dash < 0 ? argv : argv.slice(0, dash)).filter(
+  (a) => all.includes(a) || all.includes(`${a}.mjs`),
+);
 const passed = dash < 0 ? argv.filter((a) => !named.includes(a)) : argv.slice(dash + 1);
-const scripts = named.length > 0 ? all.filter((f) => named.includes(f) || named.includes(f.replace(/\.mjs$/, ''))) : all;
+const scripts =
+  named.length > 0 ? all.filter((f) => named.includes(f) || named.includes(f.replace(/\.mjs$/, ''))) : all;
 
 const resultsFile = join(here, 'results.json');
 const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};

@@ -48,7 +48,9 @@ async function main() {
   const results = Object.fromEntries(cases.map((c) => [c, []]));
   for (let r = 0; r < runs; r++) {
     for (const c of cases) {
-      const p = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', c, file], { encoding: 'utf8' });
+      const p = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', c, file], {
+        encoding: 'utf8',
+      });
       if (p.status !== 0) {
         console.error(`bench/validate: child "${c}" failed:\n${p.stderr}`);
         process.exit(1);
@@ -57,24 +59,39 @@ async function main() {
     }
   }
   const median = (list, key) => list.map((x) => x[key]).sort((a, b) => a - b)[Math.floor(list.length / 2)];
-  const m = Object.fromEntries(cases.map((c) => [c, { ms: median(results[c], 'ms'), rss: median(results[c], 'rssMB'), rows: results[c][0].rows }]));
+  const m = Object.fromEntries(
+    cases.map((c) => [
+      c,
+      { ms: median(results[c], 'ms'), rss: median(results[c], 'rssMB'), rows: results[c][0].rows },
+    ]),
+  );
   for (const c of cases) {
     if (m[c].rows !== rows) throw new Error(`${c} saw ${m[c].rows} rows, expected ${rows}`);
   }
   const base = m['csv-parse'];
-  console.log(`validate: ${rows.toLocaleString('en-US')} rows (${mb.toFixed(1)} MB), median of ${runs} runs, ` +
-    `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
-  console.log(`  ${'case'.padEnd(22)}${'time'.padStart(9)}${'rows/s'.padStart(12)}${'peak RSS'.padStart(11)}${'time ×'.padStart(9)}${'RSS ×'.padStart(8)}`);
+  console.log(
+    `validate: ${rows.toLocaleString('en-US')} rows (${mb.toFixed(1)} MB), median of ${runs} runs, ` +
+      `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+  );
+  console.log(
+    `  ${'case'.padEnd(22)}${'time'.padStart(9)}${'rows/s'.padStart(12)}${'peak RSS'.padStart(11)}${'time ×'.padStart(9)}${'RSS ×'.padStart(8)}`,
+  );
   for (const c of cases) {
     const x = m[c];
-    console.log(`  ${(c === 'csv-parse' ? 'csv-parse (bare)' : `validateCsv${c.slice(8)}`).padEnd(22)}` +
-      `${(x.ms / 1000).toFixed(2).padStart(7)} s${Math.round(rows / (x.ms / 1000)).toLocaleString('en-US').padStart(12)}` +
-      `${x.rss.toFixed(0).padStart(7)} MB${(x.ms / base.ms).toFixed(2).padStart(8)}×${(x.rss / base.rss).toFixed(2).padStart(7)}×`);
+    console.log(
+      `  ${(c === 'csv-parse' ? 'csv-parse (bare)' : `validateCsv${c.slice(8)}`).padEnd(22)}` +
+        `${(x.ms / 1000).toFixed(2).padStart(7)} s${Math.round(rows / (x.ms / 1000))
+          .toLocaleString('en-US')
+          .padStart(12)}` +
+        `${x.rss.toFixed(0).padStart(7)} MB${(x.ms / base.ms).toFixed(2).padStart(8)}×${(x.rss / base.rss).toFixed(2).padStart(7)}×`,
+    );
   }
   const v = m.validate;
   const ok = v.ms <= 2 * base.ms && v.rss < 250;
-  console.log(`  target: validateCsv ≤ 2× csv-parse time and < 250 MB peak RSS: ${ok ? 'met' : 'NOT MET'} ` +
-    `(${(v.ms / base.ms).toFixed(2)}×, ${v.rss.toFixed(0)} MB)`);
+  console.log(
+    `  target: validateCsv ≤ 2× csv-parse time and < 250 MB peak RSS: ${ok ? 'met' : 'NOT MET'} ` +
+      `(${(v.ms / base.ms).toFixed(2)}×, ${v.rss.toFixed(0)} MB)`,
+  );
 }
 
 async function child(kind, file) {
@@ -88,7 +105,8 @@ async function child(kind, file) {
     const { validateCsv } = await import(pathToFileURL(join(root, 'dist/validate/index.js')).href);
     const out = kind === 'validate --out' ? join(dirname(file), 'report.csv') : undefined;
     const summary = await validateCsv(file, { operators: OPERATORS, out });
-    if (summary.invalid !== 0) throw new Error(`unexpected invalid rows: ${JSON.stringify(summary.invalidByCode)}`);
+    if (summary.invalid !== 0)
+      throw new Error(`unexpected invalid rows: ${JSON.stringify(summary.invalidByCode)}`);
     rows = summary.rows;
   }
   const ms = performance.now() - t0;
@@ -97,8 +115,31 @@ async function child(kind, file) {
 
 /** A payroll export like fixtures/payroll.csv: unique numbers, mostly plain, some +880 / dashed. */
 function generate(file, rows) {
-  const first = ['Md. Abdur', 'Farhana', 'Tanvir', 'Nusrat', 'Shakil', 'Sharmin', 'Rafiqul', 'Taslima', 'Sadia', 'Arif'];
-  const last = ['Rahman', 'Hossain', 'Islam', 'Ahmed', 'Chowdhury', 'Khan', 'Akter', 'Begum', 'Uddin', 'Sarker', 'Miah'];
+  const first = [
+    'Md. Abdur',
+    'Farhana',
+    'Tanvir',
+    'Nusrat',
+    'Shakil',
+    'Sharmin',
+    'Rafiqul',
+    'Taslima',
+    'Sadia',
+    'Arif',
+  ];
+  const last = [
+    'Rahman',
+    'Hossain',
+    'Islam',
+    'Ahmed',
+    'Chowdhury',
+    'Khan',
+    'Akter',
+    'Begum',
+    'Uddin',
+    'Sarker',
+    'Miah',
+  ];
   const depts = ['Accounts', 'Sales', 'Operations', 'Human Resources', 'IT', 'Logistics', 'Production'];
   const prefixes = ['017', '018', '019', '016', '013', '014', '015'];
   const amounts = [50, 100, 150, 200, 250, 300, 400, 500, 600, 750, 800, 1000];
@@ -111,7 +152,8 @@ function generate(file, rows) {
     else if (i % 20 === 7) number = `${number.slice(0, 5)}-${number.slice(5)}`;
     let amount = amounts[(i * 13) % amounts.length];
     if (prefix === '015' && amount > 500) amount = 500;
-    const name = i % 25 === 0 ? `"${last[i % 11]}, ${first[i % 10]}"` : `${first[i % 10]} ${last[(i >> 3) % 11]}`;
+    const name =
+      i % 25 === 0 ? `"${last[i % 11]}, ${first[i % 10]}"` : `${first[i % 10]} ${last[(i >> 3) % 11]}`;
     return `EMP-${100000 + i},${name},${depts[i % 7]},${number},${amount}`;
   });
 }

@@ -34,7 +34,9 @@ console.log(`running ${suite} ${runs} times with ${load} busy process(es) loadin
 for (let i = 1; i <= runs; i++) {
   const out = join(dir, `run-${i}.json`);
   const t0 = Date.now();
-  const r = spawnSync('npx', ['vitest', 'run', suite, '--reporter=json', `--outputFile=${out}`], { stdio: 'ignore' });
+  const r = spawnSync('npx', ['vitest', 'run', suite, '--reporter=json', `--outputFile=${out}`], {
+    stdio: 'ignore',
+  });
   let report;
   try {
     report = JSON.parse(readFileSync(out, 'utf8'));
@@ -44,11 +46,15 @@ for (let i = 1; i <= runs; i++) {
     continue;
   }
   const failed = report.testResults.flatMap((f) =>
-    f.assertionResults.filter((a) => a.status === 'failed').map((a) => `${f.name.replace(process.cwd() + '/', '')} > ${a.fullName}`),
+    f.assertionResults
+      .filter((a) => a.status === 'failed')
+      .map((a) => `${f.name.replace(process.cwd() + '/', '')} > ${a.fullName}`),
   );
   if (failed.length > 0 || r.status !== 0) failedRuns++;
   for (const name of failed) failures.set(name, (failures.get(name) ?? 0) + 1);
-  console.log(`run ${i}: ${report.numPassedTests} passed, ${report.numFailedTests} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(
+    `run ${i}: ${report.numPassedTests} passed, ${report.numFailedTests} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+  );
 }
 stopHogs();
 if (failures.size === 0 && failedRuns === 0) {

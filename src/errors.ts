@@ -64,7 +64,12 @@ export class BatchError extends Error {
   readonly code: ErrorCode;
   readonly context: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    context: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'BatchError';
     this.code = code;
@@ -90,7 +95,14 @@ export class ApiError extends BatchError {
   constructor(
     code: ErrorCode,
     message: string,
-    init: { status?: number; apiCode?: string; headers?: Record<string, string>; sent?: boolean; cause?: unknown; retryAt?: number } = {},
+    init: {
+      status?: number;
+      apiCode?: string;
+      headers?: Record<string, string>;
+      sent?: boolean;
+      cause?: unknown;
+      retryAt?: number;
+    } = {},
   ) {
     super(code, message, { status: init.status ?? 0, apiCode: init.apiCode }, { cause: init.cause });
     this.name = 'ApiError';
@@ -120,7 +132,9 @@ const IO_PROBLEMS: Record<string, string> = {
  */
 export function localIoError(err: unknown, sent: boolean, path?: string): BatchError | undefined {
   if (err instanceof BatchError && (err.code === 'LOCAL_IO' || err.code === 'LOCAL_IO_STOPPED')) {
-    return sent && err.code === 'LOCAL_IO' ? new BatchError('LOCAL_IO_STOPPED', stoppedText(err.message), err.context, { cause: err }) : err;
+    return sent && err.code === 'LOCAL_IO'
+      ? new BatchError('LOCAL_IO_STOPPED', stoppedText(err.message), err.context, { cause: err })
+      : err;
   }
   const e = err as NodeJS.ErrnoException | undefined;
   const problem = e && typeof e === 'object' && typeof e.code === 'string' ? IO_PROBLEMS[e.code] : undefined;

@@ -23,7 +23,15 @@ export { ROW_STATUSES } from './job/rows.js';
 export type { RowStatus, RowState } from './job/rows.js';
 export { writeResults, defaultOutputs } from './report/results.js';
 export { FileRegistry, registryPath } from './job/registry.js';
-export type { Registry, Claim, ClaimOptions, ClaimResult, EarlierIntent, EntryState, RegistryOutcome } from './job/registry.js';
+export type {
+  Registry,
+  Claim,
+  ClaimOptions,
+  ClaimResult,
+  EarlierIntent,
+  EntryState,
+  RegistryOutcome,
+} from './job/registry.js';
 export { accountId, normalizeBaseUrl } from './api/account.js';
 export { AuditLog } from './report/audit.js';
 export type { AuditOptions } from './report/audit.js';
@@ -31,8 +39,21 @@ export type { AuditOptions } from './report/audit.js';
 export { watchFolder, isCandidate as isWatchedCsv } from './watch.js';
 export type { WatchOptions, WatchResult, FileOutcome } from './watch.js';
 
-export { validateCsv, createValidator, loadOperatorsFile, normalizeNumber, normalizeAmount, parseMapOption } from './validate/index.js';
-export type { ValidateOptions, ValidationSummary, RowVerdict, ValidRow, ColumnMap } from './validate/index.js';
+export {
+  validateCsv,
+  createValidator,
+  loadOperatorsFile,
+  normalizeNumber,
+  normalizeAmount,
+  parseMapOption,
+} from './validate/index.js';
+export type {
+  ValidateOptions,
+  ValidationSummary,
+  RowVerdict,
+  ValidRow,
+  ColumnMap,
+} from './validate/index.js';
 
 export { startSandbox, DEFAULT_OPERATORS } from './sandbox/index.js';
 export type { Sandbox, SandboxOptions, LedgerEntry } from './sandbox/index.js';

@@ -100,7 +100,8 @@ export async function watchFolder(opts: WatchOptions): Promise<WatchResult> {
     let waiting = false;
     for (const [name, st] of present) {
       const prev = seen.get(name);
-      if (!prev || prev.size !== st.size || prev.mtimeMs !== st.mtimeMs) seen.set(name, { size: st.size, mtimeMs: st.mtimeMs, since: now });
+      if (!prev || prev.size !== st.size || prev.mtimeMs !== st.mtimeMs)
+        seen.set(name, { size: st.size, mtimeMs: st.mtimeMs, since: now });
       if ((notBefore.get(name) ?? -Infinity) > now) continue;
       if (now - seen.get(name)!.since >= settle) {
         ready ??= name;
@@ -133,10 +134,17 @@ async function checkFolder(dir: string): Promise<void> {
     if (code === 'ENOENT') throw new BatchError('FILE_NOT_FOUND', `${dir}: no such folder`, { path: dir });
     throw new BatchError('FILE_UNREADABLE', `${dir}: cannot read (${code ?? String(err)})`, { path: dir });
   }
-  if (!st.isDirectory()) throw new BatchError('USAGE', `${dir} is not a folder: watch takes the folder the CSV files land in`, { path: dir });
+  if (!st.isDirectory())
+    throw new BatchError('USAGE', `${dir} is not a folder: watch takes the folder the CSV files land in`, {
+      path: dir,
+    });
   // finished files are moved out of it: find out now, not after the first batch has been paid
   await fsp.access(dir, constants.W_OK | constants.X_OK).catch(() => {
-    throw new BatchError('USAGE', `${dir} is not writable: watch moves each file to done/ or rejected/ when its job ends; nothing was sent`, { path: dir });
+    throw new BatchError(
+      'USAGE',
+      `${dir} is not writable: watch moves each file to done/ or rejected/ when its job ends; nothing was sent`,
+      { path: dir },
+    );
   });
 }
 
@@ -154,11 +162,26 @@ async function listCandidates(dir: string): Promise<Map<string, { size: number; 
   return new Map(found);
 }
 
-async function handle(file: string, opts: WatchOptions, run: (o: RunJobOptions) => Promise<JobResult>): Promise<FileOutcome> {
+async function handle(
+  file: string,
+  opts: WatchOptions,
+  run: (o: RunJobOptions) => Promise<JobResult>,
+): Promise<FileOutcome> {
   const events = new JobEvents();
   opts.onJob?.(file, events);
   // the engine's options without the watcher's own (runJob must not see `once`, `dir` …)
-  const { dir: _d, once: _o, settleMs: _s, scanEveryMs: _e, retryAfterMs: _r, jobOptions, onJob: _j, onFile: _f, runJob: _rj, ...engineOnly } = opts;
+  const {
+    dir: _d,
+    once: _o,
+    settleMs: _s,
+    scanEveryMs: _e,
+    retryAfterMs: _r,
+    jobOptions,
+    onJob: _j,
+    onFile: _f,
+    runJob: _rj,
+    ...engineOnly
+  } = opts;
   const engine: EngineOptions = { ...engineOnly, events };
   let result: JobResult | undefined;
   let code: number;
@@ -175,7 +198,11 @@ async function handle(file: string, opts: WatchOptions, run: (o: RunJobOptions) 
   if (errorCode === 'JOB_LOCKED') return { file, code: EXIT.STOPPED, movedTo: null, paths: [], error };
   if (code === EXIT.OK || code === EXIT.SOME_FAILED) {
     const base = basename(file, extname(file));
-    const outputs = [result?.results, result?.failed, join(resolve(file, '..'), `${base}.unknown.csv`)].filter((p): p is string => !!p);
+    const outputs = [
+      result?.results,
+      result?.failed,
+      join(resolve(file, '..'), `${base}.unknown.csv`),
+    ].filter((p): p is string => !!p);
     const paths = await moveTogether(file, outputs, 'done');
     return { file, code, movedTo: 'done', paths, ...(result ? { result } : {}) };
   }
@@ -192,17 +219,31 @@ async function handle(file: string, opts: WatchOptions, run: (o: RunJobOptions) 
  * free for all of them (`payroll.csv`, then `payroll-2.csv` …), so a re-dropped file never
  * overwrites the record of an earlier one. With `errorLine`, writes `<stem>.error.txt` too.
  */
-async function moveTogether(input: string, outputs: string[], to: 'done' | 'rejected', errorLine?: string): Promise<string[]> {
+async function moveTogether(
+  input: string,
+  outputs: string[],
+  to: 'done' | 'rejected',
+  errorLine?: string,
+): Promise<string[]> {
   try {
     return await moveAll(input, outputs, to, errorLine);
   } catch (err) {
     // the job itself has ended and is safe in its journal; only the filing failed
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new BatchError('INTERNAL', `${input} could not be moved to ${to}/ (${why}); its job has ended — move it by hand, then run watch again`, { path: input });
+    throw new BatchError(
+      'INTERNAL',
+      `${input} could not be moved to ${to}/ (${why}); its job has ended — move it by hand, then run watch again`,
+      { path: input },
+    );
   }
 }
 
-async function moveAll(input: string, outputs: string[], to: 'done' | 'rejected', errorLine?: string): Promise<string[]> {
+async function moveAll(
+  input: string,
+  outputs: string[],
+  to: 'done' | 'rejected',
+  errorLine?: string,
+): Promise<string[]> {
   const folder = join(resolve(input, '..'), to);
   await fsp.mkdir(folder, { recursive: true });
   const ext = extname(input);
@@ -216,7 +257,8 @@ async function moveAll(input: string, outputs: string[], to: 'done' | 'rejected'
   }
   const suffixes = [ext, ...present.map((p) => p.suffix), ...(errorLine !== undefined ? ['.error.txt'] : [])];
   let stem = base;
-  for (let n = 2; (await Promise.all(suffixes.map((s) => exists(join(folder, stem + s))))).some(Boolean); n++) stem = `${base}-${n}`;
+  for (let n = 2; (await Promise.all(suffixes.map((s) => exists(join(folder, stem + s))))).some(Boolean); n++)
+    stem = `${base}-${n}`;
   const moved = [join(folder, stem + ext)];
   await fsp.rename(input, moved[0]!);
   for (const p of present) {

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { BatchError } from '../errors.js';
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|\[::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/i;
+const LOOPBACK =
+  /^(localhost|127(\.\d{1,3}){3}|\[::1\]|\[::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/i;
 
 /**
  * The base URL as the account identity reads it: scheme and host lowercased, the default port

@@ -18,7 +18,15 @@ import { ApiError, BatchError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { readAnswer } from './decode.js';
 import { addSecret, mask } from './mask.js';
-import { getOutcome, maskTxn, networkOutcome, postOutcome, rateLimitOutcome, type Answer, type PostOutcome } from './outcome.js';
+import {
+  getOutcome,
+  maskTxn,
+  networkOutcome,
+  postOutcome,
+  rateLimitOutcome,
+  type Answer,
+  type PostOutcome,
+} from './outcome.js';
 import { accountId } from './account.js';
 import { flattenHeaders, interrupted, networkError, onlyOnce } from './wire.js';
 import {
@@ -99,7 +107,11 @@ export class AlsamiflexiClient {
   constructor(opts: ClientOptions = {}) {
     // the library reads the same environment as the CLI, so an embedding service rehearsing
     // against a sandbox never reaches production by omission
-    opts = { ...opts, apiKey: opts.apiKey ?? process.env.ALSAMIFLEXI_API_KEY, baseUrl: opts.baseUrl ?? (process.env.ALSAMIFLEXI_BASE_URL || undefined) };
+    opts = {
+      ...opts,
+      apiKey: opts.apiKey ?? process.env.ALSAMIFLEXI_API_KEY,
+      baseUrl: opts.baseUrl ?? (process.env.ALSAMIFLEXI_BASE_URL || undefined),
+    };
     const key = opts.apiKey?.trim();
     if (!key) throw new BatchError('USAGE', 'no API key: set ALSAMIFLEXI_API_KEY');
     this.apiKey = key;
@@ -112,7 +124,8 @@ export class AlsamiflexiClient {
     }
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.ownsDispatcher = !opts.dispatcher;
-    this.dispatcher = opts.dispatcher ?? new Agent({ connect: { timeout: this.timeoutMs }, keepAliveTimeout: 4_000 });
+    this.dispatcher =
+      opts.dispatcher ?? new Agent({ connect: { timeout: this.timeoutMs }, keepAliveTimeout: 4_000 });
     this.scheduler = opts.scheduler ?? passThrough;
     this.clock = opts.clock ?? systemClock;
     this.getRetries = opts.getRetries ?? 4;
@@ -138,7 +151,9 @@ export class AlsamiflexiClient {
   }
 
   async getTransaction(id: string, signal?: AbortSignal): Promise<Transaction> {
-    return maskTxn(await this.get(`/transaction/${encodeURIComponent(id)}`, transactionSchema, 'poll', signal));
+    return maskTxn(
+      await this.get(`/transaction/${encodeURIComponent(id)}`, transactionSchema, 'poll', signal),
+    );
   }
 
   /**
@@ -152,12 +167,23 @@ export class AlsamiflexiClient {
    * right before the first send: the runner makes its intent durable there, so a row waiting
    * in the queue when the process dies was certainly never sent.
    */
-  async submit(body: RechargeRequest, opts: { queueSignal?: AbortSignal; beforeSend?: () => Promise<void> } = {}): Promise<PostOutcome> {
+  async submit(
+    body: RechargeRequest,
+    opts: { queueSignal?: AbortSignal; beforeSend?: () => Promise<void> } = {},
+  ): Promise<PostOutcome> {
     let answer: Answer;
     try {
-      answer = await this.send('POST', '/recharge', 'submit', body, opts.queueSignal, onlyOnce(opts.beforeSend));
+      answer = await this.send(
+        'POST',
+        '/recharge',
+        'submit',
+        body,
+        opts.queueSignal,
+        onlyOnce(opts.beforeSend),
+      );
     } catch (err) {
-      if (err instanceof ApiError && (err.code === 'API_UNREACHABLE' || err.code === 'API_TIMEOUT')) return networkOutcome(err);
+      if (err instanceof ApiError && (err.code === 'API_UNREACHABLE' || err.code === 'API_TIMEOUT'))
+        return networkOutcome(err);
       throw err;
     }
     return postOutcome(answer);
@@ -167,8 +193,18 @@ export class AlsamiflexiClient {
    * `submit` for library users who want a Transaction or an error: resolves with the accepted
    * transaction; throws ApiError for every other outcome.
    */
-  async recharge(body: RechargeRequest, opts: { queueSignal?: AbortSignal; beforeSend?: () => Promise<void> } = {}): Promise<Transaction> {
-    const answer = await this.send('POST', '/recharge', 'submit', body, opts.queueSignal, onlyOnce(opts.beforeSend));
+  async recharge(
+    body: RechargeRequest,
+    opts: { queueSignal?: AbortSignal; beforeSend?: () => Promise<void> } = {},
+  ): Promise<Transaction> {
+    const answer = await this.send(
+      'POST',
+      '/recharge',
+      'submit',
+      body,
+      opts.queueSignal,
+      onlyOnce(opts.beforeSend),
+    );
     const o = postOutcome(answer);
     const init = { status: answer.status, headers: answer.headers };
     switch (o.kind) {
@@ -181,7 +217,10 @@ export class AlsamiflexiClient {
       case 'rejected':
         throw new ApiError('API_ERROR', `/recharge: ${o.message}`, { ...init, apiCode: o.code });
       default:
-        throw new ApiError(o.code === 'API_BAD_RESPONSE' ? 'API_BAD_RESPONSE' : 'API_ERROR', o.message, { ...init, apiCode: o.code.startsWith('HTTP_') || o.code === 'API_BAD_RESPONSE' ? undefined : o.code });
+        throw new ApiError(o.code === 'API_BAD_RESPONSE' ? 'API_BAD_RESPONSE' : 'API_ERROR', o.message, {
+          ...init,
+          apiCode: o.code.startsWith('HTTP_') || o.code === 'API_BAD_RESPONSE' ? undefined : o.code,
+        });
     }
   }
 
@@ -194,7 +233,12 @@ export class AlsamiflexiClient {
    * start) give up once the request timeout has passed, so an unreachable API is reported
    * within it; status polls keep their retries, to ride out a blip in the middle of a batch.
    */
-  private async get<T extends z.ZodType>(path: string, schema: T, kind: RequestKind, signal?: AbortSignal): Promise<z.output<T>> {
+  private async get<T extends z.ZodType>(
+    path: string,
+    schema: T,
+    kind: RequestKind,
+    signal?: AbortSignal,
+  ): Promise<z.output<T>> {
     const deadline = kind === 'meta' ? this.clock.now() + this.timeoutMs : Infinity;
     const waitSignal = this.waitSignal(signal);
     for (let attempt = 0; ; attempt++) {
@@ -205,7 +249,8 @@ export class AlsamiflexiClient {
         if (o.kind === 'error') throw o.error;
         error = o.error;
       } catch (err) {
-        const retriable = err instanceof ApiError && (err.code === 'API_UNREACHABLE' || err.code === 'API_TIMEOUT');
+        const retriable =
+          err instanceof ApiError && (err.code === 'API_UNREACHABLE' || err.code === 'API_TIMEOUT');
         if (!retriable) throw err;
         error = err;
       }
@@ -266,7 +311,15 @@ export class AlsamiflexiClient {
       }
       this.scheduler.observe?.(answer.status, answer.headers);
       if (answer.status !== 429) return answer;
-      const verdict = rateLimitOutcome(answer, { method, path, kind, now: this.clock.now(), startedAt: started, maxWaitMs: this.maxWaitMs, fallbackMs: this.rateLimitedWaitMs });
+      const verdict = rateLimitOutcome(answer, {
+        method,
+        path,
+        kind,
+        now: this.clock.now(),
+        startedAt: started,
+        maxWaitMs: this.maxWaitMs,
+        fallbackMs: this.rateLimitedWaitMs,
+      });
       if (verdict.kind === 'give-up') throw verdict.error;
       const wait = verdict.ms;
       if (this.scheduler.backOff) this.scheduler.backOff(wait);
@@ -277,7 +330,12 @@ export class AlsamiflexiClient {
     }
   }
 
-  private async once(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<Answer> {
+  private async once(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<Answer> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let res: Dispatcher.ResponseData;
@@ -307,8 +365,20 @@ export class AlsamiflexiClient {
     return readAnswer(res.statusCode, flattenHeaders(res.headers), raw);
   }
 
-  private networkError(err: unknown, method: string, path: string, signal: AbortSignal | undefined, timeout: AbortSignal): ApiError {
-    return networkError(err, { where: `${method} ${path}`, host: this.host(), timeoutMs: this.timeoutMs, aborted: signal?.aborted === true, timedOut: timeout.aborted });
+  private networkError(
+    err: unknown,
+    method: string,
+    path: string,
+    signal: AbortSignal | undefined,
+    timeout: AbortSignal,
+  ): ApiError {
+    return networkError(err, {
+      where: `${method} ${path}`,
+      host: this.host(),
+      timeoutMs: this.timeoutMs,
+      aborted: signal?.aborted === true,
+      timedOut: timeout.aborted,
+    });
   }
 
   private host(): string {

@@ -42,9 +42,13 @@ export function decodeBody(raw: Buffer, contentEncoding: string | undefined): De
   try {
     // applied in order, so undone in reverse
     for (const enc of encodings.reverse()) bytes = undo(enc, bytes);
-    if (encodings.length === 0 && bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = undo('gzip', bytes);
+    if (encodings.length === 0 && bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)
+      bytes = undo('gzip', bytes);
   } catch (err) {
-    return { text: '', undecodable: `the answer's ${contentEncoding ?? 'gzip'} encoding could not be undone (${(err as Error).message})` };
+    return {
+      text: '',
+      undecodable: `the answer's ${contentEncoding ?? 'gzip'} encoding could not be undone (${(err as Error).message})`,
+    };
   }
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

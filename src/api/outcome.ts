@@ -55,9 +55,26 @@ export interface StatusReading {
 
 /** SPEC §5 additions, "Status words": synonyms, read case-insensitively. */
 const STATUS_WORDS: Record<string, RowOutcome> = Object.fromEntries([
-  ...['completed', 'success', 'successful', 'succeeded', 'complete', 'done'].map((w) => [w, 'completed' as const]),
-  ...['failed', 'failure', 'declined', 'rejected', 'cancelled', 'canceled', 'expired', 'refunded', 'reversed', 'error'].map((w) => [w, 'failed' as const]),
-  ...['processing', 'pending', 'queued', 'initiated', 'in_progress', 'submitted'].map((w) => [w, 'processing' as const]),
+  ...['completed', 'success', 'successful', 'succeeded', 'complete', 'done'].map((w) => [
+    w,
+    'completed' as const,
+  ]),
+  ...[
+    'failed',
+    'failure',
+    'declined',
+    'rejected',
+    'cancelled',
+    'canceled',
+    'expired',
+    'refunded',
+    'reversed',
+    'error',
+  ].map((w) => [w, 'failed' as const]),
+  ...['processing', 'pending', 'queued', 'initiated', 'in_progress', 'submitted'].map((w) => [
+    w,
+    'processing' as const,
+  ]),
 ]);
 
 export function readStatusWord(word: string | undefined | null): StatusReading {
@@ -88,11 +105,19 @@ const ID_IN_TEXT = /"transaction_?id"\s*:\s*"?([A-Za-z0-9][A-Za-z0-9_.:-]{0,127}
  * a `"transaction_id": "…"` pair. (SPEC §5 additions: "A transaction id is never lost".)
  */
 export function findTransactionId(answer: Pick<Answer, 'body' | 'text'>): string | undefined {
-  const asId = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
+  const asId = (v: unknown) =>
+    typeof v === 'string' && v.trim()
+      ? v.trim()
+      : typeof v === 'number' && Number.isFinite(v)
+        ? String(v)
+        : undefined;
   const b = answer.body as Record<string, unknown> | undefined;
   if (b && typeof b === 'object') {
     const data = b.data as Record<string, unknown> | undefined;
-    const nested = data && typeof data === 'object' ? (data.transaction as Record<string, unknown> | undefined) : undefined;
+    const nested =
+      data && typeof data === 'object'
+        ? (data.transaction as Record<string, unknown> | undefined)
+        : undefined;
     const found =
       asId(data && typeof data === 'object' ? data.transaction_id : undefined) ??
       asId(b.transaction_id) ??
@@ -121,7 +146,9 @@ export function postOutcome(answer: Answer): PostOutcome {
         return { kind: 'accepted', txn, status: readStatusWord(txn.status) };
       }
       // schema drift: keep the id, poll it for the truth
-      const why = answer.undecodable ?? (err ? `success false: ${err.code} ${err.message}` : 'the answer does not fit the documented shape');
+      const why =
+        answer.undecodable ??
+        (err ? `success false: ${err.code} ${err.message}` : 'the answer does not fit the documented shape');
       return {
         kind: 'accepted',
         txn: { transaction_id: id, status: 'processing' },
@@ -130,8 +157,15 @@ export function postOutcome(answer: Answer): PostOutcome {
       };
     }
     if (err) return refusal(err.code, err.message);
-    const why = answer.undecodable ?? (answer.text ? 'the answer does not fit the documented shape' : 'an empty answer');
-    return { kind: 'ambiguous', code: 'API_BAD_RESPONSE', message: `unusable answer to POST /recharge (HTTP ${status}): ${why}`, resendable: true };
+    const why =
+      answer.undecodable ??
+      (answer.text ? 'the answer does not fit the documented shape' : 'an empty answer');
+    return {
+      kind: 'ambiguous',
+      code: 'API_BAD_RESPONSE',
+      message: `unusable answer to POST /recharge (HTTP ${status}): ${why}`,
+      resendable: true,
+    };
   }
   const code = err?.code ?? `HTTP_${status}`;
   const message = err?.message || `HTTP ${status}`;
@@ -139,46 +173,93 @@ export function postOutcome(answer: Answer): PostOutcome {
   if (status === 401) return { kind: 'fatal', error: unauthorized(answer, err?.code) };
   if (status === 402) return { kind: 'short', message };
   if (status === 403 || status === 404 || status === 405) {
-    return { kind: 'fatal', error: new ApiError('API_ERROR', `POST /recharge: ${message} (HTTP ${status}): check --base-url and the account`, { status, apiCode: err?.code, headers: answer.headers }) };
+    return {
+      kind: 'fatal',
+      error: new ApiError(
+        'API_ERROR',
+        `POST /recharge: ${message} (HTTP ${status}): check --base-url and the account`,
+        { status, apiCode: err?.code, headers: answer.headers },
+      ),
+    };
   }
   return { kind: 'ambiguous', code, message: `POST /recharge: ${message}`, resendable: true };
 }
 
 /** A 400/422 or `success: false`: failed — except a reused reference, which may have been paid. */
 function refusal(code: string, message: string): PostOutcome {
-  if (code === 'DUPLICATE_REFERENCE') return { kind: 'ambiguous', code, message: message || code, resendable: false };
+  if (code === 'DUPLICATE_REFERENCE')
+    return { kind: 'ambiguous', code, message: message || code, resendable: false };
   return { kind: 'rejected', code, message: message || code };
 }
 
 /** A POST that got no answer. */
 export function networkOutcome(err: ApiError): PostOutcome {
-  if (err.code === 'API_UNREACHABLE' && !err.sent) return { kind: 'not-sent', code: err.code, message: mask(err.message) };
+  if (err.code === 'API_UNREACHABLE' && !err.sent)
+    return { kind: 'not-sent', code: err.code, message: mask(err.message) };
   return { kind: 'ambiguous', code: err.code, message: mask(err.message), resendable: true };
 }
 
-export type GetOutcome<T> = { kind: 'ok'; data: T } | { kind: 'retry'; error: ApiError } | { kind: 'error'; error: ApiError };
+export type GetOutcome<T> =
+  { kind: 'ok'; data: T } | { kind: 'retry'; error: ApiError } | { kind: 'error'; error: ApiError };
 
 /** What a GET answer (never a 429) means; `path` names it in messages. */
-export function getOutcome<T extends z.ZodType>(answer: Answer, schema: T, path: string): GetOutcome<z.output<T>> {
+export function getOutcome<T extends z.ZodType>(
+  answer: Answer,
+  schema: T,
+  path: string,
+): GetOutcome<z.output<T>> {
   const { status, headers } = answer;
   const err = apiError(answer.body);
   if (status >= 200 && status < 300) {
     const ok = successBody(schema).safeParse(answer.body);
     if (ok.success) return { kind: 'ok', data: (ok.data as { data: z.output<T> }).data };
-    if (err) return { kind: 'error', error: new ApiError('API_ERROR', `${path}: ${err.code} ${err.message}`.trim(), { status, apiCode: err.code, headers }) };
-    const why = answer.undecodable ?? (ok.error.issues[0] ? `${ok.error.issues[0].path.join('.') || 'body'}: ${ok.error.issues[0].message}` : 'does not fit');
-    return { kind: 'error', error: new ApiError('API_BAD_RESPONSE', `unusable answer from ${path}: ${mask(why)}`, { status, headers }) };
+    if (err)
+      return {
+        kind: 'error',
+        error: new ApiError('API_ERROR', `${path}: ${err.code} ${err.message}`.trim(), {
+          status,
+          apiCode: err.code,
+          headers,
+        }),
+      };
+    const why =
+      answer.undecodable ??
+      (ok.error.issues[0]
+        ? `${ok.error.issues[0].path.join('.') || 'body'}: ${ok.error.issues[0].message}`
+        : 'does not fit');
+    return {
+      kind: 'error',
+      error: new ApiError('API_BAD_RESPONSE', `unusable answer from ${path}: ${mask(why)}`, {
+        status,
+        headers,
+      }),
+    };
   }
   if (status === 401) return { kind: 'error', error: unauthorized(answer, err?.code) };
   if (status === 402) {
-    return { kind: 'error', error: new ApiError('INSUFFICIENT_BALANCE', err?.message || 'HTTP 402', { status, apiCode: err?.code ?? 'INSUFFICIENT_BALANCE', headers }) };
+    return {
+      kind: 'error',
+      error: new ApiError('INSUFFICIENT_BALANCE', err?.message || 'HTTP 402', {
+        status,
+        apiCode: err?.code ?? 'INSUFFICIENT_BALANCE',
+        headers,
+      }),
+    };
   }
-  const error = new ApiError('API_ERROR', `${path}: ${err?.message || `HTTP ${status}`}`, { status, apiCode: err?.code, headers });
+  const error = new ApiError('API_ERROR', `${path}: ${err?.message || `HTTP ${status}`}`, {
+    status,
+    apiCode: err?.code,
+    headers,
+  });
   return status >= 500 ? { kind: 'retry', error } : { kind: 'error', error };
 }
 
 function unauthorized(answer: Answer, apiCode: string | undefined): ApiError {
-  return new ApiError('API_UNAUTHORIZED', `API key rejected (401${apiCode ? ` ${apiCode}` : ''})`, { status: 401, apiCode, headers: answer.headers });
+  return new ApiError('API_UNAUTHORIZED', `API key rejected (401${apiCode ? ` ${apiCode}` : ''})`, {
+    status: 401,
+    apiCode,
+    headers: answer.headers,
+  });
 }
 
 /** The free-text fields of a transaction, masked. */
@@ -203,18 +284,41 @@ export type RateLimitVerdict = { kind: 'wait'; ms: number } | { kind: 'give-up';
  */
 export function rateLimitOutcome(
   answer: Pick<Answer, 'headers'>,
-  req: { method: string; path: string; kind: 'meta' | 'submit' | 'poll'; now: number; startedAt: number; maxWaitMs: number; fallbackMs: number },
+  req: {
+    method: string;
+    path: string;
+    kind: 'meta' | 'submit' | 'poll';
+    now: number;
+    startedAt: number;
+    maxWaitMs: number;
+    fallbackMs: number;
+  },
 ): RateLimitVerdict {
   const { now, maxWaitMs } = req;
   const wait = retryAfterMs(answer.headers, now) ?? req.fallbackMs;
   if (wait > maxWaitMs) {
     const until = new Date(now + wait);
     const message = `the API asked us to come back at ${clockTime(until)} (in ${humanMs(wait)}), longer than --max-wait ${humanMs(maxWaitMs)}; nothing more was sent — run the same command again after ${clockTime(until)} to resume`;
-    return { kind: 'give-up', error: new ApiError('RATE_LIMITED', message, { status: 429, sent: false, headers: answer.headers, retryAt: until.getTime() }) };
+    return {
+      kind: 'give-up',
+      error: new ApiError('RATE_LIMITED', message, {
+        status: 429,
+        sent: false,
+        headers: answer.headers,
+        retryAt: until.getTime(),
+      }),
+    };
   }
   if (now + wait - req.startedAt > maxWaitMs) {
     const message = `${req.method} ${req.path} was answered 429 (rate limited) again and again for ${humanMs(now - req.startedAt)}; gave up at --max-wait ${humanMs(maxWaitMs)}`;
-    return { kind: 'give-up', error: new ApiError(req.kind === 'meta' ? 'API_RATE_LIMITED' : 'RATE_LIMITED', message, { status: 429, sent: false, headers: answer.headers }) };
+    return {
+      kind: 'give-up',
+      error: new ApiError(req.kind === 'meta' ? 'API_RATE_LIMITED' : 'RATE_LIMITED', message, {
+        status: 429,
+        sent: false,
+        headers: answer.headers,
+      }),
+    };
   }
   return { kind: 'wait', ms: wait };
 }

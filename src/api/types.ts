@@ -9,7 +9,14 @@ import { z } from 'zod';
 export const DEFAULT_BASE_URL = 'https://pro.alsamiflexi.com/api/v1';
 
 /** Numbers may arrive as JSON numbers or numeric strings ("50000.00"). */
-const numeric = z.union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+const numeric = z.union([
+  z.number(),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 
 export const operatorSchema = z.object({
   id: z.union([z.number().int(), z.string().min(1)]),

@@ -3,21 +3,37 @@ import { ApiError } from '../errors.js';
 import { mask } from './mask.js';
 
 /** Network error codes after which nothing can have reached the server. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /**
  * A request that got no answer: INTERRUPTED (its signal), API_TIMEOUT (sent, no answer in
  * time) or API_UNREACHABLE, with `sent` false only when the connection was refused before
  * anything was written — the one case a POST may be resent (SPEC §5).
  */
-export function networkError(err: unknown, at: { where: string; host: string; timeoutMs: number; aborted: boolean; timedOut: boolean }): ApiError {
+export function networkError(
+  err: unknown,
+  at: { where: string; host: string; timeoutMs: number; aborted: boolean; timedOut: boolean },
+): ApiError {
   const code = errorCode(err);
   if (at.aborted) return new ApiError('INTERRUPTED', `${at.where} interrupted`, { sent: true, cause: err });
   if (at.timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new ApiError('API_TIMEOUT', `${at.where}: no answer from ${at.host} within ${at.timeoutMs} ms`, { sent: true, cause: err });
+    return new ApiError('API_TIMEOUT', `${at.where}: no answer from ${at.host} within ${at.timeoutMs} ms`, {
+      sent: true,
+      cause: err,
+    });
   }
   const reason = code || (err instanceof Error ? mask(err.message) : 'network error');
-  return new ApiError('API_UNREACHABLE', `${at.where}: cannot reach ${at.host} (${reason})`, { sent: !NOT_SENT_CODES.has(code), cause: err });
+  return new ApiError('API_UNREACHABLE', `${at.where}: cannot reach ${at.host} (${reason})`, {
+    sent: !NOT_SENT_CODES.has(code),
+    cause: err,
+  });
 }
 
 /** A request given up while it waited: certainly never sent. */
@@ -39,7 +55,8 @@ export function onlyOnce(fn: (() => Promise<void>) | undefined): (() => Promise<
 
 export function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(h))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 

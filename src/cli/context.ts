@@ -67,7 +67,10 @@ export function apiKey(options: Options, missing = NO_KEY): string {
  * `/api/v1` the API doc gives (every endpoint answers "No such endpoint", 404). Returns '' when
  * there is nothing to add.
  */
-export function apiHint(err: { code?: unknown; message?: unknown; status?: unknown }, baseUrl: unknown): string {
+export function apiHint(
+  err: { code?: unknown; message?: unknown; status?: unknown },
+  baseUrl: unknown,
+): string {
   const notFound = err.status === 404 || /No such endpoint|HTTP 404/i.test(String(err.message ?? ''));
   if (!notFound || typeof baseUrl !== 'string') return '';
   return /\/api\/v1\/?$/.test(baseUrl)
@@ -88,11 +91,20 @@ export interface ApiContext {
 export function apiContext(options: Options, signal?: AbortSignal): ApiContext {
   const rate = resolveRate(options.plan, options['rate-limit']);
   const concurrency = Number(options.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new BatchError('USAGE', `--concurrency ${String(options.concurrency)}: give a whole number of requests at once, at least 1 (e.g. --concurrency 4)`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new BatchError(
+      'USAGE',
+      `--concurrency ${String(options.concurrency)}: give a whole number of requests at once, at least 1 (e.g. --concurrency 4)`,
+    );
   const key = apiKey(options);
   addSecret(key);
   const maxWaitMs = durationOption(options, 'max-wait');
-  const limiter = new RateLimiter({ rate, concurrency, maxWaitMs, ...(options.redis ? { redis: { url: String(options.redis), apiKey: key } } : {}) });
+  const limiter = new RateLimiter({
+    rate,
+    concurrency,
+    maxWaitMs,
+    ...(options.redis ? { redis: { url: String(options.redis), apiKey: key } } : {}),
+  });
   const client = new AlsamiflexiClient({
     apiKey: key,
     baseUrl: String(options['base-url']),
@@ -122,5 +134,7 @@ export async function legacyStateDirNotice(stateDir: string, io: Io, cwd = proce
   if (legacyNoticeShown || resolve(stateDir) === legacy) return;
   legacyNoticeShown = true;
   if ((await listJobs(legacy)).length === 0) return;
-  io.err(`note: ${legacy} holds jobs of an earlier version; jobs now live in ${resolve(stateDir)} — to keep using the old ones, add --state-dir ./.recharge-batch`);
+  io.err(
+    `note: ${legacy} holds jobs of an earlier version; jobs now live in ${resolve(stateDir)} — to keep using the old ones, add --state-dir ./.recharge-batch`,
+  );
 }

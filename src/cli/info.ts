@@ -48,13 +48,19 @@ export async function statusCommand(job: string, options: Options, io: Io): Prom
     return EXIT.OK;
   }
   io.out(`job ${s.meta.job}: ${state}`);
-  io.out(`  input: ${s.meta.input.path} (${count(s.meta.rows, 'row')}, sha256 ${s.meta.input.hash.slice(0, 12)}…)`);
+  io.out(
+    `  input: ${s.meta.input.path} (${count(s.meta.rows, 'row')}, sha256 ${s.meta.input.hash.slice(0, 12)}…)`,
+  );
   io.out(`  created ${s.meta.createdAt}, started ${time(s.startedAt)}, updated ${time(s.updatedAt)}`);
   for (const st of ROW_STATUSES) {
     const n = s.tally.counts[st];
-    if (n > 0) io.out(`  ${st.padEnd(10)} ${String(n).padStart(7)}  ${bdt(s.tally.amounts[st]).padStart(14)}`);
+    if (n > 0)
+      io.out(`  ${st.padEnd(10)} ${String(n).padStart(7)}  ${bdt(s.tally.amounts[st]).padStart(14)}`);
   }
-  if (!s.finished) io.out(`  ETA about ${fmtDuration(etaS)} at the configured rate${running ? '' : ` once resumed: \`recharge-batch resume ${s.meta.job}\``}`);
+  if (!s.finished)
+    io.out(
+      `  ETA about ${fmtDuration(etaS)} at the configured rate${running ? '' : ` once resumed: \`recharge-batch resume ${s.meta.job}\``}`,
+    );
   return EXIT.OK;
 }
 
@@ -83,7 +89,9 @@ export async function jobsCommand(options: Options, io: Io): Promise<number> {
   }
   for (const r of rows) {
     const c = r.counts;
-    io.out(`${r.job}  ${r.state.padEnd(8)}  ${count(r.rows, 'row')}: completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, skipped ${c.skipped}, processing ${c.processing}, pending ${c.pending}  (${r.input})`);
+    io.out(
+      `${r.job}  ${r.state.padEnd(8)}  ${count(r.rows, 'row')}: completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, skipped ${c.skipped}, processing ${c.processing}, pending ${c.pending}  (${r.input})`,
+    );
   }
   return EXIT.OK;
 }
@@ -97,17 +105,29 @@ export async function reportCommand(job: string, options: Options, io: Io): Prom
   const s = await snapshot(String(options['state-dir']), job);
   // report needs no key; when one is given, it must be the job's account (SPEC §5a)
   const key = options['api-key'];
-  if (typeof key === 'string' && key.trim()) checkAccount(s.meta, accountId(String(options['base-url']), key));
+  if (typeof key === 'string' && key.trim())
+    checkAccount(s.meta, accountId(String(options['base-url']), key));
   const outputs = jobOutputs(s.meta, options.out ? String(options.out) : undefined);
   await refuseInputAsOutput(s.meta.input.path, outputs);
   const written = await writeResults(s.meta, s.rows, outputs, { bom: options.bom !== false });
   if (options.json) {
     const { results, failed, unknown, inputChanged } = written;
-    io.out(JSON.stringify({ job, counts: s.tally.counts, amounts: s.tally.amounts, results, failed, unknown, input_changed: inputChanged }));
+    io.out(
+      JSON.stringify({
+        job,
+        counts: s.tally.counts,
+        amounts: s.tally.amounts,
+        results,
+        failed,
+        unknown,
+        input_changed: inputChanged,
+      }),
+    );
   } else {
     io.out(`results: ${written.results}`);
     io.out(`failed rows, to fix and feed back: ${written.failed}`);
-    if (written.unknown) io.out(`unknown rows, to check with the API (never feed them back): ${written.unknown}`);
+    if (written.unknown)
+      io.out(`unknown rows, to check with the API (never feed them back): ${written.unknown}`);
   }
   if (written.inputChanged) io.err(`warning: ${written.inputChanged}`);
   return EXIT.OK;
@@ -133,12 +153,13 @@ export async function operatorsCommand(options: Options, io: Io): Promise<number
     } else {
       const w = Math.max(4, ...ops.map((o) => o.name.length));
       io.out(`${'id'.padEnd(4)} ${'name'.padEnd(w)} ${'code'.padEnd(8)} range (BDT)`);
-      for (const o of ops) io.out(`${String(o.id).padEnd(4)} ${o.name.padEnd(w)} ${o.code.padEnd(8)} ${o.min_amount}–${o.max_amount}`);
+      for (const o of ops)
+        io.out(
+          `${String(o.id).padEnd(4)} ${o.name.padEnd(w)} ${o.code.padEnd(8)} ${o.min_amount}–${o.max_amount}`,
+        );
     }
   } finally {
     await ctx.close();
   }
   return EXIT.OK;
 }
-
-

@@ -25,7 +25,10 @@ export async function jobCommand(
 ): Promise<number> {
   // decided before the engine runs, so its start line is not "retrying … 0 rows to send"; the
   // engine still runs, for its checks (account, lock, input unchanged) and to rewrite the results
-  const nothing = command === 'run' ? null : await nothingToDo(command, String(options['state-dir']), target, Boolean(extra.includeUnknown));
+  const nothing =
+    command === 'run'
+      ? null
+      : await nothingToDo(command, String(options['state-dir']), target, Boolean(extra.includeUnknown));
   // opened first: a --log-file that cannot be written stops the command before anything is sent
   const audit = auditFromOptions(options);
   const webhooks = await webhooksFromOptions(options, io);
@@ -45,7 +48,11 @@ export async function jobCommand(
     limitPerMin: perMinute(resolveRate(options.plan, options['rate-limit'])),
     waitingUntil: () => ctx.limiter.waitingUntil(),
   });
-  const engine: EngineOptions = { ...engineOptions(options, ctx, signal), events, ...(webhooks ? { webhooks } : {}) };
+  const engine: EngineOptions = {
+    ...engineOptions(options, ctx, signal),
+    events,
+    ...(webhooks ? { webhooks } : {}),
+  };
   let result: JobResult;
   try {
     if (command === 'run') {
@@ -102,14 +109,20 @@ async function nothingToDo(
   if (!s.finished || (command === 'retry' && c.failed + (includeUnknown ? c.unknown : 0) > 0)) return null;
   const line = (c: Record<string, number>) => {
     const left: string[] = [];
-    if (c.failed) left.push(`${count(c.failed, 'failed row')}: \`recharge-batch retry ${job}\` sends ${noun(c.failed, 'it', 'them')} again`);
+    if (c.failed)
+      left.push(
+        `${count(c.failed, 'failed row')}: \`recharge-batch retry ${job}\` sends ${noun(c.failed, 'it', 'them')} again`,
+      );
     if (c.invalid) left.push(`${count(c.invalid, 'invalid row')} to correct in the failed CSV and run again`);
     if (c.unknown) {
       left.push(
         `${count(c.unknown, 'unknown row')} to check with Alsamiflexi first (${noun(c.unknown, 'it', 'they')} may have been paid; --include-unknown resends with the same reference, only safe if the API refuses a reused one)`,
       );
     }
-    const head = command === 'retry' ? `nothing to retry in job ${job}: no failed rows` : `nothing to resume in job ${job}: it has finished`;
+    const head =
+      command === 'retry'
+        ? `nothing to retry in job ${job}: no failed rows`
+        : `nothing to resume in job ${job}: it has finished`;
     return `${head}${left.length ? `; ${left.join('; ')}` : ' — every row completed'}`;
   };
   return { line };
@@ -136,7 +149,9 @@ export function engineOptions(options: Options, ctx: ApiContext, signal: AbortSi
 }
 
 /** The options that apply when a file becomes a new job (run, watch). */
-export async function fileOptions(options: Options): Promise<Pick<RunJobOptions, 'allowDuplicates' | 'map' | 'maxTotal' | 'operators'>> {
+export async function fileOptions(
+  options: Options,
+): Promise<Pick<RunJobOptions, 'allowDuplicates' | 'map' | 'maxTotal' | 'operators'>> {
   return {
     allowDuplicates: Boolean(options['allow-duplicates']),
     map: parseMapOption(options.map as string[] | undefined),
@@ -155,7 +170,11 @@ export function jsonSummary(r: JobResult, exitCode: number) {
     unknown: r.unknown,
     input_changed: r.inputChanged,
     stopped: r.stopped ? { code: r.stopped.code, message: r.stopped.message } : null,
-    repeats: { earlier_jobs: r.repeats.earlierJobs, unsettled: r.repeats.unsettled, warnings: r.repeats.warnings },
+    repeats: {
+      earlier_jobs: r.repeats.earlierJobs,
+      unsettled: r.repeats.unsettled,
+      warnings: r.repeats.warnings,
+    },
     exit_code: exitCode,
   };
 }
@@ -166,7 +185,9 @@ const perMinute = (r: Rate) => (r.limit * 60_000) / r.windowMs;
 export function humanSummary(r: JobResult): string[] {
   const c = r.counts as Record<string, number>;
   const total = Object.values(c).reduce((a, b) => a + b, 0);
-  const parts = ['completed', 'failed', 'unknown', 'processing', 'pending'].filter((st) => (c[st] ?? 0) > 0).map((st) => `${c[st]} ${st}`);
+  const parts = ['completed', 'failed', 'unknown', 'processing', 'pending']
+    .filter((st) => (c[st] ?? 0) > 0)
+    .map((st) => `${c[st]} ${st}`);
   if (c.invalid) parts.push(`${c.invalid} invalid (not sent)`);
   if (c.skipped) parts.push(`${c.skipped} skipped (paid before)`);
   const lines = [
@@ -188,19 +209,31 @@ export function nextSteps(r: JobResult): string[] {
   const resume = `recharge-batch resume ${r.job}`;
   const code = r.stopped?.code;
   if (code === 'API_UNAUTHORIZED') steps.push(`check the API key (ALSAMIFLEXI_API_KEY), then \`${resume}\``);
-  else if (code === 'INSUFFICIENT_BALANCE') steps.push(`top up the account (${bdt(r.amounts.pending)} still to send), then \`${resume}\``);
-  else if (code === 'API_UNREACHABLE' || code === 'API_ERROR' || code === 'API_TIMEOUT' || code === 'API_BAD_RESPONSE') {
+  else if (code === 'INSUFFICIENT_BALANCE')
+    steps.push(`top up the account (${bdt(r.amounts.pending)} still to send), then \`${resume}\``);
+  else if (
+    code === 'API_UNREACHABLE' ||
+    code === 'API_ERROR' ||
+    code === 'API_TIMEOUT' ||
+    code === 'API_BAD_RESPONSE'
+  ) {
     steps.push(`check the connection and --base-url, then \`${resume}\``);
-  } else if (code === 'POLL_TIMEOUT') steps.push(`\`${resume}\` later: ${count(c.processing ?? 0, 'row')} still processing at the API`);
-  else if ((c.pending ?? 0) + (c.processing ?? 0) > 0) steps.push(`\`${resume}\` to finish the ${count((c.pending ?? 0) + (c.processing ?? 0), 'row')} left`);
+  } else if (code === 'POLL_TIMEOUT')
+    steps.push(`\`${resume}\` later: ${count(c.processing ?? 0, 'row')} still processing at the API`);
+  else if ((c.pending ?? 0) + (c.processing ?? 0) > 0)
+    steps.push(`\`${resume}\` to finish the ${count((c.pending ?? 0) + (c.processing ?? 0), 'row')} left`);
   const toFix = (c.failed ?? 0) + (c.invalid ?? 0);
   // one way back for these rows, never two (retrying and feeding the file back would pay twice)
   if (toFix > 0) {
-    steps.push(`open ${r.failed}: its error_message says why each of the ${count(toFix, 'row')} was not paid; correct what is wrong, then run that file: \`recharge-batch run ${r.failed}\``);
+    steps.push(
+      `open ${r.failed}: its error_message says why each of the ${count(toFix, 'row')} was not paid; correct what is wrong, then run that file: \`recharge-batch run ${r.failed}\``,
+    );
   }
   if ((c.unknown ?? 0) > 0) {
     const where = r.unknown ?? `${r.results} (status unknown)`;
-    steps.push(`check the ${count(c.unknown!, 'unknown row')} in ${where} with Alsamiflexi by reference or transaction id before paying ${noun(c.unknown!, 'it', 'them')} again: ${noun(c.unknown!, 'it', 'they')} may have been paid (never feed that file back as it is)`);
+    steps.push(
+      `check the ${count(c.unknown!, 'unknown row')} in ${where} with Alsamiflexi by reference or transaction id before paying ${noun(c.unknown!, 'it', 'them')} again: ${noun(c.unknown!, 'it', 'they')} may have been paid (never feed that file back as it is)`,
+    );
   }
   if (steps.length === 0) steps.push('nothing — every row is done');
   return steps;
@@ -220,7 +253,14 @@ export function showProgress(
   events: JobEvents,
   io: Io,
   options: Options,
-  opts: { intervalMs: number; pollAfterMs: number; limitPerMin?: number; waitingUntil?: () => number | null; verb?: string; clock?: Clock },
+  opts: {
+    intervalMs: number;
+    pollAfterMs: number;
+    limitPerMin?: number;
+    waitingUntil?: () => number | null;
+    verb?: string;
+    clock?: Clock;
+  },
 ): ProgressDisplay {
   let stopAnnounced = false;
   if (options.quiet) return { stop: () => undefined, stopAnnounced };
@@ -268,10 +308,15 @@ function repeatLines(r: JobResult): string[] {
     lines.push(
       `  ${count(r.counts.skipped, 'row')} skipped, ${bdt(r.amounts.skipped)} not sent: already paid (or maybe paid) by ${noun(earlierJobs.length, 'job', 'jobs')} ${earlierJobs.join(', ')} — see error_message in the results; --allow-repeat pays them again`,
     );
-    if (unsettled > 0) lines.push(`  ${unsettled} of them match a payment that is not known to be completed (MAYBE_PAID, or still processing): check those with the API`);
+    if (unsettled > 0)
+      lines.push(
+        `  ${unsettled} of them match a payment that is not known to be completed (MAYBE_PAID, or still processing): check those with the API`,
+      );
   }
   if (warnings.length > 0) {
-    lines.push(`  warning: ${count(warnings.length, 'number was', 'numbers were')} paid another amount by an earlier job inside --repeat-window:`);
+    lines.push(
+      `  warning: ${count(warnings.length, 'number was', 'numbers were')} paid another amount by an earlier job inside --repeat-window:`,
+    );
     for (const w of warnings.slice(0, 10)) lines.push(`    ${w}`);
     if (warnings.length > 10) lines.push(`    … and ${warnings.length - 10} more`);
   }
@@ -279,7 +324,14 @@ function repeatLines(r: JobResult): string[] {
 }
 
 /** The progress display as the watched folder uses it: returns its stop function. */
-export function progress(events: JobEvents, io: Io, options: Options, intervalMs: number, pollAfterMs: number, waitingUntil: () => number | null): () => void {
+export function progress(
+  events: JobEvents,
+  io: Io,
+  options: Options,
+  intervalMs: number,
+  pollAfterMs: number,
+  waitingUntil: () => number | null,
+): () => void {
   const shown = showProgress(events, io, options, { intervalMs, pollAfterMs, waitingUntil });
   return () => shown.stop();
 }

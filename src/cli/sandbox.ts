@@ -74,7 +74,8 @@ export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal
     host: a.host,
     apiKey: key,
     balance: a.balance,
-    rateLimit: a.rateLimit === 'off' || a.rateLimit === 'none' ? null : parseRate(a.rateLimit, '--rate-limit'),
+    rateLimit:
+      a.rateLimit === 'off' || a.rateLimit === 'none' ? null : parseRate(a.rateLimit, '--rate-limit'),
     rateLimitWindow: a.window,
     rateLimitHeaders: a.rateLimitHeaders,
     completeAfterMs: parseDuration(a.completeAfter, '--complete-after'),
@@ -94,7 +95,11 @@ export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal
     },
   });
   io.out(`sandbox listening on ${sb.url}`);
-  io.out(a.apiKey ? 'accepting the API key you gave' : `accepting API key "${key}" (set ALSAMIFLEXI_API_KEY or --api-key to choose one)`);
+  io.out(
+    a.apiKey
+      ? 'accepting the API key you gave'
+      : `accepting API key "${key}" (set ALSAMIFLEXI_API_KEY or --api-key to choose one)`,
+  );
   io.out(`try: ALSAMIFLEXI_BASE_URL=${sb.url} recharge-batch balance`);
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   await sb.close();
@@ -107,14 +112,30 @@ function fixture(name: string): string {
   return fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
 }
 
-export async function demoCommand(opts: { json: boolean; quiet: boolean }, io: Io, signal: AbortSignal): Promise<number> {
+export async function demoCommand(
+  opts: { json: boolean; quiet: boolean },
+  io: Io,
+  signal: AbortSignal,
+): Promise<number> {
   const key = 'demo-key';
   const dir = await mkdtemp(join(tmpdir(), 'recharge-batch-demo-'));
   const csv = join(dir, 'payroll.csv');
   await copyFile(fixture('payroll.csv'), csv);
-  const sb = await startSandbox({ port: 0, apiKey: key, balance: 500_000, rateLimit: '1200/min', completeAfterMs: 400, seed: 7 });
+  const sb = await startSandbox({
+    port: 0,
+    apiKey: key,
+    balance: 500_000,
+    rateLimit: '1200/min',
+    completeAfterMs: 400,
+    seed: 7,
+  });
   const limiter = new RateLimiter({ rate: parseRate('1200/min'), concurrency: 8 });
-  const client = new AlsamiflexiClient({ apiKey: key, baseUrl: sb.url, scheduler: limiter, requestTimeoutMs: 10_000 });
+  const client = new AlsamiflexiClient({
+    apiKey: key,
+    baseUrl: sb.url,
+    scheduler: limiter,
+    requestTimeoutMs: 10_000,
+  });
   const events = new JobEvents();
   if (!opts.quiet && !opts.json) {
     io.out(`demo: a sandbox API on ${sb.url} (1200 requests/min, transactions complete after 0.4 s)`);
@@ -122,7 +143,8 @@ export async function demoCommand(opts: { json: boolean; quiet: boolean }, io: I
     let done = 0;
     events.on('row:final', ({ row }) => {
       done++;
-      if (done <= 3 || done % 25 === 0) io.out(`  row ${row.row}: ${row.number} ${row.amount} BDT → ${row.status} (${row.txn ?? '-'})`);
+      if (done <= 3 || done % 25 === 0)
+        io.out(`  row ${row.row}: ${row.number} ${row.amount} BDT → ${row.status} (${row.txn ?? '-'})`);
     });
   }
   try {
@@ -143,7 +165,9 @@ export async function demoCommand(opts: { json: boolean; quiet: boolean }, io: I
       io.out(JSON.stringify(jsonSummary(result, code)));
     } else if (!opts.quiet) {
       const c = result.counts;
-      io.out(`demo: job ${result.job} — ${c.completed} rows completed (${result.amounts.completed.toLocaleString('en-US')} BDT), ${c.failed} failed, ${c.unknown} unknown`);
+      io.out(
+        `demo: job ${result.job} — ${c.completed} rows completed (${result.amounts.completed.toLocaleString('en-US')} BDT), ${c.failed} failed, ${c.unknown} unknown`,
+      );
       io.out(`demo: results written to ${result.results}`);
       io.out(`demo: the sandbox's ledger holds ${sb.ledger().length} transactions, one per completed row`);
     }

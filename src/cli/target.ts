@@ -13,15 +13,22 @@ const looksLikeJobName = (s: string) => /^[\w.@+-]{1,128}$/.test(s) && !s.starts
 
 /** The job `target` names in `stateDir`. Throws JOB_NOT_FOUND (none) or USAGE (several), both exit 2. */
 export async function resolveJob(target: string, stateDir: string, command = 'status'): Promise<string> {
-  if (looksLikeJobName(target) && (await readMeta(jobPaths(stateDir, target)).catch(() => null))) return target;
+  if (looksLikeJobName(target) && (await readMeta(jobPaths(stateDir, target)).catch(() => null)))
+    return target;
   const metas = await listJobs(stateDir);
   const abs = resolve(target);
   let matches = metas.filter((m) => m.input.path === abs);
-  if (matches.length === 0 && (await stat(abs).then((s) => s.isFile()).catch(() => false))) {
+  if (
+    matches.length === 0 &&
+    (await stat(abs)
+      .then((s) => s.isFile())
+      .catch(() => false))
+  ) {
     const { hash } = await hashFile(abs);
     matches = metas.filter((m) => m.input.hash === hash);
   }
-  if (matches.length === 0 && !target.includes('/')) matches = metas.filter((m) => basename(m.input.path) === target);
+  if (matches.length === 0 && !target.includes('/'))
+    matches = metas.filter((m) => basename(m.input.path) === target);
   if (matches.length === 1) return matches[0]!.job;
   if (matches.length > 1) {
     matches.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -31,9 +38,13 @@ export async function resolveJob(target: string, stateDir: string, command = 'st
       { jobs: matches.map((m) => m.job) },
     );
   }
-  throw new BatchError('JOB_NOT_FOUND', `no job named ${target}, and none made from a file of that name, in ${resolve(stateDir)}: see \`recharge-batch jobs\` (or give the right --state-dir)`, {
-    job: target,
-  });
+  throw new BatchError(
+    'JOB_NOT_FOUND',
+    `no job named ${target}, and none made from a file of that name, in ${resolve(stateDir)}: see \`recharge-batch jobs\` (or give the right --state-dir)`,
+    {
+      job: target,
+    },
+  );
 }
 
 function describe(m: JobMeta): string {

@@ -35,7 +35,13 @@ export async function validateCommand(opts: ValidateCommandOptions, io: Io): Pro
   const warnings: RowVerdict[] = [];
   const { summary, validator } = await runValidation(
     opts.csv,
-    { operators: opts.operators, map: opts.map, allowDuplicates: opts.allowDuplicates, out: opts.out, bom: opts.bom },
+    {
+      operators: opts.operators,
+      map: opts.map,
+      allowDuplicates: opts.allowDuplicates,
+      out: opts.out,
+      bom: opts.bom,
+    },
     {
       maxTotal: opts.maxTotal,
       onVerdict: (v) => {
@@ -52,7 +58,12 @@ export async function validateCommand(opts: ValidateCommandOptions, io: Io): Pro
     const lines = humanSummary(opts.csv, summary, invalid, warnings, opts.out);
     const { headerLine } = validator.source;
     // SPEC §3a: a sep= line or titles above the header are skipped; say so, since rows count from the header
-    if (headerLine > 1) lines.splice(1, 0, `  header on line ${headerLine} (the ${headerLine === 2 ? 'line' : `${headerLine - 1} lines`} above it skipped; rows count from the header)`);
+    if (headerLine > 1)
+      lines.splice(
+        1,
+        0,
+        `  header on line ${headerLine} (the ${headerLine === 2 ? 'line' : `${headerLine - 1} lines`} above it skipped; rows count from the header)`,
+      );
     for (const line of lines) io.out(line);
   }
   return exitCode;
@@ -62,13 +73,17 @@ export async function validateCommand(opts: ValidateCommandOptions, io: Io): Pro
 export function jsonSummary(summary: ValidationSummary, results: string | null, exitCode: number) {
   return {
     job: null,
-    counts: { rows: summary.rows, valid: summary.valid, invalid: summary.invalid, byCode: summary.invalidByCode },
+    counts: {
+      rows: summary.rows,
+      valid: summary.valid,
+      invalid: summary.invalid,
+      byCode: summary.invalidByCode,
+    },
     amounts: { total: summary.totalAmount, byOperator: summary.byOperator },
     results,
     exit_code: exitCode,
   };
 }
-
 
 function humanSummary(
   csv: string,
@@ -79,12 +94,15 @@ function humanSummary(
 ): string[] {
   const lines = [`${csv}: ${count(s.rows, 'row')}, ${s.valid} valid, ${s.invalid} invalid`];
   const codes = Object.entries(s.invalidByCode).sort((a, b) => b[1] - a[1]);
-  if (codes.length > 0) lines.push(`  invalid by code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
+  if (codes.length > 0)
+    lines.push(`  invalid by code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
   lines.push(`  total of valid rows: ${bdt(s.totalAmount)}`);
   const ops = Object.entries(s.byOperator).sort((a, b) => b[1].amount - a[1].amount);
   const nameWidth = Math.max(0, ...ops.map(([name]) => name.length));
   for (const [name, { rows, amount }] of ops) {
-    lines.push(`    ${name.padEnd(nameWidth)}  ${String(rows).padStart(6)} ${noun(rows, 'row ', 'rows')}  ${bdt(amount).padStart(16)}`);
+    lines.push(
+      `    ${name.padEnd(nameWidth)}  ${String(rows).padStart(6)} ${noun(rows, 'row ', 'rows')}  ${bdt(amount).padStart(16)}`,
+    );
   }
   if (invalid.length > 0) {
     lines.push(s.invalid > invalid.length ? `first ${invalid.length} invalid rows:` : 'invalid rows:');
@@ -92,7 +110,8 @@ function humanSummary(
   }
   if (s.warnings > 0) {
     lines.push(`${count(s.warnings, 'warning')} (the ${noun(s.warnings, 'row stays', 'rows stay')} valid):`);
-    for (const v of warnings) lines.push(`  row ${v.row}, line ${v.line}: ${v.ok ? v.value.warning : v.partial.warning}`);
+    for (const v of warnings)
+      lines.push(`  row ${v.row}, line ${v.line}: ${v.ok ? v.value.warning : v.partial.warning}`);
   }
   if (out !== undefined) lines.push(`report written to ${out}`);
   // the next step: nothing was sent, so fixing the file and checking it again costs nothing

@@ -14,10 +14,21 @@ export interface WatchArgs {
   settle: string;
 }
 
-export async function watchCommand(dir: string, options: Options, args: WatchArgs, io: Io, signal: AbortSignal): Promise<number> {
+export async function watchCommand(
+  dir: string,
+  options: Options,
+  args: WatchArgs,
+  io: Io,
+  signal: AbortSignal,
+): Promise<number> {
   // one name or one results path for every file would mix jobs up
-  if (options.job) throw new BatchError('USAGE', '--job cannot be used with watch: each file gets its own job name');
-  if (options.out) throw new BatchError('USAGE', "--out cannot be used with watch: each file's results go beside it in done/");
+  if (options.job)
+    throw new BatchError('USAGE', '--job cannot be used with watch: each file gets its own job name');
+  if (options.out)
+    throw new BatchError(
+      'USAGE',
+      "--out cannot be used with watch: each file's results go beside it in done/",
+    );
   const settleMs = parseDuration(args.settle, '--settle');
   const jobOptions = await fileOptions(options);
   const audit = auditFromOptions(options);
@@ -31,7 +42,8 @@ export async function watchCommand(dir: string, options: Options, args: WatchArg
   }
   const quiet = Boolean(options.quiet);
   const json = Boolean(options.json);
-  if (!quiet) io.err(`watching ${dir} for *.csv files${args.once ? ' (once)' : ''}; settled after ${args.settle}`);
+  if (!quiet)
+    io.err(`watching ${dir} for *.csv files${args.once ? ' (once)' : ''}; settled after ${args.settle}`);
   let stopProgress = () => undefined as void;
   try {
     const r = await watchFolder({
@@ -43,7 +55,14 @@ export async function watchCommand(dir: string, options: Options, args: WatchArg
       jobOptions,
       onJob: (_file, events) => {
         audit?.listen(events);
-        stopProgress = progress(events, io, { ...options, quiet: quiet || json }, ctx.limiter.interval, durationOption(options, 'poll-after'), () => ctx.limiter.waitingUntil());
+        stopProgress = progress(
+          events,
+          io,
+          { ...options, quiet: quiet || json },
+          ctx.limiter.interval,
+          durationOption(options, 'poll-after'),
+          () => ctx.limiter.waitingUntil(),
+        );
       },
       onFile: (o) => {
         stopProgress();
@@ -65,8 +84,12 @@ export async function watchCommand(dir: string, options: Options, args: WatchArg
 function fileLine(dir: string, o: FileOutcome): string {
   const name = relative(dir, o.file);
   const c = o.result?.counts;
-  const what = c ? ` — completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}` : '';
-  const where = o.movedTo ? `moved to ${relative(dir, o.paths[0]!)}` : 'stays, to be resumed on the next pass';
+  const what = c
+    ? ` — completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}`
+    : '';
+  const where = o.movedTo
+    ? `moved to ${relative(dir, o.paths[0]!)}`
+    : 'stays, to be resumed on the next pass';
   return `${name}: exit ${o.code}, ${where}${what}`;
 }
 

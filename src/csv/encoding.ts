@@ -33,7 +33,11 @@ export async function assertRegularFile(path: string): Promise<number> {
           : st.isSocket()
             ? 'a socket'
             : 'not a regular file';
-    throw new BatchError('FILE_UNREADABLE', `${path} is ${what}, not a CSV file; save the data to a file and give that`, { path });
+    throw new BatchError(
+      'FILE_UNREADABLE',
+      `${path} is ${what}, not a CSV file; save the data to a file and give that`,
+      { path },
+    );
   } catch (err) {
     throw fsError(err, path);
   }
@@ -83,7 +87,11 @@ export function sniff(path: string, head: Buffer): Encoding {
     for (let i = 0; i < head.length; i++) if (head[i] === 0) nuls[i % 2]!++;
     const [even, odd] = nuls as [number, number];
     if (Math.max(even, odd) > head.length / 4 && Math.min(even, odd) === 0) {
-      throw new BatchError('FILE_ENCODING', `${path} looks like UTF-16 text without a byte-order mark; ${SAVE_AS}`, { path });
+      throw new BatchError(
+        'FILE_ENCODING',
+        `${path} looks like UTF-16 text without a byte-order mark; ${SAVE_AS}`,
+        { path },
+      );
     }
     throw binaryError(path, 1 + countNewlines(head.subarray(0, nul)));
   }
@@ -176,7 +184,11 @@ export const ANY_LINE_ENDING = ['\r\n', '\n', '\r'];
  * time of a million-row validation; mixed files still get all three. UTF-16 files (decoded on
  * the way) always get all three.
  */
-export async function recordDelimiters(path: string, encoding: Encoding, signal?: AbortSignal): Promise<string[]> {
+export async function recordDelimiters(
+  path: string,
+  encoding: Encoding,
+  signal?: AbortSignal,
+): Promise<string[]> {
   if (encoding !== 'utf-8') return ANY_LINE_ENDING;
   let cr = 0;
   let lf = 0;
@@ -212,20 +224,29 @@ export async function recordDelimiters(path: string, encoding: Encoding, signal?
 }
 
 const binaryError = (path: string, line: number) =>
-  new BatchError('FILE_BINARY', `${path} is not a text file (line ${line} holds a NUL byte); ${SAVE_AS}`, { path, line });
-
-const encodingError = (path: string, line: number) =>
-  new BatchError('FILE_ENCODING', `${path} is not UTF-8 text (line ${line} holds bytes that are not UTF-8, perhaps a Windows code page); ${SAVE_AS}`, {
+  new BatchError('FILE_BINARY', `${path} is not a text file (line ${line} holds a NUL byte); ${SAVE_AS}`, {
     path,
     line,
   });
 
+const encodingError = (path: string, line: number) =>
+  new BatchError(
+    'FILE_ENCODING',
+    `${path} is not UTF-8 text (line ${line} holds bytes that are not UTF-8, perhaps a Windows code page); ${SAVE_AS}`,
+    {
+      path,
+      line,
+    },
+  );
+
 export function fsError(err: unknown, path: string): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const fail = (c: 'FILE_NOT_FOUND' | 'FILE_UNREADABLE', why: string) => new BatchError(c, `${path} ${why}`, { path }, { cause: err });
+  const fail = (c: 'FILE_NOT_FOUND' | 'FILE_UNREADABLE', why: string) =>
+    new BatchError(c, `${path} ${why}`, { path }, { cause: err });
   if (code === 'ENOENT' || code === 'ENOTDIR') return fail('FILE_NOT_FOUND', 'does not exist');
   if (code === 'EISDIR') return fail('FILE_UNREADABLE', 'is a directory, not a CSV file');
-  if (code === 'EACCES' || code === 'EPERM') return fail('FILE_UNREADABLE', 'cannot be read (permission denied)');
+  if (code === 'EACCES' || code === 'EPERM')
+    return fail('FILE_UNREADABLE', 'cannot be read (permission denied)');
   if (code === 'ELOOP') return fail('FILE_UNREADABLE', 'is a symbolic link that points back to itself');
   if (code === 'EIO') return fail('FILE_UNREADABLE', 'cannot be read (input/output error)');
   return err;

@@ -10,7 +10,17 @@ import { CsvError, Parser } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { BatchError } from '../errors.js';
 import { looksLikeHeader, type ColumnMap } from '../validate/header.js';
-import { ANY_LINE_ENDING, checkStream, CHUNK, decode, fsError, readHead, recordDelimiters, sniff, type Encoding } from './encoding.js';
+import {
+  ANY_LINE_ENDING,
+  checkStream,
+  CHUNK,
+  decode,
+  fsError,
+  readHead,
+  recordDelimiters,
+  sniff,
+  type Encoding,
+} from './encoding.js';
 
 export interface CsvRecord {
   /** 1-based data row; the header is not counted, neither are empty lines */
@@ -71,7 +81,10 @@ export async function openCsv(path: string, opts: OpenCsvOptions = {}): Promise<
       break;
     }
   }
-  if (!header) throw new BatchError('FILE_EMPTY', `${path} has no header line (the file holds only empty lines)`, { path });
+  if (!header)
+    throw new BatchError('FILE_EMPTY', `${path} has no header line (the file holds only empty lines)`, {
+      path,
+    });
   if (!hasData) {
     throw new BatchError('FILE_NO_DATA', `${path} has a header line but no data rows`, { path });
   }
@@ -101,7 +114,11 @@ export async function openCsv(path: string, opts: OpenCsvOptions = {}): Promise<
  * header cell hold a line break (`"Mobile⏎Number"`). When no record qualifies, the first
  * non-blank line is taken, and the header check says what is missing in it.
  */
-function locateHeader(path: string, text: string, map: ColumnMap | undefined): { line: number; delimiter: Delimiter } {
+function locateHeader(
+  path: string,
+  text: string,
+  map: ColumnMap | undefined,
+): { line: number; delimiter: Delimiter } {
   const body = text.replace(/^\uFEFF/, '');
   const firstLine = /^[^\r\n]*/.exec(body)![0];
   const sepLine = /^\s*"?sep=(.)"?\s*$/i.exec(firstLine);
@@ -109,10 +126,14 @@ function locateHeader(path: string, text: string, map: ColumnMap | undefined): {
   if (sepLine) {
     const d = sepLine[1]!;
     if (d !== ',' && d !== ';' && d !== '\t') {
-      throw new BatchError('CSV_PARSE', `${path}, line 1: "sep=${d}" names a delimiter this tool does not read; save the file with , ; or tab between cells`, {
-        path,
-        line: 1,
-      });
+      throw new BatchError(
+        'CSV_PARSE',
+        `${path}, line 1: "sep=${d}" names a delimiter this tool does not read; save the file with , ; or tab between cells`,
+        {
+          path,
+          line: 1,
+        },
+      );
     }
     sep = d;
   }
@@ -124,14 +145,17 @@ function locateHeader(path: string, text: string, map: ColumnMap | undefined): {
       if (line < from || (best && line > best.line)) continue;
       if (!looksLikeHeader(fields, map)) continue;
       // one record read as a header with two delimiters: the one that splits it into more cells wins
-      if (!best || line < best.line || fields.length > best.cells) best = { line, delimiter, cells: fields.length };
+      if (!best || line < best.line || fields.length > best.cells)
+        best = { line, delimiter, cells: fields.length };
       break;
     }
   }
   if (best) return { line: best.line, delimiter: best.delimiter };
   const lines = body.split(/\r\n|\n|\r/, to);
   const filled = lines.findIndex((l, i) => i + 1 >= from && l.trim() !== '');
-  return filled === -1 ? { line: from, delimiter: sep ?? detectDelimiter(body) } : { line: filled + 1, delimiter: sep ?? detectDelimiter(lines[filled]!) };
+  return filled === -1
+    ? { line: from, delimiter: sep ?? detectDelimiter(body) }
+    : { line: filled + 1, delimiter: sep ?? detectDelimiter(lines[filled]!) };
 }
 
 /**
@@ -255,7 +279,8 @@ class LineParser extends Parser {
     this.#nextLine += 1 + breaks;
     this.#parserLines = lines;
     // lines above the header (a sep= line, titles) are not rows
-    if (line >= this.#headerLine && !isBlank(fields)) this.#batch.push({ row: ++this.#row, line, endLine: line + breaks, fields });
+    if (line >= this.#headerLine && !isBlank(fields))
+      this.#batch.push({ row: ++this.#row, line, endLine: line + breaks, fields });
     return true;
   }
 
@@ -315,5 +340,10 @@ function readError(err: unknown, path: string, line: number): unknown {
       : err.code === 'CSV_MAX_RECORD_SIZE'
         ? `a row is longer than ${MAX_RECORD_CHARS.toLocaleString('en-US')} characters, most likely a quote (") that is never closed`
         : err.message;
-  return new BatchError('CSV_PARSE', `${path}, line ${line}: ${why}`, { path, line, csvCode: err.code }, { cause: err });
+  return new BatchError(
+    'CSV_PARSE',
+    `${path}, line ${line}: ${why}`,
+    { path, line, csvCode: err.code },
+    { cause: err },
+  );
 }

@@ -83,7 +83,12 @@ export class AtomicCsv {
   }
 }
 
-export async function writeCsvAtomic(path: string, header: string[], rows: Rows, options: WriteCsvOptions = {}): Promise<void> {
+export async function writeCsvAtomic(
+  path: string,
+  header: string[],
+  rows: Rows,
+  options: WriteCsvOptions = {},
+): Promise<void> {
   await writeCsvBatchesAtomic(path, header, batched(rows), options);
 }
 
@@ -91,7 +96,12 @@ export async function writeCsvAtomic(path: string, header: string[], rows: Rows,
  * The same, for rows that arrive in groups (as the validator produces them): formatting a
  * group at once is several times faster than a stream transform per row.
  */
-export async function writeCsvBatchesAtomic(path: string, header: string[], batches: Batches, options: WriteCsvOptions = {}): Promise<void> {
+export async function writeCsvBatchesAtomic(
+  path: string,
+  header: string[],
+  batches: Batches,
+  options: WriteCsvOptions = {},
+): Promise<void> {
   const file = await AtomicCsv.create(path, header, options);
   try {
     for await (const batch of batches) await file.write(batch);
@@ -117,7 +127,7 @@ async function* batched(rows: Rows): AsyncGenerator<string[][]> {
 /** Batches are written whole with positional-less writes, looping over short writes. */
 async function writeAll(fh: FileHandle, text: string): Promise<void> {
   const buf = Buffer.from(text, 'utf8');
-  for (let off = 0; off < buf.length; ) off += (await fh.write(buf, off)).bytesWritten;
+  for (let off = 0; off < buf.length;) off += (await fh.write(buf, off)).bytesWritten;
 }
 
 async function fsyncDir(path: string): Promise<void> {

@@ -12,7 +12,16 @@ import { createInterface } from 'node:readline';
 import { BatchError } from '../errors.js';
 import { syncDir, writeFileAtomic } from '../util/fs.js';
 import { Journal, replay, type JournalRecord } from './journal.js';
-import { applyRecord, initialState, NO_ANSWER, tally, isFinished, type PlannedRow, type RowState, type Tally } from './rows.js';
+import {
+  applyRecord,
+  initialState,
+  NO_ANSWER,
+  tally,
+  isFinished,
+  type PlannedRow,
+  type RowState,
+  type Tally,
+} from './rows.js';
 
 export interface JobMeta {
   version: 1;
@@ -48,7 +57,12 @@ export function jobPaths(stateDir: string, job: string): JobPaths {
     throw new BatchError('USAGE', `invalid job name "${job}": use letters, digits and . _ - @ + (up to 128)`);
   }
   const dir = join(resolve(stateDir), job);
-  return { dir, meta: join(dir, 'job.json'), plan: join(dir, 'plan.jsonl'), journal: join(dir, 'journal.log') };
+  return {
+    dir,
+    meta: join(dir, 'job.json'),
+    plan: join(dir, 'plan.jsonl'),
+    journal: join(dir, 'journal.log'),
+  };
 }
 
 export async function hashFile(path: string): Promise<{ hash: string; size: number }> {
@@ -62,7 +76,8 @@ export async function hashFile(path: string): Promise<{ hash: string; size: numb
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new BatchError('FILE_NOT_FOUND', `${path}: no such file`, { path });
-    if (code === 'EISDIR') throw new BatchError('FILE_UNREADABLE', `${path} is a directory, not a CSV file`, { path });
+    if (code === 'EISDIR')
+      throw new BatchError('FILE_UNREADABLE', `${path} is a directory, not a CSV file`, { path });
     throw new BatchError('FILE_UNREADABLE', `${path}: cannot read (${code ?? String(err)})`, { path });
   }
   return { hash: h.digest('hex'), size };
@@ -70,7 +85,10 @@ export async function hashFile(path: string): Promise<{ hash: string; size: numb
 
 /** `<file basename>-<first 8 hex of sha256(file bytes)>` (SPEC §2). */
 export function defaultJobName(path: string, hash: string): string {
-  const base = basename(path, extname(path)).replace(/[^\w.@+-]+/g, '_').replace(/^\.+/, '') || 'batch';
+  const base =
+    basename(path, extname(path))
+      .replace(/[^\w.@+-]+/g, '_')
+      .replace(/^\.+/, '') || 'batch';
   return `${base.slice(0, 100)}-${hash.slice(0, 8)}`;
 }
 
@@ -145,7 +163,11 @@ export interface JobSnapshot {
 }
 
 /** Reads the job's meta and plan, and replays its journal with `replay`. */
-async function loadJob<T>(stateDir: string, job: string, replayWith: (path: string, onRecord: (rec: JournalRecord) => void) => Promise<T>) {
+async function loadJob<T>(
+  stateDir: string,
+  job: string,
+  replayWith: (path: string, onRecord: (rec: JournalRecord) => void) => Promise<T>,
+) {
   const paths = jobPaths(stateDir, job);
   const meta = await readMeta(paths);
   if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${job}" in ${resolve(stateDir)}`, { job });
@@ -176,7 +198,9 @@ export interface OpenJob extends JobSnapshot {
  * never resubmitted silently).
  */
 export async function openJob(stateDir: string, job: string, now: () => number): Promise<OpenJob> {
-  const { replayed: journal, ...s } = await loadJob(stateDir, job, (path, onRecord) => Journal.open(path, onRecord));
+  const { replayed: journal, ...s } = await loadJob(stateDir, job, (path, onRecord) =>
+    Journal.open(path, onRecord),
+  );
   const { meta, rows } = s;
   for (const r of rows) {
     if (r?.status !== 'sending') continue;

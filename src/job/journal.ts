@@ -27,9 +27,30 @@ export type JournalRecord =
   /** about to POST this row (attempt `att`, reference `ref`) */
   | { t: 'intent'; row: number; att: number; ref: string; at: number }
   /** the API answered 200: the transaction id, and the status it gave */
-  | { t: 'accepted'; row: number; att: number; txn: string; st: 'processing' | FinalStatus; op?: string; code?: string; msg?: string; at: number; done?: string | null }
+  | {
+      t: 'accepted';
+      row: number;
+      att: number;
+      txn: string;
+      st: 'processing' | FinalStatus;
+      op?: string;
+      code?: string;
+      msg?: string;
+      at: number;
+      done?: string | null;
+    }
   /** a status poll (or the POST answer) gave a final state */
-  | { t: 'final'; row: number; att: number; txn: string; st: FinalStatus; code?: string; msg?: string; at: number; done?: string | null }
+  | {
+      t: 'final';
+      row: number;
+      att: number;
+      txn: string;
+      st: FinalStatus;
+      code?: string;
+      msg?: string;
+      at: number;
+      done?: string | null;
+    }
   /** the API refused the row with a 4xx: failed, nothing charged */
   | { t: 'rejected'; row: number; att: number; code: string; msg: string; at: number }
   /** the POST may or may not have been carried out */
@@ -37,7 +58,16 @@ export type JournalRecord =
   /** the POST certainly did nothing (402, 401, connection refused): the row is pending again */
   | { t: 'released'; row: number; att: number; why: string; at: number }
   /** never sent: the account registry holds an earlier payment of this number and amount (SPEC §5a); `prev` names its job, `paid` = it completed */
-  | { t: 'skipped'; row: number; att: number; code: 'ALREADY_PAID' | 'MAYBE_PAID'; msg: string; prev: string; paid: boolean; at: number }
+  | {
+      t: 'skipped';
+      row: number;
+      att: number;
+      code: 'ALREADY_PAID' | 'MAYBE_PAID';
+      msg: string;
+      prev: string;
+      paid: boolean;
+      at: number;
+    }
   /** `retry`: a new attempt for these rows */
   | { t: 'retry'; att: number; failed: number[]; unknown: number[]; at: number };
 
@@ -164,5 +194,9 @@ export async function replay(path: string, onRecord: (rec: JournalRecord) => voi
 }
 
 function corrupt(path: string, line: number): BatchError {
-  return new BatchError('JOB_CORRUPT', `journal ${path} is damaged at line ${line} (not a torn last record); refusing to guess the state of the job`, { path, line });
+  return new BatchError(
+    'JOB_CORRUPT',
+    `journal ${path} is damaged at line ${line} (not a torn last record); refusing to guess the state of the job`,
+    { path, line },
+  );
 }

@@ -79,9 +79,18 @@ export interface JobLock {
  */
 export async function acquireLock(dir: string, job: string): Promise<JobLock> {
   if (held.has(dir)) {
-    throw new BatchError('JOB_LOCKED', `job ${job} is already being run by this process (pid ${process.pid})`, { job, pid: process.pid });
+    throw new BatchError(
+      'JOB_LOCKED',
+      `job ${job} is already being run by this process (pid ${process.pid})`,
+      { job, pid: process.pid },
+    );
   }
-  const me: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString(), start: processStart(process.pid) };
+  const me: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    start: processStart(process.pid),
+  };
   const tmp = join(dir, `lock.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   await writeDurable(tmp, JSON.stringify(me));
   try {
@@ -126,18 +135,30 @@ export async function acquireLock(dir: string, job: string): Promise<JobLock> {
   } finally {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
   }
-  throw new BatchError('JOB_LOCKED', `could not take the lock of job ${job}: other processes keep taking and releasing it`, { job });
+  throw new BatchError(
+    'JOB_LOCKED',
+    `could not take the lock of job ${job}: other processes keep taking and releasing it`,
+    { job },
+  );
 }
 
 function refuseIfLive(holder: LockInfo, path: string, job: string): void {
   if (holder.host !== hostname()) {
-    throw new BatchError('JOB_LOCKED', `job ${job} is locked by pid ${holder.pid} on host ${holder.host}; remove ${path} if that process is gone`, {
-      job,
-      pid: holder.pid,
-    });
+    throw new BatchError(
+      'JOB_LOCKED',
+      `job ${job} is locked by pid ${holder.pid} on host ${holder.host}; remove ${path} if that process is gone`,
+      {
+        job,
+        pid: holder.pid,
+      },
+    );
   }
   if (holderAlive(holder)) {
-    throw new BatchError('JOB_LOCKED', `job ${job} is being run by another process (pid ${holder.pid}, since ${holder.since})`, { job, pid: holder.pid });
+    throw new BatchError(
+      'JOB_LOCKED',
+      `job ${job} is being run by another process (pid ${holder.pid}, since ${holder.since})`,
+      { job, pid: holder.pid },
+    );
   }
 }
 
@@ -172,7 +193,8 @@ async function removeDeadTemps(dir: string): Promise<void> {
   const names = await fsp.readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     const pid = Number(/^lock\.tmp-(\d+)-/.exec(name)?.[1]);
-    if (pid && pid !== process.pid && !alive(pid)) await fsp.rm(join(dir, name), { force: true }).catch(() => undefined);
+    if (pid && pid !== process.pid && !alive(pid))
+      await fsp.rm(join(dir, name), { force: true }).catch(() => undefined);
   }
 }
 

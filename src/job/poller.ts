@@ -134,9 +134,9 @@ export class Poller {
           this.stop();
         })
         .finally(() => {
-        this.inFlight.delete(p);
-        this.poke();
-      });
+          this.inFlight.delete(p);
+          this.poke();
+        });
       this.inFlight.add(p);
     }
     await Promise.allSettled([...this.inFlight]);

@@ -59,7 +59,10 @@ export interface ClaimOptions {
 }
 
 export type ClaimResult =
-  | { ok: true; /** same number, another amount, inside the window (a warning, SPEC §5a) */ otherAmount: EarlierIntent | null }
+  | {
+      ok: true;
+      /** same number, another amount, inside the window (a warning, SPEC §5a) */ otherAmount: EarlierIntent | null;
+    }
   | { ok: false; code: 'ALREADY_PAID' | 'MAYBE_PAID'; earlier: EarlierIntent };
 
 export interface Registry {
@@ -80,7 +83,14 @@ export function repeatCode(state: EntryState): 'ALREADY_PAID' | 'MAYBE_PAID' {
 
 const BLOCKING: ReadonlySet<EntryState> = new Set(['sent', 'processing', 'completed', 'unknown']);
 /** which earlier intent to name when several block: the most settled one */
-const RANK: Record<EntryState, number> = { completed: 4, processing: 3, unknown: 2, sent: 1, failed: 0, released: 0 };
+const RANK: Record<EntryState, number> = {
+  completed: 4,
+  processing: 3,
+  unknown: 2,
+  sent: 1,
+  failed: 0,
+  released: 0,
+};
 
 interface Entry {
   id: string;
@@ -96,7 +106,18 @@ interface Entry {
 }
 
 type Line =
-  | { t: 'i'; c: string; n: string; a: number; r: string; j: string; u: string; w: number; k: number; at: number }
+  | {
+      t: 'i';
+      c: string;
+      n: string;
+      a: number;
+      r: string;
+      j: string;
+      u: string;
+      w: number;
+      k: number;
+      at: number;
+    }
   | { t: 'o'; id: string; s: RegistryOutcome; x?: string };
 
 const entryId = (jobId: string, row: number, att: number) => `${jobId}/${row}/${att}`;
@@ -132,7 +153,10 @@ export class FileRegistry implements Registry {
     const path = registryPath(stateDir, account);
     await fsp.mkdir(join(resolve(stateDir), 'registry'), { recursive: true, mode: 0o700 });
     const fh = await fsp.open(path, 'a+', 0o600).catch((err: NodeJS.ErrnoException) => {
-      throw new BatchError('USAGE', `the account registry ${path} cannot be opened (${err.code ?? err.message}); nothing was sent`);
+      throw new BatchError(
+        'USAGE',
+        `the account registry ${path} cannot be opened (${err.code ?? err.message}); nothing was sent`,
+      );
     });
     const reg = new FileRegistry(path, fh);
     if ((await fh.stat()).size === 0) await syncDir(join(resolve(stateDir), 'registry'));
@@ -149,7 +173,18 @@ export class FileRegistry implements Registry {
   async claim(claims: Claim[], opts: ClaimOptions): Promise<ClaimResult[]> {
     const ids = claims.map(() => `${this.nonce}.${this.seq++}`);
     const lines = claims.map((c, i) => {
-      const line: Line = { t: 'i', c: ids[i]!, n: c.number, a: c.amount, r: c.reference, j: c.job, u: c.jobId, w: c.row, k: c.attempt, at: c.at };
+      const line: Line = {
+        t: 'i',
+        c: ids[i]!,
+        n: c.number,
+        a: c.amount,
+        r: c.reference,
+        j: c.job,
+        u: c.jobId,
+        w: c.row,
+        k: c.attempt,
+        at: c.at,
+      };
       return JSON.stringify(line) + '\n';
     });
     // one write and one fsync for the whole batch
@@ -159,7 +194,8 @@ export class FileRegistry implements Registry {
     return claims.map((c, i) => {
       const pos = this.mine.get(ids[i]!);
       this.mine.delete(ids[i]!);
-      if (pos === undefined) throw new BatchError('INTERNAL', `the account registry ${this.path} lost an intent just written`);
+      if (pos === undefined)
+        throw new BatchError('INTERNAL', `the account registry ${this.path} lost an intent just written`);
       const check = !opts.allowRepeat && opts.windowMs > 0;
       const earlier = check ? this.blocker(c, opts.windowMs, pos) : null;
       if (earlier) {
@@ -171,7 +207,12 @@ export class FileRegistry implements Registry {
   }
 
   outcome(jobId: string, row: number, attempt: number, state: RegistryOutcome, transactionId?: string): void {
-    const line: Line = { t: 'o', id: entryId(jobId, row, attempt), s: state, ...(transactionId ? { x: transactionId } : {}) };
+    const line: Line = {
+      t: 'o',
+      id: entryId(jobId, row, attempt),
+      s: state,
+      ...(transactionId ? { x: transactionId } : {}),
+    };
     // Nothing waits on an outcome (lost in a crash, the intent reads as MAYBE_PAID: the safe
     // side), so it rides along with the next claim's write instead of costing an fsync of its own.
     this.outcomes.push(JSON.stringify(line) + '\n');
@@ -198,15 +239,24 @@ export class FileRegistry implements Registry {
   private blocker(c: Claim, windowMs: number, before: number): EarlierIntent | null {
     let best: Entry | null = null;
     for (const e of this.byNumber.get(c.number) ?? []) {
-      if (e.pos >= before || e.amount !== c.amount || e.jobId === c.jobId || e.at < c.at - windowMs || !BLOCKING.has(e.state)) continue;
-      if (!best || RANK[e.state] > RANK[best.state] || (RANK[e.state] === RANK[best.state] && e.at > best.at)) best = e;
+      if (
+        e.pos >= before ||
+        e.amount !== c.amount ||
+        e.jobId === c.jobId ||
+        e.at < c.at - windowMs ||
+        !BLOCKING.has(e.state)
+      )
+        continue;
+      if (!best || RANK[e.state] > RANK[best.state] || (RANK[e.state] === RANK[best.state] && e.at > best.at))
+        best = e;
     }
     return best && earlierOf(best);
   }
 
   private otherAmount(c: Claim, windowMs: number): EarlierIntent | null {
     for (const e of this.byNumber.get(c.number) ?? []) {
-      if (e.amount !== c.amount && e.jobId !== c.jobId && e.at >= c.at - windowMs && BLOCKING.has(e.state)) return earlierOf(e);
+      if (e.amount !== c.amount && e.jobId !== c.jobId && e.at >= c.at - windowMs && BLOCKING.has(e.state))
+        return earlierOf(e);
     }
     return null;
   }
@@ -237,13 +287,17 @@ export class FileRegistry implements Registry {
         // one write(2) on an O_APPEND descriptor: the batch lands whole, after every earlier one
         const buf = Buffer.from(batch.map((b) => b.line).join(''));
         const { bytesWritten } = await this.fh.write(buf, 0, buf.length);
-        if (bytesWritten !== buf.length) throw new Error(`short write (${bytesWritten} of ${buf.length} bytes)`);
+        if (bytesWritten !== buf.length)
+          throw new Error(`short write (${bytesWritten} of ${buf.length} bytes)`);
         await this.fh.sync();
         this.syncs++;
         for (const b of batch) b.done();
       } catch (err) {
         // nothing may be sent unrecorded: every later claim fails too
-        this.failed = new BatchError('INTERNAL', `the account registry ${this.path} cannot be written: ${(err as Error).message}`);
+        this.failed = new BatchError(
+          'INTERNAL',
+          `the account registry ${this.path} cannot be written: ${(err as Error).message}`,
+        );
         for (const b of [...batch, ...this.queue]) b.fail(this.failed);
         this.queue = [];
       }
@@ -280,7 +334,10 @@ export class FileRegistry implements Registry {
     if (!text) return;
     const line = parseLine(text);
     if (!line) {
-      throw new BatchError('JOB_CORRUPT', `the account registry ${this.path} is damaged near byte ${this.offset}; refusing to guess what was paid`);
+      throw new BatchError(
+        'JOB_CORRUPT',
+        `the account registry ${this.path} is damaged near byte ${this.offset}; refusing to guess what was paid`,
+      );
     }
     if (line.t === 'o') {
       const e = this.byId.get(line.id);
@@ -299,7 +356,17 @@ export class FileRegistry implements Registry {
       again.at = line.at;
       return;
     }
-    const e: Entry = { id, pos, job: line.j, jobId: line.u, row: line.w, reference: line.r, amount: line.a, at: line.at, state: 'sent' };
+    const e: Entry = {
+      id,
+      pos,
+      job: line.j,
+      jobId: line.u,
+      row: line.w,
+      reference: line.r,
+      amount: line.a,
+      at: line.at,
+      state: 'sent',
+    };
     this.byId.set(id, e);
     const list = this.byNumber.get(line.n);
     if (list) list.push(e);
@@ -308,7 +375,15 @@ export class FileRegistry implements Registry {
 }
 
 function earlierOf(e: Entry): EarlierIntent {
-  return { job: e.job, row: e.row, reference: e.reference, amount: e.amount, at: e.at, state: e.state, ...(e.txn ? { transactionId: e.txn } : {}) };
+  return {
+    job: e.job,
+    row: e.row,
+    reference: e.reference,
+    amount: e.amount,
+    at: e.at,
+    state: e.state,
+    ...(e.txn ? { transactionId: e.txn } : {}),
+  };
 }
 
 /**

@@ -13,7 +13,14 @@
 import type { Clock } from '../clock.js';
 import type { JournalRecord } from './journal.js';
 import type { OpenJob } from './job.js';
-import { FileRegistry, type Claim, type ClaimOptions, type ClaimResult, type EarlierIntent, type Registry } from './registry.js';
+import {
+  FileRegistry,
+  type Claim,
+  type ClaimOptions,
+  type ClaimResult,
+  type EarlierIntent,
+  type Registry,
+} from './registry.js';
 import type { RowState } from './rows.js';
 
 export const DEFAULT_REPEAT_WINDOW_MS = 7 * 24 * 3_600_000;
@@ -52,7 +59,10 @@ export class RepeatGuard {
     private readonly record: (rec: JournalRecord) => Promise<void>,
     private readonly ahead: number,
   ) {
-    this.opts = { windowMs: opts.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS, allowRepeat: opts.allowRepeat ?? false };
+    this.opts = {
+      windowMs: opts.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS,
+      allowRepeat: opts.allowRepeat ?? false,
+    };
     this.jobId = jobInstanceId(job.meta);
   }
 
@@ -60,15 +70,31 @@ export class RepeatGuard {
     job: OpenJob,
     account: string,
     pending: RowState[],
-    opts: RepeatOptions & { clock: Clock; concurrency: number; record: (rec: JournalRecord) => Promise<void> },
+    opts: RepeatOptions & {
+      clock: Clock;
+      concurrency: number;
+      record: (rec: JournalRecord) => Promise<void>;
+    },
   ): Promise<RepeatGuard> {
     const registry = opts.registry ?? (await FileRegistry.open(opts.stateDir, account));
-    return new RepeatGuard(registry, !opts.registry, job, pending, opts.clock, opts, opts.record, Math.max(16, 4 * opts.concurrency));
+    return new RepeatGuard(
+      registry,
+      !opts.registry,
+      job,
+      pending,
+      opts.clock,
+      opts,
+      opts.record,
+      Math.max(16, 4 * opts.concurrency),
+    );
   }
 
   /** Read-only: the pending rows the registry would skip now (left out of the balance pre-check). */
   async prescan(): Promise<Set<number>> {
-    const found = await this.registry.peek(this.pending.map((r) => this.claimOf(r)), this.opts);
+    const found = await this.registry.peek(
+      this.pending.map((r) => this.claimOf(r)),
+      this.opts,
+    );
     return new Set(this.pending.filter((_, i) => found[i]).map((r) => r.row));
   }
 
@@ -86,14 +112,24 @@ export class RepeatGuard {
       return true;
     }
     const e = res.earlier;
-    await this.record({ t: 'skipped', row: row.row, att: row.att, code: res.code, msg: skipMessage(res.code, e), prev: e.job, paid: e.state === 'completed', at: this.clock.now() });
+    await this.record({
+      t: 'skipped',
+      row: row.row,
+      att: row.att,
+      code: res.code,
+      msg: skipMessage(res.code, e),
+      prev: e.job,
+      paid: e.state === 'completed',
+      at: this.clock.now(),
+    });
     return false;
   }
 
   /** Passes a journal record's outcome on to the registry. */
   outcome(rec: JournalRecord): void {
     if (rec.t === 'retry' || rec.t === 'skipped') return;
-    const out = (state: Parameters<Registry['outcome']>[3], txn?: string) => this.registry.outcome(this.jobId, rec.row, rec.att, state, txn);
+    const out = (state: Parameters<Registry['outcome']>[3], txn?: string) =>
+      this.registry.outcome(this.jobId, rec.row, rec.att, state, txn);
     switch (rec.t) {
       case 'intent':
         this.intents.add(rec.row);
@@ -118,7 +154,8 @@ export class RepeatGuard {
       for (const [i, p] of this.claims) {
         const row = this.pending[i]!;
         const res = await p.catch(() => null);
-        if (res?.ok && !this.intents.has(row.row)) this.registry.outcome(this.jobId, row.row, row.att, 'released');
+        if (res?.ok && !this.intents.has(row.row))
+          this.registry.outcome(this.jobId, row.row, row.att, 'released');
       }
       await this.registry.flush();
     } finally {
@@ -132,7 +169,10 @@ export class RepeatGuard {
     if (end <= from) return;
     this.claimedTo = end;
     const batch = this.pending.slice(from, end);
-    const results = this.registry.claim(batch.map((r) => this.claimOf(r)), this.opts);
+    const results = this.registry.claim(
+      batch.map((r) => this.claimOf(r)),
+      this.opts,
+    );
     batch.forEach((_, k) => {
       const p = results.then((all) => all[k]!);
       p.catch(() => undefined); // awaited by admit or close
@@ -141,7 +181,16 @@ export class RepeatGuard {
   }
 
   private claimOf(r: RowState): Claim {
-    return { number: r.number!, amount: r.amount!, reference: r.ref!, job: this.job.meta.job, jobId: this.jobId, row: r.row, attempt: r.att, at: this.clock.now() };
+    return {
+      number: r.number!,
+      amount: r.amount!,
+      reference: r.ref!,
+      job: this.job.meta.job,
+      jobId: this.jobId,
+      row: r.row,
+      attempt: r.att,
+      at: this.clock.now(),
+    };
   }
 }
 

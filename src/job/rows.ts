@@ -6,7 +6,15 @@
 import { createHash } from 'node:crypto';
 import type { JournalRecord } from './journal.js';
 
-export const ROW_STATUSES = ['pending', 'processing', 'completed', 'failed', 'invalid', 'unknown', 'skipped'] as const;
+export const ROW_STATUSES = [
+  'pending',
+  'processing',
+  'completed',
+  'failed',
+  'invalid',
+  'unknown',
+  'skipped',
+] as const;
 export type RowStatus = (typeof ROW_STATUSES)[number];
 /** `sending`: an intent without an answer yet. Never seen outside a live process. */
 export type LiveStatus = RowStatus | 'sending';

@@ -12,7 +12,17 @@ import { BatchError } from '../errors.js';
 import { createValidator, type ColumnMap } from '../validate/index.js';
 import { assertRegularFile } from '../csv/encoding.js';
 import { acquireLock } from './lock.js';
-import { defaultJobName, hashFile, jobPaths, listJobs, openJob, readMeta, snapshot, writePlan, type JobMeta } from './job.js';
+import {
+  defaultJobName,
+  hashFile,
+  jobPaths,
+  listJobs,
+  openJob,
+  readMeta,
+  snapshot,
+  writePlan,
+  type JobMeta,
+} from './job.js';
 import { applyRecord, type PlannedRow } from './rows.js';
 import { drive, type EngineOptions, type JobResult } from './runner.js';
 import { defaultOutputs, jobOutputs, refuseInputAsOutput } from '../report/results.js';
@@ -44,7 +54,9 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   let name = opts.job;
   if (!name) {
     // another account's job of this file (a sandbox rehearsal) is neither resumed nor refused
-    const same = (await listJobs(opts.stateDir)).filter((m) => m.input.hash === hash && sameAccount(m, account));
+    const same = (await listJobs(opts.stateDir)).filter(
+      (m) => m.input.hash === hash && sameAccount(m, account),
+    );
     const states = await Promise.all(same.map(async (m) => ({ m, s: await snapshot(opts.stateDir, m.job) })));
     const unfinished = states.find((x) => !x.s.finished);
     const finished = states.find((x) => x.s.finished);
@@ -56,7 +68,11 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const existing = await readMeta(paths);
   if (existing) checkAccount(existing, account);
   if (existing && existing.input.hash !== hash) {
-    throw new BatchError('JOB_MISMATCH', `job ${name} belongs to another file (${existing.input.path}); pick another --job name`, { job: name });
+    throw new BatchError(
+      'JOB_MISMATCH',
+      `job ${name} belongs to another file (${existing.input.path}); pick another --job name`,
+      { job: name },
+    );
   }
   await refuseInputAsOutput(csv, jobOutputs(existing ?? { input: { path: csv } }, opts.out));
   await fsp.mkdir(paths.dir, { recursive: true });
@@ -104,7 +120,9 @@ export async function resumeJob(opts: EngineOptions & { job: string }): Promise<
  * with `includeUnknown`, unknown rows too, with their original reference (the API may have
  * carried them out: only safe if it rejects or replays a reused reference).
  */
-export async function retryJob(opts: EngineOptions & { job: string; includeUnknown?: boolean }): Promise<JobResult> {
+export async function retryJob(
+  opts: EngineOptions & { job: string; includeUnknown?: boolean },
+): Promise<JobResult> {
   return withJob(opts, async (job) => {
     const failed: number[] = [];
     const unknown: number[] = [];
@@ -128,7 +146,10 @@ async function withJob(
 ): Promise<JobResult> {
   const paths = jobPaths(opts.stateDir, opts.job);
   const meta = await readMeta(paths);
-  if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${opts.job}" in ${resolve(opts.stateDir)}`, { job: opts.job });
+  if (!meta)
+    throw new BatchError('JOB_NOT_FOUND', `no job "${opts.job}" in ${resolve(opts.stateDir)}`, {
+      job: opts.job,
+    });
   checkAccount(meta, opts.client.account);
   await refuseInputAsOutput(meta.input.path, jobOutputs(meta, opts.out));
   const lock = await acquireLock(paths.dir, opts.job);
@@ -138,9 +159,13 @@ async function withJob(
       .then(() => hashFile(meta.input.path))
       .catch(() => ({ hash: '' }));
     if (hash !== meta.input.hash) {
-      throw new BatchError('JOB_MISMATCH', `the input ${meta.input.path} of job ${opts.job} is missing or has changed since the job was created`, {
-        job: opts.job,
-      });
+      throw new BatchError(
+        'JOB_MISMATCH',
+        `the input ${meta.input.path} of job ${opts.job} is missing or has changed since the job was created`,
+        {
+          job: opts.job,
+        },
+      );
     }
     const job = await openJob(opts.stateDir, opts.job, (opts.clock ?? systemClock).now);
     try {
@@ -154,9 +179,20 @@ async function withJob(
   }
 }
 
-async function plan(opts: RunJobOptions, csv: string, name: string, hash: string, size: number): Promise<{ meta: JobMeta; rows: PlannedRow[] }> {
+async function plan(
+  opts: RunJobOptions,
+  csv: string,
+  name: string,
+  hash: string,
+  size: number,
+): Promise<{ meta: JobMeta; rows: PlannedRow[] }> {
   const operators = opts.operators ?? (await opts.client.getOperators(opts.signal));
-  const validator = await createValidator(csv, { operators, map: opts.map, allowDuplicates: opts.allowDuplicates, signal: opts.signal });
+  const validator = await createValidator(csv, {
+    operators,
+    map: opts.map,
+    allowDuplicates: opts.allowDuplicates,
+    signal: opts.signal,
+  });
   const rows: PlannedRow[] = [];
   let valid = 0;
   let total = 0;
@@ -191,13 +227,18 @@ async function plan(opts: RunJobOptions, csv: string, name: string, hash: string
   }
   if (rows.length === 0) throw new BatchError('FILE_NO_DATA', `${csv} has a header but no data rows`);
   if (opts.maxTotal !== undefined && total > opts.maxTotal) {
-    throw new BatchError('MAX_TOTAL_EXCEEDED', `valid rows add up to ${bdt(total)}, more than --max-total ${bdt(opts.maxTotal)}; nothing was sent`, {
-      total,
-      maxTotal: opts.maxTotal,
-    });
+    throw new BatchError(
+      'MAX_TOTAL_EXCEEDED',
+      `valid rows add up to ${bdt(total)}, more than --max-total ${bdt(opts.maxTotal)}; nothing was sent`,
+      {
+        total,
+        maxTotal: opts.maxTotal,
+      },
+    );
   }
   const after = await hashFile(csv);
-  if (after.hash !== hash) throw new BatchError('FILE_UNREADABLE', `${csv} changed while it was being read; run again`);
+  if (after.hash !== hash)
+    throw new BatchError('FILE_UNREADABLE', `${csv} changed while it was being read; run again`);
   const meta: JobMeta = {
     version: 1,
     job: name,
@@ -208,7 +249,10 @@ async function plan(opts: RunJobOptions, csv: string, name: string, hash: string
     results: defaultOutputs(csv, opts.out).results,
     columns: validator.source.columns,
     roles: validator.roles,
-    options: { allowDuplicates: opts.allowDuplicates ?? false, ...(opts.map ? { map: opts.map as Record<string, string> } : {}) },
+    options: {
+      allowDuplicates: opts.allowDuplicates ?? false,
+      ...(opts.map ? { map: opts.map as Record<string, string> } : {}),
+    },
     rows: rows.length,
     valid,
     total,

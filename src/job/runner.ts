@@ -99,7 +99,12 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
     const sent = job.rows.some((r) => r && r.status !== 'pending' && r.status !== 'invalid');
     if (sent && err instanceof BatchError && err.code === 'FILE_NOT_FOUND') {
       // the input went away mid-run: the journal holds everything; resumable once it is back
-      throw new BatchError('LOCAL_IO_STOPPED', `${err.message}; the job's journal is intact — put the file back, then run the same command again to write the results`, err.context, { cause: err });
+      throw new BatchError(
+        'LOCAL_IO_STOPPED',
+        `${err.message}; the job's journal is intact — put the file back, then run the same command again to write the results`,
+        err.context,
+        { cause: err },
+      );
     }
     throw localIoError(err, sent) ?? err;
   }
@@ -139,7 +144,9 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   const unknownWord = (word: string) => {
     if (warned.has(word.toLowerCase())) return;
     warned.add(word.toLowerCase());
-    events.emit('warning', { message: `${unknownWordText(word)}; such rows stay processing (see their error_message)` });
+    events.emit('warning', {
+      message: `${unknownWordText(word)}; such rows stay processing (see their error_message)`,
+    });
   };
 
   const poller = new Poller({
@@ -155,15 +162,32 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     },
     onUnknownWord: async (row, txn, st) => {
       // shown in the row's error_message; the row stays processing and keeps being polled
-      await record({ t: 'accepted', row: row.row, att: row.att, txn: txn.transaction_id, st: 'processing', msg: unknownWordText(st.word), at: clock.now() });
+      await record({
+        t: 'accepted',
+        row: row.row,
+        att: row.att,
+        txn: txn.transaction_id,
+        st: 'processing',
+        msg: unknownWordText(st.word),
+        at: clock.now(),
+      });
       unknownWord(st.word);
     },
     onFatal: (err) => stop(err.code, err.message, true),
   });
 
-  const detachWebhooks = opts.webhooks?.attach({ rows: job.rows, events, checkNow: (txn) => poller.checkNow(txn) });
+  const detachWebhooks = opts.webhooks?.attach({
+    rows: job.rows,
+    events,
+    checkNow: (txn) => poller.checkNow(txn),
+  });
 
-  const onSignal = () => stop('INTERRUPTED', 'interrupted by a signal: stopped submitting; run the same command again to resume', true);
+  const onSignal = () =>
+    stop(
+      'INTERRUPTED',
+      'interrupted by a signal: stopped submitting; run the same command again to resume',
+      true,
+    );
   if (opts.signal?.aborted) onSignal();
   opts.signal?.addEventListener('abort', onSignal, { once: true });
 
@@ -178,7 +202,12 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     }
   }
   // SPEC §5a: rows another job already paid are skipped, and left out of the balance pre-check
-  const guard = await RepeatGuard.open(job, job.meta.account ?? client.account, pending, { ...opts, clock, concurrency: opts.concurrency ?? 4, record });
+  const guard = await RepeatGuard.open(job, job.meta.account ?? client.account, pending, {
+    ...opts,
+    clock,
+    concurrency: opts.concurrency ?? 4,
+    record,
+  });
   events.emit('job:started', { job: name, rows: job.rows, resumed, pending: pending.length, processing });
   const polling = poller.run();
   polling.catch(() => undefined); // awaited below; this only keeps an early failure from being 'unhandled'
@@ -204,10 +233,12 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     const repeats = pending.length > 0 ? await guard.prescan() : new Set<number>();
     const toPay = pending.filter((r) => !repeats.has(r.row));
     if (toPay.length > 0 && !stopped) {
-      await balanceCheck(client, toPay, opts.allowPartial ?? false, stop, stopSubmitting.signal).catch((err: unknown) => {
-        // stopped by a signal while checking: nothing was sent, the stop says why
-        if (!stopSubmitting.signal.aborted) throw err;
-      });
+      await balanceCheck(client, toPay, opts.allowPartial ?? false, stop, stopSubmitting.signal).catch(
+        (err: unknown) => {
+          // stopped by a signal while checking: nothing was sent, the stop says why
+          if (!stopSubmitting.signal.aborted) throw err;
+        },
+      );
     }
     let next = 0;
     const workers = Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, async () => {
@@ -228,7 +259,10 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     await polling.catch(() => undefined);
     await guard.close().catch(() => undefined);
     await finish(job, opts).catch(() => undefined);
-    const why = { code: err instanceof BatchError ? err.code : ('INTERNAL' as const), message: (err as Error)?.message ?? String(err) };
+    const why = {
+      code: err instanceof BatchError ? err.code : ('INTERNAL' as const),
+      message: (err as Error)?.message ?? String(err),
+    };
     events.emit('job:finished', { job: name, ...tally(job.rows), stopped: why });
     throw err;
   } finally {
@@ -237,13 +271,25 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   }
   await guard.close();
   if (poller.timedOut > 0) {
-    stop('POLL_TIMEOUT', `${count(poller.timedOut, 'row')} still processing at --poll-timeout; run 'resume ${name}' later to poll them again`);
+    stop(
+      'POLL_TIMEOUT',
+      `${count(poller.timedOut, 'row')} still processing at --poll-timeout; run 'resume ${name}' later to poll them again`,
+    );
   }
   const outputs = await finish(job, opts);
   if (outputs.inputChanged) stopped ??= { code: 'INPUT_CHANGED', message: outputs.inputChanged }; // SPEC §5: exit 4, not 2
   const t = tally(job.rows);
   events.emit('job:finished', { job: name, counts: t.counts, amounts: t.amounts, stopped });
-  return { job: name, dir: job.paths.dir, counts: t.counts, amounts: t.amounts, ...outputs, stopped, resumed, repeats: repeatSummary(job.rows, guard.warnings) };
+  return {
+    job: name,
+    dir: job.paths.dir,
+    counts: t.counts,
+    amounts: t.amounts,
+    ...outputs,
+    stopped,
+    resumed,
+    repeats: repeatSummary(job.rows, guard.warnings),
+  };
 }
 
 async function finish(job: OpenJob, opts: EngineOptions): Promise<WrittenResults> {
@@ -256,6 +302,9 @@ async function checkWritable(file: string): Promise<void> {
     await access(dir, constants.W_OK);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable';
-    throw new BatchError('USAGE', `the results cannot be written: folder ${dir} ${why} (choose another with --out); nothing was sent`);
+    throw new BatchError(
+      'USAGE',
+      `the results cannot be written: folder ${dir} ${why} (choose another with --out); nothing was sent`,
+    );
   }
 }

@@ -50,12 +50,24 @@ export class Submitter {
 
   async submitOne(row: RowState): Promise<void> {
     const { c } = this;
-    const body = { operator_id: row.operatorId!, mobile_number: row.number!, amount: row.amount!, reference: row.ref! };
+    const body = {
+      operator_id: row.operatorId!,
+      mobile_number: row.number!,
+      amount: row.amount!,
+      reference: row.ref!,
+    };
     let intentWritten = false;
     /** an earlier attempt of this loop may have been carried out (a resend under --reference-dedup) */
     let mayHaveGoneThrough = false;
     const markUnknown = async (code: string, message: string) => {
-      await c.record({ t: 'unknown', row: row.row, att: row.att, code, msg: `outcome unknown (${message}); reference ${row.ref}`, at: c.clock.now() });
+      await c.record({
+        t: 'unknown',
+        row: row.row,
+        att: row.att,
+        code,
+        msg: `outcome unknown (${message}); reference ${row.ref}`,
+        at: c.clock.now(),
+      });
       c.events.emit('row:unknown', { row });
     };
     /** this attempt certainly did nothing: pending again, unless an earlier one may have worked */
@@ -79,7 +91,11 @@ export class Submitter {
           },
         });
       } catch (err) {
-        if (!(err instanceof ApiError) || !['INTERRUPTED', 'RATE_LIMITED', 'API_RATE_LIMITED'].includes(err.code)) throw err;
+        if (
+          !(err instanceof ApiError) ||
+          !['INTERRUPTED', 'RATE_LIMITED', 'API_RATE_LIMITED'].includes(err.code)
+        )
+          throw err;
         // never sent, or answered only 429 (which does nothing)
         await giveBack(err.code);
         if (err.code !== 'INTERRUPTED') c.stop('RATE_LIMITED', err.message);
@@ -91,14 +107,25 @@ export class Submitter {
           return this.accept(row, o);
         case 'rejected':
           this.ambiguousInARow = 0;
-          if (mayHaveGoneThrough) return markUnknown(o.code, `${o.message}, after an attempt that got no clear answer`);
-          await c.record({ t: 'rejected', row: row.row, att: row.att, code: o.code, msg: o.message, at: c.clock.now() });
+          if (mayHaveGoneThrough)
+            return markUnknown(o.code, `${o.message}, after an attempt that got no clear answer`);
+          await c.record({
+            t: 'rejected',
+            row: row.row,
+            att: row.att,
+            code: o.code,
+            msg: o.message,
+            at: c.clock.now(),
+          });
           c.events.emit('row:final', { row });
           return;
         case 'short':
           this.ambiguousInARow = 0;
           await giveBack('INSUFFICIENT_BALANCE');
-          c.stop('INSUFFICIENT_BALANCE', `the API answered 402 (${o.message}): top up the balance, then run the same command again to resume`);
+          c.stop(
+            'INSUFFICIENT_BALANCE',
+            `the API answered 402 (${o.message}): top up the balance, then run the same command again to resume`,
+          );
           return;
         case 'fatal':
           await giveBack(o.error.apiCode ?? o.error.code);
@@ -181,7 +208,13 @@ export function unknownWordText(word: string): string {
   return `the API gave status "${word}", which is not a known status word; treated as still processing`;
 }
 
-export function acceptedRecord(row: RowState, txn: Transaction, st: StatusReading, salvaged: string | undefined, at: number): JournalRecord {
+export function acceptedRecord(
+  row: RowState,
+  txn: Transaction,
+  st: StatusReading,
+  salvaged: string | undefined,
+  at: number,
+): JournalRecord {
   const note = salvaged
     ? `accepted as transaction ${txn.transaction_id}, but the answer was not in the documented shape (${salvaged}); its status is polled`
     : !st.known
@@ -217,5 +250,10 @@ export function finalRecord(row: RowState, txn: Transaction, st: StatusReading, 
 function failure(txn: Transaction, st: StatusReading): { code: string; msg: string } {
   const word = st.word.toLowerCase();
   const code = txn.error_code ?? (word && word !== 'failed' ? word.toUpperCase() : 'RECHARGE_FAILED');
-  return { code, msg: txn.message ?? `the operator reported the recharge ${word && word !== 'failed' ? `as "${st.word}"` : 'failed'}` };
+  return {
+    code,
+    msg:
+      txn.message ??
+      `the operator reported the recharge ${word && word !== 'failed' ? `as "${st.word}"` : 'failed'}`,
+  };
 }

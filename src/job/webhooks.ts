@@ -96,7 +96,8 @@ export class WebhookReceiver {
 
   constructor(opts: WebhookReceiverOptions = {}) {
     const path = opts.path ?? DEFAULT_WEBHOOK_PATH;
-    if (!path.startsWith('/')) throw new BatchError('USAGE', `--webhook-path must start with "/", got "${path}"`);
+    if (!path.startsWith('/'))
+      throw new BatchError('USAGE', `--webhook-path must start with "/", got "${path}"`);
     this.path = path;
   }
 
@@ -130,7 +131,8 @@ export class WebhookReceiver {
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = new URL(req.url ?? '/', 'http://receiver').pathname;
     if (path !== this.path) return this.refuse(req, res, 404, 'NOT_FOUND', `no webhook receiver at ${path}`);
-    if (req.method !== 'POST') return this.refuse(req, res, 405, 'METHOD_NOT_ALLOWED', 'use POST', { Allow: 'POST' });
+    if (req.method !== 'POST')
+      return this.refuse(req, res, 405, 'METHOD_NOT_ALLOWED', 'use POST', { Allow: 'POST' });
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -141,10 +143,15 @@ export class WebhookReceiver {
     });
     req.on('error', () => res.destroy());
     req.on('end', () => {
-      if (tooLarge) return this.refuse(req, res, 413, 'PAYLOAD_TOO_LARGE', `the body is over ${MAX_BODY} bytes`);
+      if (tooLarge)
+        return this.refuse(req, res, 413, 'PAYLOAD_TOO_LARGE', `the body is over ${MAX_BODY} bytes`);
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, ''));
+        body = JSON.parse(
+          Buffer.concat(chunks)
+            .toString('utf8')
+            .replace(/^\uFEFF/, ''),
+        );
       } catch {
         return this.refuse(req, res, 400, 'INVALID_JSON', 'the body is not JSON');
       }
@@ -152,12 +159,23 @@ export class WebhookReceiver {
       if (!parsed.success) return this.refuse(req, res, 400, 'INVALID_PAYLOAD', 'no data.transaction_id');
       const txn = parsed.data.data.transaction_id;
       const answer = this.hint(txn);
-      if (answer === 'unknown') return send(res, 404, { success: false, error: { code: 'UNKNOWN_TRANSACTION', message: 'not a transaction of a running job' } });
+      if (answer === 'unknown')
+        return send(res, 404, {
+          success: false,
+          error: { code: 'UNKNOWN_TRANSACTION', message: 'not a transaction of a running job' },
+        });
       return send(res, answer === 'due' ? 202 : 200, { success: true, check: answer });
     });
   };
 
-  private refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void {
     this.stats.refused++;
     req.resume(); // drain the body so the connection can be reused
     send(res, status, { success: false, error: { code, message } }, headers);
@@ -175,7 +193,12 @@ export class WebhookReceiver {
     server.headersTimeout = 10_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new BatchError('USAGE', `--webhook-listen ${host}:${port} cannot be used (${err.code ?? err.message}); choose another address; nothing was sent`)),
+        reject(
+          new BatchError(
+            'USAGE',
+            `--webhook-listen ${host}:${port} cannot be used (${err.code ?? err.message}); choose another address; nothing was sent`,
+          ),
+        ),
       );
       server.listen(port, host, () => resolve());
     });
@@ -196,9 +219,18 @@ export class WebhookReceiver {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -206,6 +238,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new BatchError('USAGE', `--webhook-listen "${text}": give HOST:PORT, e.g. 0.0.0.0:8081`);
+  if (!m || port > 65535)
+    throw new BatchError('USAGE', `--webhook-listen "${text}": give HOST:PORT, e.g. 0.0.0.0:8081`);
   return { host: (m[1] ?? m[2])!, port };
 }

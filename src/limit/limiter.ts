@@ -85,7 +85,12 @@ export class RateLimiter implements RequestScheduler {
   private readonly sent: SendLog;
   private blockedUntil = 0;
   private nextGateSlot = 0;
-  private readonly counters: Omit<LimiterStats, 'margin'> = { scheduled: 0, rateLimited: 0, backOffMs: 0, widened: 0 };
+  private readonly counters: Omit<LimiterStats, 'margin'> = {
+    scheduled: 0,
+    rateLimited: 0,
+    backOffMs: 0,
+    widened: 0,
+  };
   private readonly shared: SharedBottleneck | null = null;
   /** in Redis mode Bottleneck's maxConcurrent would be cluster-wide: --concurrency is per process */
   private readonly local: PQueue | null = null;
@@ -135,7 +140,9 @@ export class RateLimiter implements RequestScheduler {
   async schedule<T>(kind: RequestKind, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
     this.counters.scheduled++;
-    const bottleneck = this.shared ? await untilAborted(this.shared.ready, signal, () => false) : this.bottleneck!;
+    const bottleneck = this.shared
+      ? await untilAborted(this.shared.ready, signal, () => false)
+      : this.bottleneck!;
     // once `fn` runs, the request may be on the wire: from then on its caller must get its answer
     let started = false;
     const run = () =>
@@ -166,7 +173,10 @@ export class RateLimiter implements RequestScheduler {
     const remaining = headers['x-ratelimit-remaining'] ?? headers['ratelimit-remaining'];
     if (remaining !== undefined && Number(remaining) <= 0 && !this.ownPaceExplainsEmptyWindow()) {
       // someone else is spending this account's quota: wait for the window to reset
-      const wait = retryAfterMs({ 'x-ratelimit-reset': headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'] ?? '' }, this.clock.now());
+      const wait = retryAfterMs(
+        { 'x-ratelimit-reset': headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'] ?? '' },
+        this.clock.now(),
+      );
       if (wait !== undefined && wait > 0) this.block(Math.min(wait, this.maxWaitMs));
     }
   }
@@ -239,7 +249,9 @@ export class RateLimiter implements RequestScheduler {
 
   /** Drops queued jobs (they reject) and waits for running ones. */
   async stop(): Promise<void> {
-    await this.bottleneck?.stop({ dropWaitingJobs: true, dropErrorMessage: 'rate limiter stopped' }).catch(() => undefined);
+    await this.bottleneck
+      ?.stop({ dropWaitingJobs: true, dropErrorMessage: 'rate limiter stopped' })
+      .catch(() => undefined);
     await this.shared?.close();
   }
 

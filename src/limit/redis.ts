@@ -42,7 +42,11 @@ export function limiterId(apiKey: string): string {
   return `recharge-batch:${createHash('sha256').update(apiKey).digest('hex').slice(0, 16)}`;
 }
 
-export function redisBottleneck(url: string, apiKey: string, settings: { minTime: number }): SharedBottleneck {
+export function redisBottleneck(
+  url: string,
+  apiKey: string,
+  settings: { minTime: number },
+): SharedBottleneck {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -69,7 +73,10 @@ export function redisBottleneck(url: string, apiKey: string, settings: { minTime
       await client.ping(); // queued until connected; rejected once the retries give up
     } catch (err) {
       client.disconnect();
-      throw new BatchError('USAGE', `cannot use Redis at ${where} for the shared rate limit: ${redactUrls((err as Error).message, url)}`);
+      throw new BatchError(
+        'USAGE',
+        `cannot use Redis at ${where} for the shared rate limit: ${redactUrls((err as Error).message, url)}`,
+      );
     }
     connection = new Bottleneck.IORedisConnection({ client });
     recogniseRedis7Errors(connection);
@@ -105,7 +112,12 @@ export function redisBottleneck(url: string, apiKey: string, settings: { minTime
 
 /** The part of Bottleneck's IORedisConnection its RedisDatastore calls to run a Lua script. */
 interface ScriptArgs {
-  __scriptArgs__(name: string, id: string, args: unknown[], cb: (err: unknown, replies: unknown) => void): unknown[];
+  __scriptArgs__(
+    name: string,
+    id: string,
+    args: unknown[],
+    cb: (err: unknown, replies: unknown) => void,
+  ): unknown[];
 }
 
 /**
@@ -123,7 +135,8 @@ export function recogniseRedis7Errors(connection: object): void {
   const scriptArgs = conn.__scriptArgs__.bind(connection);
   conn.__scriptArgs__ = (name, id, args, cb) =>
     scriptArgs(name, id, args, (err, replies) => {
-      if (err instanceof Error && /^ERR (SETTINGS_KEY_NOT_FOUND|UNKNOWN_CLIENT)$/.test(err.message)) err.message = err.message.slice(4);
+      if (err instanceof Error && /^ERR (SETTINGS_KEY_NOT_FOUND|UNKNOWN_CLIENT)$/.test(err.message))
+        err.message = err.message.slice(4);
       cb(err, replies);
     });
 }

@@ -39,7 +39,15 @@ export interface AuditOptions {
   clock?: Clock;
 }
 
-const REDACT_PATHS = ['apiKey', 'api_key', 'key', 'authorization', 'headers.authorization', '*.apiKey', '*.authorization'];
+const REDACT_PATHS = [
+  'apiKey',
+  'api_key',
+  'key',
+  'authorization',
+  'headers.authorization',
+  '*.apiKey',
+  '*.authorization',
+];
 
 function masker(apiKey: string | undefined): (s: string) => string {
   const keys = [apiKey, apiKey?.trim()].filter((k): k is string => typeof k === 'string' && k.length >= 4);
@@ -94,7 +102,10 @@ export class AuditLog {
         dest = pino.destination({ dest: opts.file, append: true, sync: true, mkdir: true });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-        throw new BatchError('USAGE', `the audit log ${opts.file} cannot be opened for appending (${code}); choose another --log-file; nothing was sent`);
+        throw new BatchError(
+          'USAGE',
+          `the audit log ${opts.file} cannot be opened for appending (${code}); choose another --log-file; nothing was sent`,
+        );
       }
     } else if (opts.destination) {
       dest = opts.destination;
@@ -121,7 +132,13 @@ export class AuditLog {
   }
 
   private write(event: string, job: string, fields: Record<string, unknown>): void {
-    this.logger.info({ time: new Date(this.clock.now()).toISOString(), event, job, account: this.account, ...fields });
+    this.logger.info({
+      time: new Date(this.clock.now()).toISOString(),
+      event,
+      job,
+      account: this.account,
+      ...fields,
+    });
   }
 
   /**
@@ -134,7 +151,12 @@ export class AuditLog {
       'job:started': (e) => {
         job = e.job;
         const rows = e.rows.filter(Boolean).length;
-        this.write('job:started', job, { rows, pending: e.pending, processing: e.processing, resumed: e.resumed });
+        this.write('job:started', job, {
+          rows,
+          pending: e.pending,
+          processing: e.processing,
+          resumed: e.resumed,
+        });
       },
       'row:submitted': (e) => this.write('row:submitted', job, rowFields(e.row)),
       'row:accepted': (e) => this.write('row:accepted', job, rowFields(e.row)),
@@ -143,7 +165,11 @@ export class AuditLog {
       'row:released': (e) => this.write('row:released', job, { ...rowFields(e.row), why: e.why }),
       'job:stopping': (e) => this.write('job:stopping', job, { code: e.code, message: e.message }),
       'job:finished': (e) => {
-        this.write('job:finished', e.job, { counts: e.counts, amounts: e.amounts, stopped: e.stopped?.code ?? null });
+        this.write('job:finished', e.job, {
+          counts: e.counts,
+          amounts: e.amounts,
+          stopped: e.stopped?.code ?? null,
+        });
         off();
       },
     };

@@ -27,7 +27,8 @@ export function textCell(value: string): string {
 export function inputCells(fields: readonly string[], width: number, delimiter: string): string[] {
   const cells = new Array<string>(width);
   for (let i = 0; i < width; i++) {
-    const cell = i === width - 1 && fields.length > width ? fields.slice(i).join(delimiter) : (fields[i] ?? '');
+    const cell =
+      i === width - 1 && fields.length > width ? fields.slice(i).join(delimiter) : (fields[i] ?? '');
     cells[i] = textCell(cell);
   }
   return cells;

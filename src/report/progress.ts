@@ -74,11 +74,17 @@ export class ProgressTracker {
   eta(counts: Record<string, number>): number {
     const pending = counts.pending ?? 0;
     const processing = (counts.processing ?? 0) + (counts.sending ?? 0);
-    const byLimiter = etaSeconds({ pending, processing } as Parameters<typeof etaSeconds>[0], this.opts.intervalMs, this.opts.pollAfterMs);
+    const byLimiter = etaSeconds(
+      { pending, processing } as Parameters<typeof etaSeconds>[0],
+      this.opts.intervalMs,
+      this.opts.pollAfterMs,
+    );
     const rate = this.sendRate();
     if (rate === null || rate === 0 || pending === 0) return byLimiter;
     // the measured pace of sends (slowed by 429s, a shared account…), then the polling tail
-    return Math.ceil((pending / rate) * 60 + (processing * this.opts.intervalMs + this.opts.pollAfterMs) / 1000);
+    return Math.ceil(
+      (pending / rate) * 60 + (processing * this.opts.intervalMs + this.opts.pollAfterMs) / 1000,
+    );
   }
 
   /** `[####......] 12/44 done | 58/min sent | ETA 1m | completed 10, failed 2, pending 32 | 6 invalid, not sent` */
@@ -96,8 +102,14 @@ export class ProgressTracker {
     const done = total - (counts.pending ?? 0) - (counts.processing ?? 0) - (counts.sending ?? 0);
     const bar = '#'.repeat(total > 0 ? Math.round((done / total) * 20) : 20).padEnd(20, '.');
     const rate = this.sendRate();
-    const pace = rate === null ? `up to ${Math.round(this.opts.limitPerMin ?? 60_000 / this.opts.intervalMs)}/min` : `${Math.round(rate)}/min sent`;
-    const order = [...SHOWN_ORDER, ...Object.keys(counts).filter((s) => !SHOWN_ORDER.includes(s) && !NOT_SENT.has(s))];
+    const pace =
+      rate === null
+        ? `up to ${Math.round(this.opts.limitPerMin ?? 60_000 / this.opts.intervalMs)}/min`
+        : `${Math.round(rate)}/min sent`;
+    const order = [
+      ...SHOWN_ORDER,
+      ...Object.keys(counts).filter((s) => !SHOWN_ORDER.includes(s) && !NOT_SENT.has(s)),
+    ];
     // the essentials first, so a narrow terminal cuts only the tail; statuses at 0 are left out
     const byStatus = order
       .filter((st) => (counts[st] ?? 0) > 0)
@@ -106,8 +118,17 @@ export class ProgressTracker {
     const apart = [...NOT_SENT].filter((st) => (counts[st] ?? 0) > 0).map((st) => `${counts[st]} ${st}`);
     // while the API has asked us to wait, say so and until when, instead of a made-up ETA (SPEC §5 additions)
     const until = this.opts.waitingUntil?.() ?? null;
-    const eta = until !== null ? `waiting for the API until ${clockTime(new Date(until))}` : `ETA ${fmtDuration(this.eta(counts))}`;
-    return [`[${bar}] ${done}/${total} done`, pace, eta, byStatus, ...(notSent ? [`${apart.join(', ')}, not sent`] : [])]
+    const eta =
+      until !== null
+        ? `waiting for the API until ${clockTime(new Date(until))}`
+        : `ETA ${fmtDuration(this.eta(counts))}`;
+    return [
+      `[${bar}] ${done}/${total} done`,
+      pace,
+      eta,
+      byStatus,
+      ...(notSent ? [`${apart.join(', ')}, not sent`] : []),
+    ]
       .filter(Boolean)
       .join(' | ');
   }

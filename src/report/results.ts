@@ -40,9 +40,15 @@ export interface WrittenResults {
  * `out`, the results there and the others beside it, named after it (`x.results.csv` → `x`).
  */
 export function defaultOutputs(inputPath: string, out?: string): Outputs {
-  const results = out ? resolve(out) : join(dirname(inputPath), `${basename(inputPath, extname(inputPath))}.results.csv`);
+  const results = out
+    ? resolve(out)
+    : join(dirname(inputPath), `${basename(inputPath, extname(inputPath))}.results.csv`);
   const base = basename(results).replace(/(\.results)?\.csv$/i, '');
-  return { results, failed: join(dirname(results), `${base}.failed.csv`), unknown: join(dirname(results), `${base}.unknown.csv`) };
+  return {
+    results,
+    failed: join(dirname(results), `${base}.failed.csv`),
+    unknown: join(dirname(results), `${base}.unknown.csv`),
+  };
 }
 
 /** A job's outputs: `out` when given, else the results path the job remembers (SPEC §4). */
@@ -55,7 +61,10 @@ export function jobOutputs(meta: { input: { path: string }; results?: string }, 
  * file's identity, for hard links), before anything is sent.
  * @throws BatchError USAGE naming the output
  */
-export async function refuseInputAsOutput(input: string, outputs: Outputs | { report: string }): Promise<void> {
+export async function refuseInputAsOutput(
+  input: string,
+  outputs: Outputs | { report: string },
+): Promise<void> {
   const inputReal = await fsp.realpath(input).catch(() => resolve(input));
   const inputStat = await fsp.stat(input).catch(() => null);
   const names: Record<string, string> = {
@@ -66,11 +75,18 @@ export async function refuseInputAsOutput(input: string, outputs: Outputs | { re
   };
   for (const [key, path] of Object.entries(outputs) as [string, string][]) {
     const what = names[key] ?? key;
-    const real = await fsp.realpath(path).catch(async () => join(await fsp.realpath(dirname(path)).catch(() => dirname(path)), basename(path)));
+    const real = await fsp
+      .realpath(path)
+      .catch(async () => join(await fsp.realpath(dirname(path)).catch(() => dirname(path)), basename(path)));
     const st = await fsp.stat(path).catch(() => null);
-    const sameFile = st !== null && inputStat !== null && st.dev === inputStat.dev && st.ino === inputStat.ino;
+    const sameFile =
+      st !== null && inputStat !== null && st.dev === inputStat.dev && st.ino === inputStat.ino;
     if (real === inputReal || sameFile) {
-      throw new BatchError('USAGE', `${what} would be ${path}, which is the input file itself; choose another --out; nothing was sent`, { path });
+      throw new BatchError(
+        'USAGE',
+        `${what} would be ${path}, which is the input file itself; choose another --out; nothing was sent`,
+        { path },
+      );
     }
   }
 }
@@ -124,9 +140,16 @@ class WriteFailure extends Error {}
  * Writes the three files of `outputs` for `rows` (indexed by row number).
  * @throws the fs error of an output that cannot be written; never because of the input
  */
-export async function writeResults(meta: JobMeta, rows: RowState[], outputs: Outputs, options: { bom?: boolean } = {}): Promise<WrittenResults> {
+export async function writeResults(
+  meta: JobMeta,
+  rows: RowState[],
+  outputs: Outputs,
+  options: { bom?: boolean } = {},
+): Promise<WrittenResults> {
   const whyUnusable = async (): Promise<string | null> => {
-    const now = await hashFile(meta.input.path).catch((err: unknown) => (err as BatchError).code ?? 'FILE_UNREADABLE');
+    const now = await hashFile(meta.input.path).catch(
+      (err: unknown) => (err as BatchError).code ?? 'FILE_UNREADABLE',
+    );
     if (typeof now === 'string') return now === 'FILE_NOT_FOUND' ? 'is gone' : 'cannot be read';
     return now.hash === meta.input.hash ? null : 'has changed';
   };
@@ -214,7 +237,12 @@ async function writeAll(
     }
     for (const f of files) await write(() => f.commit());
     if (!unknown) await write(() => fsp.rm(outputs.unknown, { force: true })); // a stale one would mislead
-    return { results: outputs.results, failed: outputs.failed, unknown: unknown ? outputs.unknown : null, inputChanged: null };
+    return {
+      results: outputs.results,
+      failed: outputs.failed,
+      unknown: unknown ? outputs.unknown : null,
+      inputChanged: null,
+    };
   } catch (err) {
     for (const f of files) await f.abort();
     throw err;

@@ -28,7 +28,9 @@ export interface AdminTarget {
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -43,7 +45,10 @@ export async function handleAdmin(
 ): Promise<void> {
   const body = await readBody(req);
   if (!authorized) return sendJson(res, 401, errorBody('UNAUTHORIZED', 'Invalid or missing API key'));
-  if (!body.ok) return sendJson(res, 413, errorBody('PAYLOAD_TOO_LARGE', 'The request body is too large'), { Connection: 'close' });
+  if (!body.ok)
+    return sendJson(res, 413, errorBody('PAYLOAD_TOO_LARGE', 'The request body is too large'), {
+      Connection: 'close',
+    });
   const route = `${req.method ?? 'GET'} ${path.slice(ADMIN_BASE_PATH.length)}`;
 
   switch (route) {
@@ -56,7 +61,8 @@ export async function handleAdmin(
     case 'POST /balance':
     case 'POST /configure': {
       const input = parseObject(body.text);
-      if (!input) return sendJson(res, 400, errorBody('INVALID_REQUEST', 'The request body must be a JSON object'));
+      if (!input)
+        return sendJson(res, 400, errorBody('INVALID_REQUEST', 'The request body must be a JSON object'));
       try {
         if (route === 'POST /balance') {
           target.setBalance(input.balance as number);

@@ -21,7 +21,12 @@ const INSUFFICIENT_BALANCE_MESSAGE = 'Your account balance is insufficient for t
 
 type Answer = (status: number, body: unknown, headers?: Headers) => void;
 
-export async function handleApi(state: SandboxState, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+export async function handleApi(
+  state: SandboxState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<void> {
   const at = state.clock.now();
   const entry: RequestLogEntry = { at, method: req.method ?? 'GET', path, status: 0 };
   state.log.push(entry);
@@ -31,7 +36,8 @@ export async function handleApi(state: SandboxState, req: IncomingMessage, res: 
   const decision = authed && state.limiter ? state.limiter.take(at) : null;
   const faults = state.config.faults;
   const limitHeaders = decision && state.rateLimitHeaders ? rateLimitHeaders(decision) : {};
-  if (decision && limitHeaders['X-RateLimit-Reset'] !== undefined) limitHeaders['X-RateLimit-Reset'] = resetHeader(decision.resetAtMs, faults, at);
+  if (decision && limitHeaders['X-RateLimit-Reset'] !== undefined)
+    limitHeaders['X-RateLimit-Reset'] = resetHeader(decision.resetAtMs, faults, at);
 
   const body = await readBody(req);
   if (state.config.latencyMs > 0) await state.clock.sleep(state.config.latencyMs);
@@ -44,30 +50,49 @@ export async function handleApi(state: SandboxState, req: IncomingMessage, res: 
     recordAnswer(state, entry, status);
     const all: Headers = { ...limitHeaders, ...headers };
     if (faults.clockSkewMs) all.Date = new Date(state.clock.now() + faults.clockSkewMs).toUTCString();
-    if (faults.echoKey && typeof payload === 'object' && payload && (payload as { success?: unknown }).success === false) {
+    if (
+      faults.echoKey &&
+      typeof payload === 'object' &&
+      payload &&
+      (payload as { success?: unknown }).success === false
+    ) {
       const e = (payload as { error: { message: string } }).error;
       e.message = `${e.message} (request: Authorization: ${req.headers.authorization ?? ''})`;
     }
-    const encoded = encodeBody(typeof payload === 'string' ? payload : JSON.stringify(payload), faults.encoding);
+    const encoded = encodeBody(
+      typeof payload === 'string' ? payload : JSON.stringify(payload),
+      faults.encoding,
+    );
     sendBytes(res, status, encoded.bytes, { ...all, ...encoded.headers });
   };
 
   if (!authed) {
     // never echo the key that was sent
     recordAnswer(state, entry, 401);
-    sendJson(res, 401, errorBody('UNAUTHORIZED', 'Invalid or missing API key'), { 'WWW-Authenticate': 'Bearer' });
+    sendJson(res, 401, errorBody('UNAUTHORIZED', 'Invalid or missing API key'), {
+      'WWW-Authenticate': 'Bearer',
+    });
     return;
   }
-  const sub = path.startsWith(`${API_BASE_PATH}/`) ? path.slice(API_BASE_PATH.length).replace(/(.)\/$/, '$1') : null;
+  const sub = path.startsWith(`${API_BASE_PATH}/`)
+    ? path.slice(API_BASE_PATH.length).replace(/(.)\/$/, '$1')
+    : null;
   const forever = faults.rateLimited.includes(routeOf(sub)!);
   if ((decision && !decision.allowed) || forever) {
     state.stats.rateLimited++;
-    const waitMs = faults.retryAfterMs ?? (decision && !decision.allowed ? decision.retryAfterSec * 1000 : 1000);
-    const message = forever ? 'Rate limit exceeded' : `Rate limit of ${decision!.limit} requests per ${decision!.windowMs / 1000}s exceeded; retry after ${decision!.retryAfterSec}s`;
-    return answer(429, errorBody('RATE_LIMIT_EXCEEDED', message), { 'Retry-After': retryAfterHeader(waitMs, faults, at + faults.clockSkewMs) });
+    const waitMs =
+      faults.retryAfterMs ?? (decision && !decision.allowed ? decision.retryAfterSec * 1000 : 1000);
+    const message = forever
+      ? 'Rate limit exceeded'
+      : `Rate limit of ${decision!.limit} requests per ${decision!.windowMs / 1000}s exceeded; retry after ${decision!.retryAfterSec}s`;
+    return answer(429, errorBody('RATE_LIMIT_EXCEEDED', message), {
+      'Retry-After': retryAfterHeader(waitMs, faults, at + faults.clockSkewMs),
+    });
   }
   if (!body.ok) {
-    return answer(413, errorBody('PAYLOAD_TOO_LARGE', 'The request body is too large'), { Connection: 'close' });
+    return answer(413, errorBody('PAYLOAD_TOO_LARGE', 'The request body is too large'), {
+      Connection: 'close',
+    });
   }
   if (chance(state.random, state.config.errorRate)) {
     return answer(500, errorBody('INTERNAL_ERROR', 'Internal server error'));
@@ -86,14 +111,19 @@ function route(
   answer: Answer,
 ): void {
   const method = req.method ?? 'GET';
-  const sub = path.startsWith(`${API_BASE_PATH}/`) ? path.slice(API_BASE_PATH.length).replace(/(.)\/$/, '$1') : null;
+  const sub = path.startsWith(`${API_BASE_PATH}/`)
+    ? path.slice(API_BASE_PATH.length).replace(/(.)\/$/, '$1')
+    : null;
   const wrongMethod = (allow: string) =>
     answer(405, errorBody('METHOD_NOT_ALLOWED', `Use ${allow} for ${path}`), { Allow: allow });
 
   if (sub === '/balance') {
     if (method !== 'GET') return wrongMethod('GET');
     // written by hand so the balance keeps its two decimals, as in the doc ("balance": 50000.00)
-    return answer(200, `{"success":true,"data":{"balance":${state.ledger.balance.toFixed(2)},"currency":"BDT"}}`);
+    return answer(
+      200,
+      `{"success":true,"data":{"balance":${state.ledger.balance.toFixed(2)},"currency":"BDT"}}`,
+    );
   }
   if (sub === '/operators') {
     if (method !== 'GET') return wrongMethod('GET');
@@ -114,28 +144,63 @@ function route(
     }
     const txn = state.ledger.find(id);
     if (!txn) return answer(404, errorBody('TRANSACTION_NOT_FOUND', 'No transaction with this id'));
-    return answer(200, successBody(dressTransaction(transactionView(txn), state.config.faults, 'get', req.headers.authorization)));
+    return answer(
+      200,
+      successBody(
+        dressTransaction(transactionView(txn), state.config.faults, 'get', req.headers.authorization),
+      ),
+    );
   }
   return answer(404, errorBody('NOT_FOUND', `No such endpoint: ${method} ${path}`));
 }
 
-function recharge(state: SandboxState, req: IncomingMessage, text: string, entry: RequestLogEntry, answer: Answer): void {
+function recharge(
+  state: SandboxState,
+  req: IncomingMessage,
+  text: string,
+  entry: RequestLogEntry,
+  answer: Answer,
+): void {
   const checked = validateRecharge(text, state.operators);
   if (!checked.ok) return answer(400, errorBody(checked.code, checked.message));
   const { operator, mobileNumber, amount, reference } = checked.value;
 
   if (reference !== null && state.config.dedup !== 'off') {
     const prior = state.ledger.findByReference(reference);
-    if (prior && state.config.dedup === 'replay') return answer(200, successBody(dressTransaction(transactionView(prior, 'post'), state.config.faults, 'post', req.headers.authorization)));
+    if (prior && state.config.dedup === 'replay')
+      return answer(
+        200,
+        successBody(
+          dressTransaction(
+            transactionView(prior, 'post'),
+            state.config.faults,
+            'post',
+            req.headers.authorization,
+          ),
+        ),
+      );
     if (prior) {
-      return answer(400, errorBody('DUPLICATE_REFERENCE', `reference ${reference} was already used by transaction ${prior.id}`));
+      return answer(
+        400,
+        errorBody(
+          'DUPLICATE_REFERENCE',
+          `reference ${reference} was already used by transaction ${prior.id}`,
+        ),
+      );
     }
   }
 
-  if (!state.ledger.canAfford(amount)) return answer(402, errorBody('INSUFFICIENT_BALANCE', INSUFFICIENT_BALANCE_MESSAGE));
+  if (!state.ledger.canAfford(amount))
+    return answer(402, errorBody('INSUFFICIENT_BALANCE', INSUFFICIENT_BALANCE_MESSAGE));
   // drawn only when asked for, so the other draws of a seeded run are unchanged
-  if (state.config.faults.successFalseRate > 0 && chance(state.random, state.config.faults.successFalseRate)) {
-    return answer(200, errorBody('OPERATOR_UNAVAILABLE', 'The operator gateway is not available; nothing was charged'));
+  if (
+    state.config.faults.successFalseRate > 0 &&
+    chance(state.random, state.config.faults.successFalseRate)
+  ) {
+    return answer(
+      200,
+      errorBody('OPERATOR_UNAVAILABLE', 'The operator gateway is not available; nothing was charged'),
+    );
   }
 
   const fails = chance(state.random, state.config.failRate);
@@ -158,5 +223,10 @@ function recharge(state: SandboxState, req: IncomingMessage, text: string, entry
     return;
   }
   state.settle(); // completeAfterMs 0: final at once
-  return answer(200, successBody(dressTransaction(transactionView(txn, 'post'), state.config.faults, 'post', req.headers.authorization)));
+  return answer(
+    200,
+    successBody(
+      dressTransaction(transactionView(txn, 'post'), state.config.faults, 'post', req.headers.authorization),
+    ),
+  );
 }

@@ -53,7 +53,8 @@ function usage(message: string): BatchError {
 }
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) throw usage(`${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+  if (!allowed.includes(value as T))
+    throw usage(`${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
   return value as T;
 }
 
@@ -62,31 +63,46 @@ export function checkFaults(patch: Partial<Faults>): Partial<Faults> {
   const out: Partial<Faults> = {};
   if (patch.noStatus !== undefined) out.noStatus = Boolean(patch.noStatus);
   if (patch.echoKey !== undefined) out.echoKey = Boolean(patch.echoKey);
-  if (patch.encoding !== undefined) out.encoding = patch.encoding === null ? null : oneOf('fault encoding', patch.encoding, ['gzip', 'deflate', 'br'] as const);
-  if (patch.resetFormat !== undefined) out.resetFormat = oneOf('reset format', patch.resetFormat, ['epoch-s', 'epoch-ms', 'delta'] as const);
-  if (patch.retryAfterFormat !== undefined) out.retryAfterFormat = oneOf('retry-after format', patch.retryAfterFormat, ['seconds', 'http-date'] as const);
+  if (patch.encoding !== undefined)
+    out.encoding =
+      patch.encoding === null
+        ? null
+        : oneOf('fault encoding', patch.encoding, ['gzip', 'deflate', 'br'] as const);
+  if (patch.resetFormat !== undefined)
+    out.resetFormat = oneOf('reset format', patch.resetFormat, ['epoch-s', 'epoch-ms', 'delta'] as const);
+  if (patch.retryAfterFormat !== undefined)
+    out.retryAfterFormat = oneOf('retry-after format', patch.retryAfterFormat, [
+      'seconds',
+      'http-date',
+    ] as const);
   if (patch.clockSkewMs !== undefined) {
-    if (!Number.isFinite(patch.clockSkewMs)) throw usage(`clock skew must be a number of ms, got ${String(patch.clockSkewMs)}`);
+    if (!Number.isFinite(patch.clockSkewMs))
+      throw usage(`clock skew must be a number of ms, got ${String(patch.clockSkewMs)}`);
     out.clockSkewMs = patch.clockSkewMs;
   }
   if (patch.retryAfterMs !== undefined) {
-    if (patch.retryAfterMs !== null && (!Number.isFinite(patch.retryAfterMs) || patch.retryAfterMs < 0)) throw usage(`retry-after must be ms ≥ 0, got ${String(patch.retryAfterMs)}`);
+    if (patch.retryAfterMs !== null && (!Number.isFinite(patch.retryAfterMs) || patch.retryAfterMs < 0))
+      throw usage(`retry-after must be ms ≥ 0, got ${String(patch.retryAfterMs)}`);
     out.retryAfterMs = patch.retryAfterMs;
   }
   if (patch.rateLimited !== undefined) {
     if (!Array.isArray(patch.rateLimited)) throw usage('rateLimited must be a list of routes');
-    out.rateLimited = patch.rateLimited.map((r) => oneOf('rate-limited route', r, ['balance', 'operators', 'recharge', 'transaction'] as const));
+    out.rateLimited = patch.rateLimited.map((r) =>
+      oneOf('rate-limited route', r, ['balance', 'operators', 'recharge', 'transaction'] as const),
+    );
   }
   if (patch.successFalseRate !== undefined) {
     const v = patch.successFalseRate;
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw usage(`success-false rate must be a number from 0 to 1, got ${String(v)}`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+      throw usage(`success-false rate must be a number from 0 to 1, got ${String(v)}`);
     out.successFalseRate = v;
   }
   if (patch.statusWords !== undefined) {
     const words: StatusWords = {};
     for (const [k, w] of Object.entries(patch.statusWords ?? {})) {
       const status = oneOf('status word for', k, ['processing', 'completed', 'failed'] as const);
-      if (typeof w !== 'string' || !/^[\w -]{1,40}$/.test(w)) throw usage(`status word for ${k} must be a short word, got ${String(w)}`);
+      if (typeof w !== 'string' || !/^[\w -]{1,40}$/.test(w))
+        throw usage(`status word for ${k} must be a short word, got ${String(w)}`);
       words[status] = w;
     }
     out.statusWords = words;
@@ -97,9 +113,13 @@ export function checkFaults(patch: Partial<Faults>): Partial<Faults> {
 /** `completed=SUCCESS,failed=declined` → {completed: 'SUCCESS', failed: 'declined'} (for --status-words). */
 export function parseStatusWords(text: string): StatusWords {
   const words: Record<string, string> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^(\w+)\s*=\s*(.+)$/.exec(part);
-    if (!m) throw usage(`--status-words: "${part}" is not status=word (e.g. completed=SUCCESS,failed=declined)`);
+    if (!m)
+      throw usage(`--status-words: "${part}" is not status=word (e.g. completed=SUCCESS,failed=declined)`);
     words[m[1]!] = m[2]!.trim();
   }
   return checkFaults({ statusWords: words }).statusWords!;
@@ -114,16 +134,21 @@ export function routeOf(sub: string | null): FaultRoute | null {
 }
 
 /** The body bytes and the Content-Encoding header the fault calls for. */
-export function encodeBody(text: string, encoding: FaultEncoding | null): { bytes: Buffer; headers: Record<string, string> } {
+export function encodeBody(
+  text: string,
+  encoding: FaultEncoding | null,
+): { bytes: Buffer; headers: Record<string, string> } {
   const raw = Buffer.from(text, 'utf8');
   if (!encoding || raw.length === 0) return { bytes: raw, headers: {} };
-  const bytes = encoding === 'gzip' ? gzipSync(raw) : encoding === 'br' ? brotliCompressSync(raw) : deflateSync(raw);
+  const bytes =
+    encoding === 'gzip' ? gzipSync(raw) : encoding === 'br' ? brotliCompressSync(raw) : deflateSync(raw);
   return { bytes, headers: { 'Content-Encoding': encoding } };
 }
 
 /** Retry-After for a wait of `waitMs`, as the fault says to write it. */
 export function retryAfterHeader(waitMs: number, faults: Faults, serverNow: number): string {
-  if (faults.retryAfterFormat === 'http-date') return new Date(serverNow + Math.max(1000, waitMs)).toUTCString();
+  if (faults.retryAfterFormat === 'http-date')
+    return new Date(serverNow + Math.max(1000, waitMs)).toUTCString();
   return String(Math.max(1, Math.ceil(waitMs / 1000)));
 }
 
@@ -136,11 +161,17 @@ export function resetHeader(resetAtMs: number, faults: Faults, now: number): str
 }
 
 /** A transaction view with the API's own status words, and without `status` under noStatus. */
-export function dressTransaction(view: Record<string, unknown>, faults: Faults, shape: 'get' | 'post', authorization: string | undefined): Record<string, unknown> {
+export function dressTransaction(
+  view: Record<string, unknown>,
+  faults: Faults,
+  shape: 'get' | 'post',
+  authorization: string | undefined,
+): Record<string, unknown> {
   const out = { ...view };
   const word = faults.statusWords[out.status as 'processing' | 'completed' | 'failed'];
   if (word) out.status = word;
   if (shape === 'post' && faults.noStatus) delete out.status;
-  if (faults.echoKey && typeof out.message === 'string') out.message = `${out.message} (request: Authorization: ${authorization ?? ''})`;
+  if (faults.echoKey && typeof out.message === 'string')
+    out.message = `${out.message} (request: Authorization: ${authorization ?? ''})`;
   return out;
 }

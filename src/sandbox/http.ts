@@ -19,7 +19,11 @@ export function sendRaw(res: ServerResponse, status: number, json: string, heade
 /** Sends already-encoded body bytes (a fault's Content-Encoding is in `headers`). */
 export function sendBytes(res: ServerResponse, status: number, bytes: Buffer, headers: Headers = {}): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': String(bytes.length) });
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json',
+    'Content-Length': String(bytes.length),
+  });
   res.end(bytes);
 }
 
@@ -28,7 +32,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** The documented error shape: `{success:false, error:{code, message}}`. */
-export function errorBody(code: string, message: string): { success: false; error: { code: string; message: string } } {
+export function errorBody(
+  code: string,
+  message: string,
+): { success: false; error: { code: string; message: string } } {
   return { success: false, error: { code, message } };
 }
 

@@ -108,7 +108,8 @@ export class Ledger {
     this.balancePaisa -= toPaisa(init.amount);
     this.transactions.push(txn);
     this.byId.set(txn.id, txn);
-    if (txn.reference !== null && !this.byReference.has(txn.reference)) this.byReference.set(txn.reference, txn);
+    if (txn.reference !== null && !this.byReference.has(txn.reference))
+      this.byReference.set(txn.reference, txn);
     this.processing.push(txn);
     return txn;
   }

@@ -60,7 +60,10 @@ export interface SandboxOptions {
 }
 
 export type ConfigPatch = Partial<
-  Pick<SandboxOptions, 'failRate' | 'errorRate' | 'dropRate' | 'latencyMs' | 'dedup' | 'rateLimit' | 'completeAfterMs' | 'faults'>
+  Pick<
+    SandboxOptions,
+    'failRate' | 'errorRate' | 'dropRate' | 'latencyMs' | 'dedup' | 'rateLimit' | 'completeAfterMs' | 'faults'
+  >
 >;
 
 /** The fault settings `configure()` may change while the sandbox runs. */
@@ -114,14 +117,23 @@ export function applyPatch(config: RuntimeConfig, patch: ConfigPatch): void {
   if (patch.errorRate !== undefined) next.errorRate = checkFraction('errorRate', patch.errorRate);
   if (patch.dropRate !== undefined) next.dropRate = checkFraction('dropRate', patch.dropRate);
   if (patch.latencyMs !== undefined) next.latencyMs = checkMs('latencyMs', patch.latencyMs);
-  if (patch.completeAfterMs !== undefined) next.completeAfterMs = checkMs('completeAfterMs', patch.completeAfterMs);
+  if (patch.completeAfterMs !== undefined)
+    next.completeAfterMs = checkMs('completeAfterMs', patch.completeAfterMs);
   if (patch.dedup !== undefined) next.dedup = checkDedup(patch.dedup);
   if (patch.faults !== undefined) next.faults = { ...config.faults, ...checkFaults(patch.faults) };
   Object.assign(config, next);
 }
 
 export function initialConfig(opts: SandboxOptions): RuntimeConfig {
-  const config: RuntimeConfig = { failRate: 0, errorRate: 0, dropRate: 0, latencyMs: 0, dedup: 'off', completeAfterMs: 3000, faults: structuredClone(NO_FAULTS) };
+  const config: RuntimeConfig = {
+    failRate: 0,
+    errorRate: 0,
+    dropRate: 0,
+    latencyMs: 0,
+    dedup: 'off',
+    completeAfterMs: 3000,
+    faults: structuredClone(NO_FAULTS),
+  };
   applyPatch(config, opts);
   return config;
 }
@@ -133,10 +145,15 @@ export function checkOptions(opts: SandboxOptions): void {
   }
   if (opts.balance !== undefined) checkBalance(opts.balance);
   if (opts.arrivalJitterMs !== undefined) checkMs('arrivalJitterMs', opts.arrivalJitterMs);
-  if (opts.rateLimitWindow !== undefined && opts.rateLimitWindow !== 'fixed' && opts.rateLimitWindow !== 'sliding') {
+  if (
+    opts.rateLimitWindow !== undefined &&
+    opts.rateLimitWindow !== 'fixed' &&
+    opts.rateLimitWindow !== 'sliding'
+  ) {
     throw usage(`rateLimitWindow must be 'fixed' or 'sliding', got ${String(opts.rateLimitWindow)}`);
   }
-  if (opts.seed !== undefined && !Number.isFinite(opts.seed)) throw usage(`seed must be a number, got ${String(opts.seed)}`);
+  if (opts.seed !== undefined && !Number.isFinite(opts.seed))
+    throw usage(`seed must be a number, got ${String(opts.seed)}`);
   if (opts.operators !== undefined && (!Array.isArray(opts.operators) || opts.operators.length === 0)) {
     throw usage('operators must be a non-empty array');
   }

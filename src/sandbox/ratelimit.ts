@@ -49,7 +49,10 @@ export function resolveRate(option: string | Rate | null | undefined): Rate | nu
   if (typeof option === 'string') return parseRate(option);
   const { limit, windowMs } = option;
   if (!Number.isInteger(limit) || limit <= 0 || !Number.isFinite(windowMs) || windowMs <= 0) {
-    throw new BatchError('USAGE', `invalid rate limit ${JSON.stringify(option)}: limit and windowMs must be positive`);
+    throw new BatchError(
+      'USAGE',
+      `invalid rate limit ${JSON.stringify(option)}: limit and windowMs must be positive`,
+    );
   }
   return { limit, windowMs };
 }
@@ -77,7 +80,14 @@ class FixedWindowLimiter implements RateLimiter {
     const resetAtMs = this.origin + (index + 1) * windowMs;
     const allowed = this.count < limit;
     if (allowed) this.count++;
-    return { allowed, limit, windowMs, remaining: limit - this.count, resetAtMs, retryAfterSec: retryAfter(resetAtMs, now) };
+    return {
+      allowed,
+      limit,
+      windowMs,
+      remaining: limit - this.count,
+      resetAtMs,
+      retryAfterSec: retryAfter(resetAtMs, now),
+    };
   }
 }
 
@@ -95,7 +105,14 @@ class SlidingWindowLimiter implements RateLimiter {
     const allowed = this.log.length < limit;
     if (allowed) this.log.push(now);
     const resetAtMs = this.log[0]! + windowMs;
-    return { allowed, limit, windowMs, remaining: limit - this.log.length, resetAtMs, retryAfterSec: retryAfter(resetAtMs, now) };
+    return {
+      allowed,
+      limit,
+      windowMs,
+      remaining: limit - this.log.length,
+      resetAtMs,
+      retryAfterSec: retryAfter(resetAtMs, now),
+    };
   }
 }
 

@@ -11,7 +11,14 @@ import { handleApi } from './api.js';
 import { errorBody, sendJson } from './http.js';
 import { Ledger, type LedgerEntry } from './ledger.js';
 import { DEFAULT_OPERATORS } from './operators.js';
-import { checkBalance, checkOptions, applyPatch, initialConfig, type ConfigPatch, type SandboxOptions } from './options.js';
+import {
+  checkBalance,
+  checkOptions,
+  applyPatch,
+  initialConfig,
+  type ConfigPatch,
+  type SandboxOptions,
+} from './options.js';
 import { mulberry32 } from './random.js';
 import { createRateLimiter, resolveRate, type RateLimitWindow } from './ratelimit.js';
 import { keyChecker, type RequestLogEntry, type SandboxState, type SandboxStats } from './state.js';

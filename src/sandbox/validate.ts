@@ -13,8 +13,7 @@ export interface RechargeBody {
 }
 
 export type RechargeValidation =
-  | { ok: true; value: RechargeBody }
-  | { ok: false; code: string; message: string };
+  { ok: true; value: RechargeBody } | { ok: false; code: string; message: string };
 
 const MOBILE_RE = /^01[3-9]\d{8}$/;
 const REFERENCE_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -39,7 +38,10 @@ export function validateRecharge(text: string, operators: readonly Operator[]): 
   if (!operator) return fail('INVALID_OPERATOR', 'operator_id is missing or is not an available operator');
 
   if (typeof b.mobile_number !== 'string' || !MOBILE_RE.test(b.mobile_number)) {
-    return fail('INVALID_MOBILE_NUMBER', 'mobile_number must be an 11-digit Bangladeshi number like 01712345678');
+    return fail(
+      'INVALID_MOBILE_NUMBER',
+      'mobile_number must be an 11-digit Bangladeshi number like 01712345678',
+    );
   }
 
   if (typeof b.amount !== 'number' || !Number.isInteger(b.amount) || b.amount <= 0) {

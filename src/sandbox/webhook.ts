@@ -24,12 +24,16 @@ export interface WebhookFaults {
 
 /** The problem with these faults, in words, or null when they are usable. */
 export function checkWebhookFaults(f: WebhookFaults): string | null {
-  if (f.duplicates !== undefined && (!Number.isInteger(f.duplicates) || f.duplicates < 0 || f.duplicates > 100)) {
+  if (
+    f.duplicates !== undefined &&
+    (!Number.isInteger(f.duplicates) || f.duplicates < 0 || f.duplicates > 100)
+  ) {
     return `webhook duplicates must be a whole number from 0 to 100, got ${String(f.duplicates)}`;
   }
   for (const k of ['forgeAfterMs', 'lateMs'] as const) {
     const v = f[k];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) return `webhook ${k} must be a number of milliseconds ≥ 0, got ${String(v)}`;
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
+      return `webhook ${k} must be a number of milliseconds ≥ 0, got ${String(v)}`;
   }
   return null;
 }
@@ -38,7 +42,12 @@ export function checkWebhookFaults(f: WebhookFaults): string | null {
 export function forgedPayload(txn: Transaction, now: number): Record<string, unknown> {
   const real = webhookPayload(txn);
   const data = real.data as Record<string, unknown>;
-  return { ...real, event: 'transaction.completed', data: { ...data, status: 'completed', completed_at: formatApiTime(now) }, timestamp: formatIsoSeconds(now) };
+  return {
+    ...real,
+    event: 'transaction.completed',
+    data: { ...data, status: 'completed', completed_at: formatApiTime(now) },
+    timestamp: formatIsoSeconds(now),
+  };
 }
 
 export function webhookPayload(txn: Transaction): Record<string, unknown> {
@@ -86,7 +95,10 @@ export class WebhookSender {
 
   private later(ms: number, fn: () => void): void {
     if (this.controller.signal.aborted || !this.clock) return;
-    const wait = this.clock.sleep(ms, this.controller.signal).then(fn, () => undefined).finally(() => this.inFlight.delete(wait));
+    const wait = this.clock
+      .sleep(ms, this.controller.signal)
+      .then(fn, () => undefined)
+      .finally(() => this.inFlight.delete(wait));
     this.inFlight.add(wait);
   }
 

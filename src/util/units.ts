@@ -7,11 +7,15 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 export function parseDuration(text: string | number, what = 'duration'): number {
   if (typeof text === 'number' && Number.isFinite(text) && text >= 0) return text;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(String(text));
-  if (!m) throw new BatchError('USAGE', `invalid ${what} "${text}": use a number with ms, s, m, h or d (e.g. 15s)`);
+  if (!m)
+    throw new BatchError('USAGE', `invalid ${what} "${text}": use a number with ms, s, m, h or d (e.g. 15s)`);
   // a bare number in text is refused (0 aside): `--repeat-window 7` read as 7 ms would turn the
   // repeat check off, `--request-timeout 5` would be 5 ms; the unit must be said
   if (!m[2] && Number(m[1]) !== 0) {
-    throw new BatchError('USAGE', `${what} "${String(text).trim()}" has no unit: write ${m[1]}ms, ${m[1]}s, ${m[1]}m, ${m[1]}h or ${m[1]}d`);
+    throw new BatchError(
+      'USAGE',
+      `${what} "${String(text).trim()}" has no unit: write ${m[1]}ms, ${m[1]}s, ${m[1]}m, ${m[1]}h or ${m[1]}d`,
+    );
   }
   return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]!);
 }
@@ -30,6 +34,7 @@ export function parseRate(text: string, what = 'rate limit'): Rate {
     throw new BatchError('USAGE', `invalid ${what} "${text}": use N/s, N/min or N/h (e.g. 60/min)`);
   }
   const unit = m[2]!.toLowerCase();
-  const windowMs = unit === 'ms' ? 1 : unit.startsWith('s') ? 1000 : unit.startsWith('h') ? 3_600_000 : 60_000;
+  const windowMs =
+    unit === 'ms' ? 1 : unit.startsWith('s') ? 1000 : unit.startsWith('h') ? 3_600_000 : 60_000;
   return { limit: Number(m[1]), windowMs };
 }

@@ -71,7 +71,11 @@ export function parseMapOption(values: string[] | undefined): ColumnMap {
       );
     }
     if (map[role] !== undefined) {
-      throw new BatchError('HEADER_MAP_INVALID', `--map gives the ${role} column twice ("${map[role]}" and "${column}")`, { role });
+      throw new BatchError(
+        'HEADER_MAP_INVALID',
+        `--map gives the ${role} column twice ("${map[role]}" and "${column}")`,
+        { role },
+      );
     }
     map[role] = column;
   }
@@ -88,19 +92,31 @@ export function parseMapOption(values: string[] | undefined): ColumnMap {
 export function mapColumns(path: string, columns: readonly string[], map: ColumnMap = {}): Roles {
   refuseOwnOutput(path, columns);
   const list = columns.map((c) => `"${showText(c)}"`).join(', ');
-  const { found, mapMissing, ambiguous: [ambiguous] } = matchRoles(columns, map);
+  const {
+    found,
+    mapMissing,
+    ambiguous: [ambiguous],
+  } = matchRoles(columns, map);
   if (mapMissing) {
     const want = map[mapMissing]!;
-    throw new BatchError('HEADER_MISSING_COLUMN', `${path}: --map ${mapMissing}="${want}" names no column; the header has ${list}`, {
-      path,
-      role: mapMissing,
-      column: want,
-    });
+    throw new BatchError(
+      'HEADER_MISSING_COLUMN',
+      `${path}: --map ${mapMissing}="${want}" names no column; the header has ${list}`,
+      {
+        path,
+        role: mapMissing,
+        column: want,
+      },
+    );
   }
   if (ambiguous) {
     const { role, hits, mapped } = ambiguous;
     if (mapped) {
-      throw new BatchError('HEADER_AMBIGUOUS', `${path}: --map ${role}="${map[role]}" matches ${hits.length} columns with that name`, { path, role });
+      throw new BatchError(
+        'HEADER_AMBIGUOUS',
+        `${path}: --map ${role}="${map[role]}" matches ${hits.length} columns with that name`,
+        { path, role },
+      );
     }
     const names = hits.map((i) => `"${showText(columns[i]!)}"`).join(' and ');
     throw new BatchError(
@@ -118,7 +134,12 @@ export function mapColumns(path: string, columns: readonly string[], map: Column
       { path, missing, columns: [...columns] },
     );
   }
-  return { number: found.number!, amount: found.amount!, operator: found.operator ?? null, reference: found.reference ?? null };
+  return {
+    number: found.number!,
+    amount: found.amount!,
+    operator: found.operator ?? null,
+    reference: found.reference ?? null,
+  };
 }
 
 /** SPEC §3a "Where the header is": a line in which a number and an amount column can be found (with `--map` too). */
@@ -161,7 +182,14 @@ function matchRoles(columns: readonly string[], map: ColumnMap): RoleMatch {
     let hits = indexesWhere(normalized, (n, i) => !claimed.has(i) && aliases.includes(n));
     if (hits.length === 0 && role === 'amount') {
       // a column named for what it pays, with the unit in parentheses: `Allowance (Tk)`
-      hits = indexesWhere(columns, (c, i) => !claimed.has(i) && normalized[i] !== '' && UNIT_PART.test(cleanText(c)) && !isOtherRole(normalized[i]!));
+      hits = indexesWhere(
+        columns,
+        (c, i) =>
+          !claimed.has(i) &&
+          normalized[i] !== '' &&
+          UNIT_PART.test(cleanText(c)) &&
+          !isOtherRole(normalized[i]!),
+      );
     }
     if (hits.length > 1) result.ambiguous.push({ role, hits, mapped: false });
     else if (hits.length === 1) {

@@ -46,7 +46,13 @@ export async function createValidator(path: string, opts: ValidateOptions): Prom
   const source = await openCsv(path, { map: opts.map, signal: opts.signal });
   const roles = mapColumns(path, source.columns, opts.map);
   const operators = indexOperators(opts.operators);
-  const context = { width: source.columns.length, roles, operators, allowDuplicates: opts.allowDuplicates ?? false, delimiter: source.delimiter };
+  const context = {
+    width: source.columns.length,
+    roles,
+    operators,
+    allowDuplicates: opts.allowDuplicates ?? false,
+    delimiter: source.delimiter,
+  };
   async function* batches(): AsyncGenerator<RowVerdict[]> {
     const check = createRowChecker(context);
     for await (const records of source.batches()) yield records.map(check);
@@ -62,7 +68,10 @@ export async function createValidator(path: string, opts: ValidateOptions): Prom
 }
 
 /** Library entry (SPEC §8): validate a file, optionally writing the report CSV to `out`. */
-export async function validateCsv(path: string, opts: ValidateOptions & { out?: string; bom?: boolean }): Promise<ValidationSummary> {
+export async function validateCsv(
+  path: string,
+  opts: ValidateOptions & { out?: string; bom?: boolean },
+): Promise<ValidationSummary> {
   return (await runValidation(path, opts)).summary;
 }
 
@@ -108,7 +117,8 @@ export async function runValidation(
       opts.out,
       resultHeader(columns),
       (async function* () {
-        for await (const batch of batches()) yield batch.map((verdict) => reportRow(verdict, width, roles, delimiter));
+        for await (const batch of batches())
+          yield batch.map((verdict) => reportRow(verdict, width, roles, delimiter));
       })(),
       { bom: opts.bom },
     );

@@ -69,30 +69,43 @@ export function normalizeAmount(raw: string): number | null {
 export function explainNumber(cell: string, raw = cell): string {
   const text = cell.trim();
   const shown = clip(raw.trim());
-  if (text === '') return raw.trim() === '' ? 'mobile number is empty' : `mobile number "${shown}" holds only invisible characters`;
+  if (text === '')
+    return raw.trim() === ''
+      ? 'mobile number is empty'
+      : `mobile number "${shown}" holds only invisible characters`;
   if (/^[+-]?\d+(\.\d+)?e[+-]?\d+$/i.test(text)) {
     return `mobile number "${shown}" was turned into scientific notation by a spreadsheet and has lost digits; format the column as text and export again`;
   }
   const digits = toAsciiDigits(text).replace(NUMBER_SEPARATORS, '');
-  if (/^01[0-2]\d{8}$/.test(digits)) return `mobile number "${shown}" has no mobile operator prefix (013 to 019)`;
+  if (/^01[0-2]\d{8}$/.test(digits))
+    return `mobile number "${shown}" has no mobile operator prefix (013 to 019)`;
   return `"${shown}" is not a Bangladeshi mobile number (11 digits like 01712345678, or +8801712345678)`;
 }
 
 /** Why an amount cell was refused; `cell` is what was judged, `raw` what the message quotes. */
 export function explainAmount(cell: string, raw = cell): string {
   const text = cell.trim();
-  if (text === '') return raw.trim() === '' ? 'amount is empty' : `amount "${clip(raw.trim())}" holds only invisible characters`;
+  if (text === '')
+    return raw.trim() === ''
+      ? 'amount is empty'
+      : `amount "${clip(raw.trim())}" holds only invisible characters`;
   const s = toAsciiDigits(text).replace(CURRENCY_PREFIX, '').replace(CURRENCY_SUFFIX, '');
   if (/^-/.test(s)) return `amount "${clip(raw.trim())}" is negative`;
   if (/^[0.,]+$/.test(s)) return `amount "${clip(raw.trim())}" is zero`;
   if (DOT_THOUSANDS.test(s)) {
     const dotted = /^\d{1,3}(?:\.\d{3})+$/.test(s) ? Number(s.replace(/\./g, '')) : null;
-    const instead = dotted === null ? 'such as 50000 or 50,000' : `${dotted} or ${dotted.toLocaleString('en-US')}`;
-    const small = dotted !== null && s.split('.').length === 2 ? ` (for ${s.slice(0, s.indexOf('.'))} taka, write ${s.slice(0, s.indexOf('.'))})` : '';
+    const instead =
+      dotted === null ? 'such as 50000 or 50,000' : `${dotted} or ${dotted.toLocaleString('en-US')}`;
+    const small =
+      dotted !== null && s.split('.').length === 2
+        ? ` (for ${s.slice(0, s.indexOf('.'))} taka, write ${s.slice(0, s.indexOf('.'))})`
+        : '';
     return `amount "${clip(raw.trim())}" is ambiguous: write ${instead}${small}`;
   }
-  if (/^\d+\.\d*[1-9]/.test(s.replace(/,/g, ''))) return `amount "${clip(raw.trim())}" is not a whole number of taka`;
-  if (/^\d+,\d{1,2}$/.test(s)) return `amount "${clip(raw.trim())}" has a decimal comma; write whole taka such as 100`;
+  if (/^\d+\.\d*[1-9]/.test(s.replace(/,/g, '')))
+    return `amount "${clip(raw.trim())}" is not a whole number of taka`;
+  if (/^\d+,\d{1,2}$/.test(s))
+    return `amount "${clip(raw.trim())}" has a decimal comma; write whole taka such as 100`;
   return `amount "${clip(raw.trim())}" is not a number of taka`;
 }
 

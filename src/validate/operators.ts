@@ -27,7 +27,9 @@ export async function loadOperatorsFile(path: string): Promise<Operator[]> {
   const parsed = Array.isArray(json) ? operatorList.safeParse(json) : apiAnswer.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue ? ` (${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message})` : '';
+    const where = issue
+      ? ` (${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message})`
+      : '';
     throw fail(
       `is not an operator list${where}: expected an array of {id, name, code, min_amount, max_amount} or the API's {"success": true, "data": [...]}`,
     );

@@ -50,7 +50,15 @@ export interface ValidRow {
 
 export type RowVerdict =
   | { row: number; line: number; fields: string[]; ok: true; value: ValidRow }
-  | { row: number; line: number; fields: string[]; ok: false; code: RowErrorCode; message: string; partial: Partial<ValidRow> };
+  | {
+      row: number;
+      line: number;
+      fields: string[];
+      ok: false;
+      code: RowErrorCode;
+      message: string;
+      partial: Partial<ValidRow>;
+    };
 
 export interface RuleContext {
   /** number of header columns */
@@ -111,7 +119,10 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
         }
       }
     }
-    const firstRowLine = rowLines !== null && number !== null && amount !== null ? rowLines.firstLine(number, amount, line) : undefined;
+    const firstRowLine =
+      rowLines !== null && number !== null && amount !== null
+        ? rowLines.firstLine(number, amount, line)
+        : undefined;
 
     const opCell = roles.operator === null ? '' : cleanKeyCell(fields[roles.operator]!);
     let operator: Operator | null | undefined;
@@ -152,7 +163,13 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
     }
 
     if (code === undefined) {
-      const value: ValidRow = { number: number!, amount: amount!, operatorId: operator!.id, operatorName: operator!.name, reference };
+      const value: ValidRow = {
+        number: number!,
+        amount: amount!,
+        operatorId: operator!.id,
+        operatorName: operator!.name,
+        reference,
+      };
       if (warning !== undefined) value.warning = warning;
       return { row, line, fields, ok: true, value };
     }
@@ -170,7 +187,12 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
   };
 }
 
-const ROLE_NAMES = { number: 'mobile number', amount: 'amount', operator: 'operator', reference: 'reference' } as const;
+const ROLE_NAMES = {
+  number: 'mobile number',
+  amount: 'amount',
+  operator: 'operator',
+  reference: 'reference',
+} as const;
 
 /**
  * SPEC §3a "A quote that swallows rows is an error, not a long cell": a cell with line breaks
@@ -179,13 +201,27 @@ const ROLE_NAMES = { number: 'mobile number', amount: 'amount', operator: 'opera
  * lines where the quote opens and closes, so every line it took is accounted for. A quoted
  * address or name over two lines stays a long cell.
  */
-function multiLineProblem(line: number, fields: string[], roles: Roles, delimiter: string): string | undefined {
+function multiLineProblem(
+  line: number,
+  fields: string[],
+  roles: Roles,
+  delimiter: string,
+): string | undefined {
   let at = line; // the line the current cell starts on
   for (let i = 0; i < fields.length; i++) {
     const cell = fields[i]!;
     const breaks = lineBreaksIn(cell);
     if (breaks === 0) continue;
-    const role = i === roles.number ? 'number' : i === roles.amount ? 'amount' : i === roles.operator ? 'operator' : i === roles.reference ? 'reference' : null;
+    const role =
+      i === roles.number
+        ? 'number'
+        : i === roles.amount
+          ? 'amount'
+          : i === roles.operator
+            ? 'operator'
+            : i === roles.reference
+              ? 'reference'
+              : null;
     const lines = `a quote (") opens on line ${at} and closes only on line ${at + breaks}`;
     if (role !== null) {
       return `the ${ROLE_NAMES[role]} cell "${clip(cell)}" spans lines ${at}–${at + breaks}: ${lines}; a ${ROLE_NAMES[role]} must be on one line — remove the stray quote or the line breaks`;

@@ -33,17 +33,33 @@ function lastByRow(recs: Rec[], job: string): Map<number, Rec> {
 
 describe('audit log', () => {
   it('one record per row state change; the final records agree with the ledger for every row; job start and stop; never the key', async () => {
-    sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min', completeAfterMs: 150, balance: 1_000_000, failRate: 0.2, seed: 5 });
+    sb = await startSandbox({
+      apiKey: KEY,
+      rateLimit: '6000/min',
+      completeAfterMs: 150,
+      balance: 1_000_000,
+      failRate: 0.2,
+      seed: 5,
+    });
     const dir = tempDir();
     const { path, rows } = writeBatch(dir, 30);
     const log = join(dir, 'logs', 'audit.jsonl');
-    const r = await runCli(['run', path, ...fastArgs(join(dir, 'state')), '--log-file', log, '--json'], apiEnv(sb.url));
+    const r = await runCli(
+      ['run', path, ...fastArgs(join(dir, 'state')), '--log-file', log, '--json'],
+      apiEnv(sb.url),
+    );
     expect(r.code).toBe(1);
     const job = JSON.parse(r.stdout).job as string;
     const text = readFileSync(log, 'utf8');
     expect(text).not.toContain(KEY);
     const recs = records(log);
-    expect(recs[0]).toMatchObject({ event: 'job:started', job, account: accountId(sb.url, KEY), rows: 30, pending: 30 });
+    expect(recs[0]).toMatchObject({
+      event: 'job:started',
+      job,
+      account: accountId(sb.url, KEY),
+      rows: 30,
+      pending: 30,
+    });
     expect(recs.at(-1)).toMatchObject({ event: 'job:finished', job, stopped: null });
 
     const ledger = sb.ledger();
@@ -74,7 +90,20 @@ describe('audit log', () => {
     const dir = tempDir();
     const { path } = writeBatch(dir, 12);
     const log = join(dir, 'audit.jsonl');
-    const r = await runCli(['run', path, ...fastArgs(join(dir, 'state')), '--allow-partial', '--concurrency', '1', '--log-file', log, '--json'], apiEnv(sb.url));
+    const r = await runCli(
+      [
+        'run',
+        path,
+        ...fastArgs(join(dir, 'state')),
+        '--allow-partial',
+        '--concurrency',
+        '1',
+        '--log-file',
+        log,
+        '--json',
+      ],
+      apiEnv(sb.url),
+    );
     expect(r.code).toBe(4);
     const job = JSON.parse(r.stdout).job as string;
     const recs = records(log);
@@ -98,7 +127,13 @@ describe('audit log', () => {
     const a = writeBatch(dir, 40, 'a.csv', 1);
     const b = writeBatch(dir, 40, 'b.csv', 2);
     const log = join(dir, 'audit.jsonl');
-    const runs = [a, b].map((f) => startCli(['run', f.path, ...fastArgs(join(dir, 'state')), '--log-file', log, '--json'], apiEnv(sb!.url)).done);
+    const runs = [a, b].map(
+      (f) =>
+        startCli(
+          ['run', f.path, ...fastArgs(join(dir, 'state')), '--log-file', log, '--json'],
+          apiEnv(sb!.url),
+        ).done,
+    );
     const [ra, rb] = await Promise.all(runs);
     expect([ra!.code, rb!.code]).toEqual([0, 0]);
     const recs = records(log); // throws on a torn line

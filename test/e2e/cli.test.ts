@@ -22,7 +22,19 @@ describe('recharge-batch CLI', () => {
   it('--help lists every command of the specification and the exit codes', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const cmd of ['run <csv>', 'validate <csv>', 'resume <job>', 'retry <job>', 'status <job>', 'jobs', 'report <job>', 'balance', 'operators', 'sandbox', 'demo']) {
+    for (const cmd of [
+      'run <csv>',
+      'validate <csv>',
+      'resume <job>',
+      'retry <job>',
+      'status <job>',
+      'jobs',
+      'report <job>',
+      'balance',
+      'operators',
+      'sandbox',
+      'demo',
+    ]) {
       expect(r.stdout).toContain(cmd);
     }
     expect(r.stdout).toContain('Exit codes');
@@ -38,7 +50,13 @@ describe('recharge-batch CLI', () => {
     expect(JSON.parse(b.stdout)).toEqual({ balance: sb.balance(), currency: 'BDT' });
     const o = await runCli(['operators', '--json'], apiEnv(sb.url));
     expect(o.code).toBe(0);
-    expect(JSON.parse(o.stdout).map((x: { code: string }) => x.code)).toEqual(['GP', 'ROBI', 'BL', 'TT', 'AT']);
+    expect(JSON.parse(o.stdout).map((x: { code: string }) => x.code)).toEqual([
+      'GP',
+      'ROBI',
+      'BL',
+      'TT',
+      'AT',
+    ]);
     const human = await runCli(['operators'], apiEnv(sb.url));
     expect(human.stdout).toMatch(/Teletalk\s+TT\s+10–500/);
     noKeyAnywhere(b);
@@ -60,7 +78,10 @@ describe('recharge-batch CLI', () => {
 
   it('an unreachable base URL exits 3 within the request timeout', async () => {
     const started = Date.now();
-    const r = await runCli(['balance', '--request-timeout', '2s'], { ALSAMIFLEXI_API_KEY: KEY, ALSAMIFLEXI_BASE_URL: 'http://127.0.0.1:9/api/v1' });
+    const r = await runCli(['balance', '--request-timeout', '2s'], {
+      ALSAMIFLEXI_API_KEY: KEY,
+      ALSAMIFLEXI_BASE_URL: 'http://127.0.0.1:9/api/v1',
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('cannot reach');
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
@@ -70,11 +91,14 @@ describe('recharge-batch CLI', () => {
   it.each([
     [['balance', '--bogus'], 'unknown option --bogus (see --help)'],
     [['run'], 'run needs the CSV file, e.g. `recharge-batch run payroll.csv`'],
-    [['status'], 'status needs a job name (or the job\'s input CSV): see `recharge-batch jobs`'],
+    [['status'], "status needs a job name (or the job's input CSV): see `recharge-batch jobs`"],
     [['frobnicate'], '"frobnicate" is not a command'],
     [['stauts', 'x'], '"stauts" is not a command: did you mean status? (see --help)'],
     [[], 'name a command, e.g. `recharge-batch validate payroll.csv` (see --help)'],
-    [['balance', '--concurrency', 'abc'], '--concurrency "abc" is not a number: write it like --concurrency 4'],
+    [
+      ['balance', '--concurrency', 'abc'],
+      '--concurrency "abc" is not a number: write it like --concurrency 4',
+    ],
     [['balance', '--concurrency'], '--concurrency needs a value'],
     [['balance', '--plan', 'platinum'], 'unknown --plan'],
     [['balance', '--rate-limit', 'fast'], 'invalid --rate-limit'],
@@ -90,7 +114,10 @@ describe('recharge-batch CLI', () => {
 
   it('a reader that closes the pipe early (| head) ends nothing badly: no stack trace, same exit code', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [CLI, 'operators'], { env: { PATH: process.env.PATH ?? '', ...apiEnv(sb.url) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'operators'], {
+      env: { PATH: process.env.PATH ?? '', ...apiEnv(sb.url) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.destroy(); // like `head -0`: the first write meets a closed pipe
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -108,7 +135,10 @@ describe('recharge-batch CLI', () => {
     expect(bad.stderr).toContain('platinum');
     const flagWins = await runCli(['balance', '--config', cfg, '--plan', 'business'], apiEnv(sb.url));
     expect(flagWins.code).toBe(0);
-    const envWins = await runCli(['balance', '--config', cfg], { ...apiEnv(sb.url), RECHARGE_BATCH_PLAN: 'starter' });
+    const envWins = await runCli(['balance', '--config', cfg], {
+      ...apiEnv(sb.url),
+      RECHARGE_BATCH_PLAN: 'starter',
+    });
     expect(envWins.code).toBe(0);
     writeFileSync(cfg, JSON.stringify({ 'api-key': 'x' }));
     expect((await runCli(['balance', '--config', cfg], apiEnv(sb.url))).code).toBe(2);
@@ -123,7 +153,10 @@ describe('validate', () => {
     expect(r.code).toBe(1);
     const summary = JSON.parse(r.stdout);
     expect(summary.counts.invalid).toBeGreaterThan(0);
-    const expected = JSON.parse(readFileSync('fixtures/quirks.expected.json', 'utf8')) as Record<string, { status: string; code?: string; number?: string; amount?: number }>;
+    const expected = JSON.parse(readFileSync('fixtures/quirks.expected.json', 'utf8')) as Record<
+      string,
+      { status: string; code?: string; number?: string; amount?: number }
+    >;
     const rows = readCsv(out);
     expect(rows).toHaveLength(Object.keys(expected).length);
     for (const [row, e] of Object.entries(expected)) {
@@ -146,10 +179,34 @@ describe('validate', () => {
     ['a directory', (d: string) => (mkdirSync(join(d, 'dir.csv')), join(d, 'dir.csv'))],
     ['an empty file', (d: string) => (writeFileSync(join(d, 'e.csv'), ''), join(d, 'e.csv'))],
     ['header only', (d: string) => (writeFileSync(join(d, 'h.csv'), 'mobile,amount\n'), join(d, 'h.csv'))],
-    ['PNG bytes', (d: string) => (writeFileSync(join(d, 'p.csv'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])), join(d, 'p.csv'))],
-    ['a renamed .xlsx', (d: string) => (writeFileSync(join(d, 'x.csv'), Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(40, 1)])), join(d, 'x.csv'))],
-    ['an unterminated quote', (d: string) => (writeFileSync(join(d, 'q.csv'), 'mobile,amount\n01712345678,100\n"01812345678,100\n'), join(d, 'q.csv'))],
-    ['no number column', (d: string) => (writeFileSync(join(d, 'n.csv'), 'name,amount\nA,100\n'), join(d, 'n.csv'))],
+    [
+      'PNG bytes',
+      (d: string) => (
+        writeFileSync(
+          join(d, 'p.csv'),
+          Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+        ),
+        join(d, 'p.csv')
+      ),
+    ],
+    [
+      'a renamed .xlsx',
+      (d: string) => (
+        writeFileSync(join(d, 'x.csv'), Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(40, 1)])),
+        join(d, 'x.csv')
+      ),
+    ],
+    [
+      'an unterminated quote',
+      (d: string) => (
+        writeFileSync(join(d, 'q.csv'), 'mobile,amount\n01712345678,100\n"01812345678,100\n'),
+        join(d, 'q.csv')
+      ),
+    ],
+    [
+      'no number column',
+      (d: string) => (writeFileSync(join(d, 'n.csv'), 'name,amount\nA,100\n'), join(d, 'n.csv')),
+    ],
   ])('%s: exit 2, one line, no stack trace, nothing sent (validate and run)', async (_what, make) => {
     const dir = tempDir();
     const path = make(dir);

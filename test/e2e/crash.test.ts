@@ -8,7 +8,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mulberry32, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { KEY, apiEnv, fastArgs, maybeReadCsv, readCsv, runCli, startCli, tempDir, writeBatch } from './helpers.js';
+import {
+  KEY,
+  apiEnv,
+  fastArgs,
+  maybeReadCsv,
+  readCsv,
+  runCli,
+  startCli,
+  tempDir,
+  writeBatch,
+} from './helpers.js';
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
@@ -19,7 +29,8 @@ afterEach(async () => {
 const ROWS = 200;
 
 async function waitForLedgerGrowth(s: Sandbox, from: number, maxMs: number): Promise<void> {
-  for (let waited = 0; waited < maxMs && s.ledger().length <= from; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  for (let waited = 0; waited < maxMs && s.ledger().length <= from; waited += 20)
+    await new Promise((r) => setTimeout(r, 20));
 }
 
 describe('kill -9 at random moments, then run again', () => {
@@ -79,9 +90,13 @@ describe('kill -9 at random moments, then run again', () => {
     for (const r of results) expect(['completed', 'unknown', 'failed']).toContain(r.status);
     // everything not unknown is completed: the sandbox fails nothing here
     expect(results.filter((r) => r.status === 'completed').length + unknown.length).toBe(ROWS);
-    expect(maybeReadCsv(join(dir, 'crash.failed.csv'))!.length).toBe(results.filter((r) => r.status === 'failed').length);
+    expect(maybeReadCsv(join(dir, 'crash.failed.csv'))!.length).toBe(
+      results.filter((r) => r.status === 'failed').length,
+    );
     // unknown rows may have been paid: listed to check, apart from the rows to feed back
-    expect((maybeReadCsv(join(dir, 'crash.unknown.csv')) ?? []).map((r) => r.reference)).toEqual(unknown.map((r) => r.reference));
+    expect((maybeReadCsv(join(dir, 'crash.unknown.csv')) ?? []).map((r) => r.reference)).toEqual(
+      unknown.map((r) => r.reference),
+    );
     // the test means something only if processes really died mid-batch
     expect(killedWhileSending).toBeGreaterThanOrEqual(2);
   });

@@ -58,7 +58,10 @@ describe('fixtures/field through run against the sandbox', () => {
     const valid = expected.filter(([, x]) => x.status === 'valid');
 
     // the ledger: every valid row paid exactly once, with its number and amount; nothing else sent
-    const paid = s.ledger().map((e) => `${e.mobile_number} ${e.amount}`).sort();
+    const paid = s
+      .ledger()
+      .map((e) => `${e.mobile_number} ${e.amount}`)
+      .sort();
     expect(paid, c.problem).toEqual(valid.map(([, x]) => `${x.number} ${x.amount}`).sort());
 
     if (c.error !== undefined) {
@@ -74,12 +77,15 @@ describe('fixtures/field through run against the sandbox', () => {
     expect(results.map((x) => [x.row, x.status, x.error_code || undefined])).toEqual(
       expected.map(([row, x]) => [row, x.status === 'valid' ? 'completed' : 'invalid', x.code]),
     );
-    for (const [i, [, x]] of expected.entries()) if (x.number !== undefined) expect(results[i]!.normalized_number).toBe(x.number);
+    for (const [i, [, x]] of expected.entries())
+      if (x.number !== undefined) expect(results[i]!.normalized_number).toBe(x.number);
     const failed = maybeReadCsv(join(dir, `${base}.failed.csv`)) ?? [];
     expect(failed).toHaveLength(expected.length - valid.length);
     // free-text input cells come back guarded (the number and amount cells are the output side's rules)
     for (const out of [results, failed]) {
-      for (const line of out) for (const col of ['name', 'Name', 'Employee']) if (line[col] !== undefined) expect(line[col]).not.toMatch(FORMULA);
+      for (const line of out)
+        for (const col of ['name', 'Name', 'Employee'])
+          if (line[col] !== undefined) expect(line[col]).not.toMatch(FORMULA);
     }
   });
 });
@@ -93,7 +99,10 @@ describe('run and validate on something that is not a regular file', () => {
     const dir = tempDir('rb-nonfile-');
     const input = join(dir, 'batch.csv');
     make(input);
-    for (const args of [['run', input, ...fastArgs(join(dir, 'state'))], ['validate', input, '--operators', OPERATORS_FILE]]) {
+    for (const args of [
+      ['run', input, ...fastArgs(join(dir, 'state'))],
+      ['validate', input, '--operators', OPERATORS_FILE],
+    ]) {
       const r = await runCli(args, apiEnv(s.url));
       expect(r.code, args[0]).toBe(2);
       expect(r.stderr).toContain(says);

@@ -20,7 +20,11 @@ describe.runIf(hasGit)('a fresh clone on a machine without redis-server', () => 
     const clone = join(dir, 'recharge-batch');
     execFileSync('git', ['clone', '--quiet', '--depth', '1', `file://${root}`, clone], { stdio: 'ignore' });
     // from the npm cache the project's own install filled; the registry only for what it lacks
-    execFileSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: clone, stdio: 'ignore', timeout: 240_000 });
+    execFileSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: clone,
+      stdio: 'ignore',
+      timeout: 240_000,
+    });
     expect(existsSync(join(clone, 'dist', 'cli.js'))).toBe(true);
     // a PATH with node and a shell, and no redis-server
     const bin = join(dir, 'bin');
@@ -30,7 +34,13 @@ describe.runIf(hasGit)('a fresh clone on a machine without redis-server', () => 
     const env: NodeJS.ProcessEnv = { HOME: dir, PATH: bin };
     const r = spawnSync(
       process.execPath,
-      [join(clone, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/unit/limiter-redis.test.ts', 'test/e2e/redis.test.ts', 'test/e2e/packaged.test.ts'],
+      [
+        join(clone, 'node_modules', 'vitest', 'vitest.mjs'),
+        'run',
+        'test/unit/limiter-redis.test.ts',
+        'test/e2e/redis.test.ts',
+        'test/e2e/packaged.test.ts',
+      ],
       { cwd: clone, env, encoding: 'utf8', timeout: 240_000 },
     );
     const out = r.stdout + r.stderr;

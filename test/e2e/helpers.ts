@@ -26,7 +26,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd,
     // a home of its own: a command without --state-dir must never touch the real one
@@ -37,7 +41,9 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd?:
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
+  const done = new Promise<CliResult>((res) =>
+    child.on('close', (code, signal) => res({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -48,9 +54,14 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd?: s
 const PREFIXES = ['017', '013', '018', '019', '014', '016'];
 
 /** A payroll-like batch of `n` rows with unique numbers (no Teletalk, amounts 10–500). */
-export function writeBatch(dir: string, n: number, name = 'batch.csv', seed = 1): { path: string; rows: { id: string; number: string; amount: number }[] } {
+export function writeBatch(
+  dir: string,
+  n: number,
+  name = 'batch.csv',
+  seed = 1,
+): { path: string; rows: { id: string; number: string; amount: number }[] } {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
   const rows = [];
   const lines = ['Employee ID,Name,Department,Mobile Number,Amount (BDT)'];
   for (let i = 0; i < n; i++) {
@@ -77,7 +88,19 @@ export function maybeReadCsv(path: string): CsvRow[] | null {
 
 /** Options that make a real-time batch fast: a quick rate and short polls. */
 export function fastArgs(stateDir: string, rate = '6000/min'): string[] {
-  return ['--state-dir', stateDir, '--rate-limit', rate, '--poll-after', '150ms', '--poll-every', '150ms', '--request-timeout', '3s', '--quiet'];
+  return [
+    '--state-dir',
+    stateDir,
+    '--rate-limit',
+    rate,
+    '--poll-after',
+    '150ms',
+    '--poll-every',
+    '150ms',
+    '--request-timeout',
+    '3s',
+    '--quiet',
+  ];
 }
 
 export function apiEnv(url: string): Record<string, string> {

@@ -8,7 +8,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEY, apiEnv, fastArgs, readCsv, runCli, startCli, tempDir, writeBatch, type CliResult } from './helpers.js';
+import {
+  KEY,
+  apiEnv,
+  fastArgs,
+  readCsv,
+  runCli,
+  startCli,
+  tempDir,
+  writeBatch,
+  type CliResult,
+} from './helpers.js';
 import { documentedTxn, startHostile, type Hostile, type HostileOptions } from '../support/hostile.js';
 
 let server: Hostile | undefined;
@@ -30,7 +40,14 @@ function batch(n: number) {
   const dir = tempDir('rb-hostile-');
   const { path, rows } = writeBatch(dir, n);
   const state = join(dir, 'state');
-  return { dir, path, rows, state, results: join(dir, 'batch.results.csv'), args: ['run', path, ...fastArgs(state), '--job', 'hostile'] };
+  return {
+    dir,
+    path,
+    rows,
+    state,
+    results: join(dir, 'batch.results.csv'),
+    args: ['run', path, ...fastArgs(state), '--job', 'hostile'],
+  };
 }
 
 /** Every charge of the ledger is in the results, on the row of its reference: no id lost. */
@@ -39,7 +56,9 @@ function expectNoIdLost(h: Hostile, results: string): void {
   for (const c of h.ledger) {
     const row = byRef.get(c.reference);
     expect(row, `charge ${c.transaction_id} (${c.reference}) in the results`).toBeDefined();
-    expect(row!.transaction_id, `row ${row!.row} keeps transaction ${c.transaction_id}`).toBe(c.transaction_id);
+    expect(row!.transaction_id, `row ${row!.row} keeps transaction ${c.transaction_id}`).toBe(
+      c.transaction_id,
+    );
   }
 }
 
@@ -66,7 +85,10 @@ describe('a transaction id is never lost', () => {
       recharge: (call) => {
         const c = call.charge();
         if (call.n % 2 === 0) return { status: 200, body: ok({ transaction_id: c.transaction_id }) };
-        return { status: 200, raw: `{"success":true,"data":{"transaction_id":"${c.transaction_id}","status":` };
+        return {
+          status: 200,
+          raw: `{"success":true,"data":{"transaction_id":"${c.transaction_id}","status":`,
+        };
       },
     });
     const b = batch(6);
@@ -78,15 +100,18 @@ describe('a transaction id is never lost', () => {
     expect(statuses(b.results)).toEqual(Array(6).fill('completed'));
   });
 
-  it.each(['gzip', 'deflate', 'br'] as const)('answers %s-encoded though not asked for are read: every row completed', async (encoding) => {
-    const h = await hostile({ encoding });
-    const b = batch(5);
-    const r = await runCli(b.args, apiEnv(h.url));
-    expect(r.code, r.stderr).toBe(0);
-    expect(h.ledger).toHaveLength(5);
-    expectNoIdLost(h, b.results);
-    expect(statuses(b.results)).toEqual(Array(5).fill('completed'));
-  });
+  it.each(['gzip', 'deflate', 'br'] as const)(
+    'answers %s-encoded though not asked for are read: every row completed',
+    async (encoding) => {
+      const h = await hostile({ encoding });
+      const b = batch(5);
+      const r = await runCli(b.args, apiEnv(h.url));
+      expect(r.code, r.stderr).toBe(0);
+      expect(h.ledger).toHaveLength(5);
+      expectNoIdLost(h, b.results);
+      expect(statuses(b.results)).toEqual(Array(5).fill('completed'));
+    },
+  );
 });
 
 describe('circuit breaker', () => {
@@ -126,7 +151,11 @@ describe('waits the server asks for', () => {
     const h = await hostile({
       recharge: (call) => {
         if (call.n < 3) {
-          return { status: 429, body: err('RATE_LIMIT_EXCEEDED', 'slow down'), headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(call.serverNow + 300) } };
+          return {
+            status: 429,
+            body: err('RATE_LIMIT_EXCEEDED', 'slow down'),
+            headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(call.serverNow + 300) },
+          };
         }
         return { status: 200, body: ok(documentedTxn(call.charge(), 'processing')) };
       },
@@ -144,7 +173,12 @@ describe('waits the server asks for', () => {
     const h = await hostile({
       clockSkewMs: 3_600_000,
       recharge: (call) => {
-        if (call.n < 2) return { status: 429, body: err('RATE_LIMIT_EXCEEDED', 'slow down'), headers: { 'retry-after': new Date(call.serverNow + 1000).toUTCString() } };
+        if (call.n < 2)
+          return {
+            status: 429,
+            body: err('RATE_LIMIT_EXCEEDED', 'slow down'),
+            headers: { 'retry-after': new Date(call.serverNow + 1000).toUTCString() },
+          };
         return { status: 200, body: ok(documentedTxn(call.charge(), 'processing')) };
       },
     });
@@ -155,7 +189,13 @@ describe('waits the server asks for', () => {
   });
 
   it('GET /balance answering 429 forever: gives up after --max-wait, exit 3, nothing sent', async () => {
-    const h = await hostile({ balance: () => ({ status: 429, body: err('RATE_LIMIT_EXCEEDED', 'slow down'), headers: { 'retry-after': '1' } }) });
+    const h = await hostile({
+      balance: () => ({
+        status: 429,
+        body: err('RATE_LIMIT_EXCEEDED', 'slow down'),
+        headers: { 'retry-after': '1' },
+      }),
+    });
     const b = batch(3);
     const r = await runCli([...b.args, '--max-wait', '2s'], apiEnv(h.url));
     expect(r.code, r.stderr).toBe(3);
@@ -165,7 +205,13 @@ describe('waits the server asks for', () => {
   });
 
   it('POST /recharge answering 429 forever: gives up after --max-wait, exit 4, the rows still pending and nothing charged', async () => {
-    const h = await hostile({ recharge: () => ({ status: 429, body: err('RATE_LIMIT_EXCEEDED', 'slow down'), headers: { 'retry-after': '1' } }) });
+    const h = await hostile({
+      recharge: () => ({
+        status: 429,
+        body: err('RATE_LIMIT_EXCEEDED', 'slow down'),
+        headers: { 'retry-after': '1' },
+      }),
+    });
     const b = batch(3);
     const r = await runCli([...b.args, '--max-wait', '2s'], apiEnv(h.url));
     expect(r.code, r.stderr).toBe(4);
@@ -174,7 +220,13 @@ describe('waits the server asks for', () => {
   });
 
   it('a single wait longer than --max-wait stops at once, resumably (exit 4), naming when the API said to come back', async () => {
-    const h = await hostile({ recharge: () => ({ status: 429, body: err('RATE_LIMIT_EXCEEDED', 'slow down'), headers: { 'retry-after': '3600' } }) });
+    const h = await hostile({
+      recharge: () => ({
+        status: 429,
+        body: err('RATE_LIMIT_EXCEEDED', 'slow down'),
+        headers: { 'retry-after': '3600' },
+      }),
+    });
     const b = batch(3);
     const r = await runCli(b.args, apiEnv(h.url));
     expect(r.code, r.stderr).toBe(4);
@@ -185,35 +237,51 @@ describe('waits the server asks for', () => {
 });
 
 describe('signals reach every wait', () => {
-  const hourLong = { status: 429, body: err('RATE_LIMIT_EXCEEDED', 'come back in an hour'), headers: { 'retry-after': '3600' } };
+  const hourLong = {
+    status: 429,
+    body: err('RATE_LIMIT_EXCEEDED', 'come back in an hour'),
+    headers: { 'retry-after': '3600' },
+  };
   it.each([
     ['a 429 on POST /recharge', { recharge: () => hourLong }, '/recharge', 'pending'],
     ['a 429 on GET /balance at start-up', { balance: () => hourLong }, '/balance', 'pending'],
     ['a 429 on a status poll', { transaction: () => hourLong }, '/transaction', 'processing'],
-  ] as const)('SIGTERM during an hour-long wait for %s: exits 4 long before the hour, results written', async (_what, opts, path, rowStatus) => {
-    const h = await hostile(opts as Omit<HostileOptions, 'key'>);
-    const b = batch(2);
-    const waiting = new Promise<void>((resolve) =>
-      h.events.on('answer', (a: { path: string; status: number }) => {
-        if (a.status === 429 && a.path.includes(path)) resolve();
-      }),
-    );
-    const { child, done } = startCli([...b.args, '--max-wait', '2h'], apiEnv(h.url));
-    await waiting;
-    child.kill('SIGTERM');
-    const r: CliResult = await done;
-    expect(r.code, r.stderr).toBe(4);
-    expect(existsSync(b.results)).toBe(true);
-    expect(statuses(b.results).every((s) => s === rowStatus)).toBe(true);
-    expectNoIdLost(h, b.results);
-  }, 60_000);
+  ] as const)(
+    'SIGTERM during an hour-long wait for %s: exits 4 long before the hour, results written',
+    async (_what, opts, path, rowStatus) => {
+      const h = await hostile(opts as Omit<HostileOptions, 'key'>);
+      const b = batch(2);
+      const waiting = new Promise<void>((resolve) =>
+        h.events.on('answer', (a: { path: string; status: number }) => {
+          if (a.status === 429 && a.path.includes(path)) resolve();
+        }),
+      );
+      const { child, done } = startCli([...b.args, '--max-wait', '2h'], apiEnv(h.url));
+      await waiting;
+      child.kill('SIGTERM');
+      const r: CliResult = await done;
+      expect(r.code, r.stderr).toBe(4);
+      expect(existsSync(b.results)).toBe(true);
+      expect(statuses(b.results).every((s) => s === rowStatus)).toBe(true);
+      expectNoIdLost(h, b.results);
+    },
+    60_000,
+  );
 });
 
 describe('signals reach the waits before a job exists', () => {
   it('SIGTERM during an hour-long 429 on GET /operators: exits 4 at once, nothing sent, no half-made job', async () => {
-    const h = await hostile({ operators: () => ({ status: 429, body: err('RATE_LIMIT_EXCEEDED', 'later'), headers: { 'retry-after': '3600' } }) });
+    const h = await hostile({
+      operators: () => ({
+        status: 429,
+        body: err('RATE_LIMIT_EXCEEDED', 'later'),
+        headers: { 'retry-after': '3600' },
+      }),
+    });
     const b = batch(2);
-    const waiting = new Promise<void>((resolve) => h.events.on('answer', (a: { path: string; status: number }) => a.status === 429 && resolve()));
+    const waiting = new Promise<void>((resolve) =>
+      h.events.on('answer', (a: { path: string; status: number }) => a.status === 429 && resolve()),
+    );
     const { child, done } = startCli([...b.args, '--max-wait', '2h'], apiEnv(h.url));
     await waiting;
     child.kill('SIGTERM');
@@ -235,11 +303,22 @@ describe('nothing secret on disk or screen', () => {
       },
       transaction: (c, i) =>
         i % 2 === 0
-          ? { status: 200, body: ok(documentedTxn(c, 'failed', { error_code: 'OPERATOR_FAILURE', message: echo(`Bearer ${KEY}`) })) }
+          ? {
+              status: 200,
+              body: ok(
+                documentedTxn(c, 'failed', {
+                  error_code: 'OPERATOR_FAILURE',
+                  message: echo(`Bearer ${KEY}`),
+                }),
+              ),
+            }
           : { status: 200, body: ok(documentedTxn(c, 'completed')) },
     });
     const b = batch(6);
-    const r = await runCli([...b.args.filter((a) => a !== '--quiet')], { ...apiEnv(h.url), ALSAMIFLEXI_API_KEY: `${KEY}\n` });
+    const r = await runCli([...b.args.filter((a) => a !== '--quiet')], {
+      ...apiEnv(h.url),
+      ALSAMIFLEXI_API_KEY: `${KEY}\n`,
+    });
     expect(r.code, r.stderr).toBe(1);
     expect(h.ledger).toHaveLength(4); // the key was sent trimmed: accepted
     const outputs = [...filesUnder(b.state), ...filesUnder(b.dir).filter((f) => f.endsWith('.csv'))];
@@ -256,14 +335,20 @@ describe('nothing secret on disk or screen', () => {
     const dir = tempDir('rb-hostile-');
     const keyFile = join(dir, 'api.key');
     writeFileSync(keyFile, `${KEY}\n`);
-    const r = await runCli(['balance', '--config', keyFile], { ALSAMIFLEXI_API_KEY: 'another-key-123', ALSAMIFLEXI_BASE_URL: 'http://127.0.0.1:9/api/v1' });
+    const r = await runCli(['balance', '--config', keyFile], {
+      ALSAMIFLEXI_API_KEY: 'another-key-123',
+      ALSAMIFLEXI_BASE_URL: 'http://127.0.0.1:9/api/v1',
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not valid JSON/);
     expect(r.stderr).not.toContain(KEY.slice(0, 6));
   });
 
   it('a --redis URL with a password is never printed with it', async () => {
-    const r = await runCli(['balance', '--redis', 'redis://user:hunter2secret@127.0.0.1:notaport'], { ALSAMIFLEXI_API_KEY: KEY, ALSAMIFLEXI_BASE_URL: 'http://127.0.0.1:9/api/v1' });
+    const r = await runCli(['balance', '--redis', 'redis://user:hunter2secret@127.0.0.1:notaport'], {
+      ALSAMIFLEXI_API_KEY: KEY,
+      ALSAMIFLEXI_BASE_URL: 'http://127.0.0.1:9/api/v1',
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).not.toContain('hunter2secret');
   });
@@ -271,7 +356,9 @@ describe('nothing secret on disk or screen', () => {
 
 describe('answers read as what they say', () => {
   it('200 with success:false is the error it carries: failed with the API code and message, nothing charged', async () => {
-    const h = await hostile({ recharge: () => ({ status: 200, body: err('OPERATOR_UNAVAILABLE', 'Operator gateway is down') }) });
+    const h = await hostile({
+      recharge: () => ({ status: 200, body: err('OPERATOR_UNAVAILABLE', 'Operator gateway is down') }),
+    });
     const b = batch(2);
     const r = await runCli(b.args, apiEnv(h.url));
     expect(r.code, r.stderr).toBe(1);
@@ -285,12 +372,21 @@ describe('answers read as what they say', () => {
 
   it('status words COMPLETED, declined, expired, refunded and an undocumented one: final by the synonym table; the unknown one stays processing, shown, warned once', async () => {
     const words = ['COMPLETED', 'declined', 'expired', 'refunded', 'on_hold_x', 'on_hold_x'];
-    const h = await hostile({ transaction: (c, i) => ({ status: 200, body: ok(documentedTxn(c, words[i]!)) }) });
+    const h = await hostile({
+      transaction: (c, i) => ({ status: 200, body: ok(documentedTxn(c, words[i]!)) }),
+    });
     const b = batch(6);
     const r = await runCli([...b.args.filter((a) => a !== '--quiet'), '--poll-timeout', '1s'], apiEnv(h.url));
     expect(r.code, r.stderr).toBe(4); // two rows still processing at --poll-timeout
     const rows = readCsv(b.results);
-    expect(rows.map((x) => x.status)).toEqual(['completed', 'failed', 'failed', 'failed', 'processing', 'processing']);
+    expect(rows.map((x) => x.status)).toEqual([
+      'completed',
+      'failed',
+      'failed',
+      'failed',
+      'processing',
+      'processing',
+    ]);
     expect(rows[1]!.error_code).toBe('DECLINED');
     expect(rows[4]!.error_message).toContain('on_hold_x');
     expect(rows[5]!.error_message).toContain('on_hold_x');

@@ -23,7 +23,11 @@ describe("import { … } from 'recharge-batch'", () => {
       await limiter.stop(); await client.close(); await sb.close();
       console.log(JSON.stringify({ valid: summary.valid, invalid: summary.invalid, counts: result.counts, ledger: sb.ledger().length }));
     `;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(out.valid).toBe(2);

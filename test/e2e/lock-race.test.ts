@@ -30,7 +30,10 @@ class Contender {
   readonly #waiting: ((line: string) => void)[] = [];
 
   constructor() {
-    this.child = spawn(process.execPath, [WORKER], { env: { ...process.env, LOCK_MODULE }, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(process.execPath, [WORKER], {
+      env: { ...process.env, LOCK_MODULE },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     this.#lines = createInterface({ input: this.child.stdout! });
     this.#lines.on('line', (line) => this.#waiting.shift()?.(line));
   }
@@ -99,7 +102,9 @@ describe('job lock under contention', () => {
         // the winner releases: its generation file goes, nothing else does
         const winner = contenders.find((c) => c.child.pid === holders[0]!.pid)!;
         await winner.release();
-        expect(readdirSync(dir).sort()).toEqual(name === 'fresh' ? [] : r % 2 === 1 ? ['lock.1', 'lock.2'] : ['lock.1']);
+        expect(readdirSync(dir).sort()).toEqual(
+          name === 'fresh' ? [] : r % 2 === 1 ? ['lock.1', 'lock.2'] : ['lock.1'],
+        );
       }
     }
   }, 120_000);
@@ -122,8 +127,14 @@ describe('resume of a crashed job', () => {
 
     const preload = pathToFileURL(fileURLToPath(new URL('../support/start-at.mjs', import.meta.url))).href;
     // far enough ahead for all four to have started node; a late one only makes the race milder
-    const env = { ...apiEnv(sb.url), NODE_OPTIONS: `--import=${preload}`, RB_START_AT: String(Date.now() + 1200) };
-    const resumes = await Promise.all([0, 1, 2, 3].map(() => startCli(['resume', job!, ...fastArgs(state, '1200/min')], env).done));
+    const env = {
+      ...apiEnv(sb.url),
+      NODE_OPTIONS: `--import=${preload}`,
+      RB_START_AT: String(Date.now() + 1200),
+    };
+    const resumes = await Promise.all(
+      [0, 1, 2, 3].map(() => startCli(['resume', job!, ...fastArgs(state, '1200/min')], env).done),
+    );
     for (const r of resumes) {
       // the one that ran the job ends 0 (or 1 if a row was lost in the crash); the others were refused
       if (r.code === 2) expect(r.stderr).toMatch(/being run by another process \(pid \d+/);
@@ -133,6 +144,8 @@ describe('resume of a crashed job', () => {
     for (const e of sb.ledger()) charges.set(e.mobile_number, (charges.get(e.mobile_number) ?? 0) + 1);
     expect([...charges.values()].filter((n) => n > 1)).toEqual([]);
     const results = readCsv(join(dir, 'batch.results.csv'));
-    expect(results.filter((r) => r.status === 'completed' || r.status === 'unknown')).toHaveLength(rows.length);
+    expect(results.filter((r) => r.status === 'completed' || r.status === 'unknown')).toHaveLength(
+      rows.length,
+    );
   }, 60_000);
 });

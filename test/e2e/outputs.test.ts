@@ -19,7 +19,13 @@ afterEach(async () => {
 });
 
 async function sandbox(opts: Partial<SandboxOptions> = {}): Promise<Sandbox> {
-  sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min', completeAfterMs: 100, balance: 1_000_000, ...opts });
+  sb = await startSandbox({
+    apiKey: KEY,
+    rateLimit: '6000/min',
+    completeAfterMs: 100,
+    balance: 1_000_000,
+    ...opts,
+  });
   return sb;
 }
 
@@ -51,12 +57,18 @@ describe('outputs that would replace the input', () => {
     }
     // a failed CSV fed back: --out x.results.csv would write its failed rows to x.failed.csv, the input
     const { path: fedBack } = writeBatch(dir, 3, 'payroll.failed.csv');
-    const r = await runCli(['run', fedBack, ...fastArgs(state), '--out', join(dir, 'payroll.results.csv')], apiEnv(s.url));
+    const r = await runCli(
+      ['run', fedBack, ...fastArgs(state), '--out', join(dir, 'payroll.results.csv')],
+      apiEnv(s.url),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/failed-rows CSV would be .*payroll\.failed\.csv/);
     expect(s.ledger()).toHaveLength(0);
     expect(readFileSync(path)).toEqual(before);
-    const v = await runCli(['validate', path, '--operators', 'fixtures/operators.json', '--out', join(dir, 'link.csv')], {});
+    const v = await runCli(
+      ['validate', path, '--operators', 'fixtures/operators.json', '--out', join(dir, 'link.csv')],
+      {},
+    );
     expect(v.code).toBe(2);
   });
 });
@@ -67,7 +79,11 @@ describe('feed-back files', () => {
     const dir = tempDir();
     const { path, rows } = writeBatch(dir, 40);
     // an invalid row and a duplicate of row 1
-    writeFileSync(path, readFileSync(path, 'utf8') + `E9998,Bad Number,Sales,0123,100\nE9999,Twice,Sales,${rows[0]!.number},${rows[0]!.amount}\n`);
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8') +
+        `E9998,Bad Number,Sales,0123,100\nE9999,Twice,Sales,${rows[0]!.number},${rows[0]!.amount}\n`,
+    );
     const r = await runCli(['run', path, ...fastArgs(state(dir)), '--json'], apiEnv(s.url));
     expect(r.code).toBe(1);
     const summary = JSON.parse(r.stdout);
@@ -77,7 +93,9 @@ describe('feed-back files', () => {
     expect(byStatus('failed').length).toBeGreaterThan(0);
 
     const failed = readCsv(join(dir, 'batch.failed.csv'));
-    const fixable = results.filter((x) => x.status === 'failed' || (x.status === 'invalid' && x.error_code !== 'DUPLICATE_ROW'));
+    const fixable = results.filter(
+      (x) => x.status === 'failed' || (x.status === 'invalid' && x.error_code !== 'DUPLICATE_ROW'),
+    );
     expect(failed.map((x) => x['Employee ID'])).toEqual(fixable.map((x) => x['Employee ID']));
     expect(failed.map((x) => x['Employee ID'])).toContain('E9998');
     expect(failed.map((x) => x.error_code)).not.toContain('DUPLICATE_ROW');
@@ -85,17 +103,33 @@ describe('feed-back files', () => {
     expect(summary.unknown).toBe(join(dir, 'batch.unknown.csv'));
     const unknown = readCsv(join(dir, 'batch.unknown.csv'));
     expect(Object.keys(unknown[0]!)).toEqual([
-      'Employee ID', 'Name', 'Department', 'Mobile Number', 'Amount (BDT)',
-      'row', 'normalized_number', 'amount', 'reference', 'transaction_id', 'error_code', 'error_message', 'submitted_at',
+      'Employee ID',
+      'Name',
+      'Department',
+      'Mobile Number',
+      'Amount (BDT)',
+      'row',
+      'normalized_number',
+      'amount',
+      'reference',
+      'transaction_id',
+      'error_code',
+      'error_message',
+      'submitted_at',
     ]);
-    expect(unknown.map((x) => [x['Employee ID'], x.reference])).toEqual(byStatus('unknown').map((x) => [x['Employee ID'], x.reference]));
+    expect(unknown.map((x) => [x['Employee ID'], x.reference])).toEqual(
+      byStatus('unknown').map((x) => [x['Employee ID'], x.reference]),
+    );
     // why they must be checked, not fed back: the API charged some of them (dropped after commit)
     const charged = new Set(s.ledger().map((e) => e.reference));
     expect(unknown.some((x) => charged.has(x.reference!))).toBe(true);
 
     // the unknown CSV is refused as input: its rows may have been paid
     const before = s.ledger().length;
-    const refused = await runCli(['run', join(dir, 'batch.unknown.csv'), ...fastArgs(state(dir))], apiEnv(s.url));
+    const refused = await runCli(
+      ['run', join(dir, 'batch.unknown.csv'), ...fastArgs(state(dir))],
+      apiEnv(s.url),
+    );
     expect(refused.code).toBe(2);
     expect(s.ledger()).toHaveLength(before);
 
@@ -104,10 +138,12 @@ describe('feed-back files', () => {
     const fed = await runCli(['run', join(dir, 'batch.failed.csv'), ...fastArgs(state(dir))], apiEnv(s.url));
     expect(fed.code).toBe(1); // the invalid number is still invalid
     const paid = new Map<string, number>();
-    for (const e of s.ledger()) if (e.status !== 'failed') paid.set(e.mobile_number, (paid.get(e.mobile_number) ?? 0) + 1);
+    for (const e of s.ledger())
+      if (e.status !== 'failed') paid.set(e.mobile_number, (paid.get(e.mobile_number) ?? 0) + 1);
     expect([...paid.values()].every((n) => n === 1)).toBe(true);
     // (an unknown row whose transaction failed stays unpaid: checking the unknown CSV shows it)
-    for (const f of failed.filter((x) => x.error_code !== 'INVALID_NUMBER')) expect(paid.get(f['Mobile Number']!)).toBe(1);
+    for (const f of failed.filter((x) => x.error_code !== 'INVALID_NUMBER'))
+      expect(paid.get(f['Mobile Number']!)).toBe(1);
   });
 });
 
@@ -133,18 +169,42 @@ describe('CSV injection', () => {
       const flag = bom ? [] : ['--no-bom'];
       const r = await runCli(['run', path, ...fastArgs(state(dir)), ...flag], apiEnv(s.url));
       expect(r.code).toBe(1);
-      const v = await runCli(['validate', path, '--operators', 'fixtures/operators.json', '--out', join(dir, 'report.csv'), ...flag], {});
+      const v = await runCli(
+        [
+          'validate',
+          path,
+          '--operators',
+          'fixtures/operators.json',
+          '--out',
+          join(dir, 'report.csv'),
+          ...flag,
+        ],
+        {},
+      );
       expect(v.code).toBe(1);
-      const files = ['formula.results.csv', 'formula.failed.csv', 'formula.unknown.csv', 'report.csv'].map((f) => join(dir, f));
+      const files = ['formula.results.csv', 'formula.failed.csv', 'formula.unknown.csv', 'report.csv'].map(
+        (f) => join(dir, f),
+      );
       for (const file of files) {
         const bytes = readFileSync(file);
         expect(bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])), `${file} BOM`).toBe(bom);
         const rows = cells(file);
-        for (const row of rows) for (const cell of row) expect(cell, `${file}: ${JSON.stringify(row)}`).not.toMatch(FORMULA);
-        expect(rows[0]!.slice(0, 5)).toEqual(['name', 'mobile_number', 'input_amount', `'=SUM(A1)`, `'@note`].map((c, i) => (file.endsWith('failed.csv') && i === 2 ? 'amount' : c)));
+        for (const row of rows)
+          for (const cell of row) expect(cell, `${file}: ${JSON.stringify(row)}`).not.toMatch(FORMULA);
+        expect(rows[0]!.slice(0, 5)).toEqual(
+          ['name', 'mobile_number', 'input_amount', `'=SUM(A1)`, `'@note`].map((c, i) =>
+            file.endsWith('failed.csv') && i === 2 ? 'amount' : c,
+          ),
+        );
       }
       const results = cells(files[0]!);
-      expect(results[1]!.slice(0, 5)).toEqual([`A One`, `'=HYPERLINK("http://example.invalid","x")`, '100', `'+1`, `'-2`]);
+      expect(results[1]!.slice(0, 5)).toEqual([
+        `A One`,
+        `'=HYPERLINK("http://example.invalid","x")`,
+        '100',
+        `'+1`,
+        `'-2`,
+      ]);
       expect(results[2]!.slice(0, 5)).toEqual(['B Two', '01812345662', `'@SUM(1)`, `'\tx`, `'\ry`]);
       expect(results[3]!.slice(0, 3)).toEqual([`'=cmd`, '01912345663', '100']);
       expect(cells(files[2]!)[1]![0]).toBe(`'=cmd`);
@@ -205,7 +265,10 @@ describe('the input changes or disappears mid-run', () => {
       const dir = tempDir();
       const { path, rows } = writeBatch(dir, 8);
       const original = readFileSync(path);
-      const run = startCli(['run', path, ...fastArgs(state(dir)), '--poll-timeout', '10m', '--json'], apiEnv(s.url));
+      const run = startCli(
+        ['run', path, ...fastArgs(state(dir)), '--poll-timeout', '10m', '--json'],
+        apiEnv(s.url),
+      );
       await until(() => s.ledger().length === rows.length);
       if (change === 'edited') writeFileSync(path, original.toString().replace('Employee 3', 'Someone Else'));
       else renameSync(path, `${path}.away`);
@@ -223,7 +286,9 @@ describe('the input changes or disappears mid-run', () => {
       else writeFileSync(path, original);
       const report = await runCli(['report', summary.job, '--state-dir', state(dir)], {});
       expect(report.code).toBe(0);
-      expect(readCsv(join(dir, 'batch.results.csv')).map((x) => x.Name)).toEqual(rows.map((_, i) => `Employee ${i}`));
+      expect(readCsv(join(dir, 'batch.results.csv')).map((x) => x.Name)).toEqual(
+        rows.map((_, i) => `Employee ${i}`),
+      );
       expect(s.ledger()).toHaveLength(rows.length); // nobody paid twice
     });
   }

@@ -22,11 +22,24 @@ beforeAll(async () => {
   redis = await startRedis();
   const packDir = mkdtempSync(join(tmpdir(), 'rb-pack-'));
   // dist/ is built by `npm test` before vitest runs; the tarball is what `npm publish` would send
-  execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir], { cwd: root, stdio: 'ignore' });
-  const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
+  execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir], {
+    cwd: root,
+    stdio: 'ignore',
+  });
+  const tarball = join(
+    packDir,
+    readdirSync(packDir).find((f) => f.endsWith('.tgz'))!,
+  );
   project = mkdtempSync(join(tmpdir(), 'rb-service-'));
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'payroll-service', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: project, stdio: 'ignore', timeout: 180_000 });
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'payroll-service', private: true, type: 'module' }),
+  );
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+    cwd: project,
+    stdio: 'ignore',
+    timeout: 180_000,
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -37,7 +50,9 @@ describe.skipIf(redisMissing)('installed from the packed tarball into another pr
   it('uses the hoisted bottleneck and still recovers when Redis 7 loses the limiter settings', () => {
     // the situation that defeated an install-time patch: bottleneck beside, not inside, the package
     expect(existsSync(join(project, 'node_modules', 'bottleneck', 'package.json'))).toBe(true);
-    expect(existsSync(join(project, 'node_modules', 'recharge-batch', 'node_modules', 'bottleneck'))).toBe(false);
+    expect(existsSync(join(project, 'node_modules', 'recharge-batch', 'node_modules', 'bottleneck'))).toBe(
+      false,
+    );
     const script = `
       import { RateLimiter } from 'recharge-batch';
       import { Redis } from 'ioredis';
@@ -53,10 +68,20 @@ describe.skipIf(redisMissing)('installed from the packed tarball into another pr
       console.log(JSON.stringify({ settings: Boolean(settings), lastSeen: Boolean(lastSeen), afterSettings, afterClient, restored: await admin.exists(settings) }));
       await limiter.stop(); admin.disconnect();
     `;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, redis.url], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, redis.url], {
+      cwd: project,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.stderr).not.toContain('SETTINGS_KEY_NOT_FOUND');
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(out).toEqual({ settings: true, lastSeen: true, afterSettings: 'after settings lost', afterClient: 'after client forgotten', restored: 1 });
+    expect(out).toEqual({
+      settings: true,
+      lastSeen: true,
+      afterSettings: 'after settings lost',
+      afterClient: 'after client forgotten',
+      restored: 1,
+    });
   });
 });

@@ -17,15 +17,28 @@ afterAll(async () => {
   await sb.close();
 });
 
-const slowArgs = (state: string) => ['--state-dir', state, '--rate-limit', '600/min', '--poll-after', '300ms', '--poll-every', '200ms'];
+const slowArgs = (state: string) => [
+  '--state-dir',
+  state,
+  '--rate-limit',
+  '600/min',
+  '--poll-after',
+  '300ms',
+  '--poll-every',
+  '200ms',
+];
 
 describe('progress output', () => {
   it('on a terminal: one status line redrawn in place with bar, done/total, counts, rate and ETA', async () => {
     const dir = tempDir();
     const { path } = writeBatch(dir, 20);
-    const cmd = [process.execPath, CLI, 'run', path, ...slowArgs(join(dir, 'state'))].map((a) => `'${a}'`).join(' ');
+    const cmd = [process.execPath, CLI, 'run', path, ...slowArgs(join(dir, 'state'))]
+      .map((a) => `'${a}'`)
+      .join(' ');
     const out = await new Promise<string>((resolve) => {
-      const p = spawn('script', ['-qefc', `stty cols 80 rows 24; exec ${cmd}`, '/dev/null'], { env: { ...process.env, ...apiEnv(sb.url) } });
+      const p = spawn('script', ['-qefc', `stty cols 80 rows 24; exec ${cmd}`, '/dev/null'], {
+        env: { ...process.env, ...apiEnv(sb.url) },
+      });
       let text = '';
       p.stdout.on('data', (d: Buffer) => (text += d.toString()));
       p.on('close', () => resolve(text));
@@ -34,7 +47,9 @@ describe('progress output', () => {
     expect(redraws.length).toBeGreaterThan(3);
     // an 80-column terminal: the line is cut to fit, and the essentials come first
     expect(redraws[0]).toMatch(/^\[\.{20}\] 0\/20 done \| up to 600\/min \| ETA \d+s \| pending 20/);
-    expect(redraws.at(-1)).toMatch(/^\[[#.]{20}\] \d+\/20 done \| (up to 600\/min|\d+\/min sent) \| ETA \S+ \| completed \d+/);
+    expect(redraws.at(-1)).toMatch(
+      /^\[[#.]{20}\] \d+\/20 done \| (up to 600\/min|\d+\/min sent) \| ETA \S+ \| completed \d+/,
+    );
     expect(redraws.every((l) => l.split('\r')[0]!.length <= 79)).toBe(true);
     expect(out).toContain('20 rows — 20 completed');
     expect(out).not.toContain(KEY);
@@ -51,10 +66,15 @@ describe('progress output', () => {
     // later lines, if the machine is slow enough for any, are the same plain kind
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toMatch(/^starting job batch-[0-9a-f]{8}: 20 rows to send$/);
-    expect(lines[1]).toMatch(/^batch-[0-9a-f]{8} \[\.{20}\] 0\/20 done \| up to 600\/min \| ETA \d+s \| pending 20$/);
+    expect(lines[1]).toMatch(
+      /^batch-[0-9a-f]{8} \[\.{20}\] 0\/20 done \| up to 600\/min \| ETA \d+s \| pending 20$/,
+    );
     for (const l of lines.slice(2)) expect(l).toMatch(/^batch-[0-9a-f]{8} \[[#.]{20}\] \d+\/20 done \| /);
     const dir2 = tempDir();
-    const quiet = await runCli(['run', writeBatch(dir2, 5).path, ...slowArgs(join(dir2, 'state')), '--quiet'], apiEnv(sb.url));
+    const quiet = await runCli(
+      ['run', writeBatch(dir2, 5).path, ...slowArgs(join(dir2, 'state')), '--quiet'],
+      apiEnv(sb.url),
+    );
     expect(quiet.code).toBe(0);
     expect(quiet.stdout + quiet.stderr).toBe('');
   });

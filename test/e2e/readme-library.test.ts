@@ -32,15 +32,27 @@ describe("the README's Library example", () => {
     sb = await startSandbox({ apiKey: KEY, completeAfterMs: 0, rateLimit: null });
     const dir = tempDir('rb-readme-lib-');
     // the service's folder: its payroll.csv, and recharge-batch installed (a link to this package)
-    writeFileSync(join(dir, 'payroll.csv'), 'Name,Mobile Number,Amount (BDT)\nAsha,01712345678,100\nBabul,01812345679,250\nChaity,01912345670,50\n');
+    writeFileSync(
+      join(dir, 'payroll.csv'),
+      'Name,Mobile Number,Amount (BDT)\nAsha,01712345678,100\nBabul,01812345679,250\nChaity,01912345670,50\n',
+    );
     mkdirSync(join(dir, 'node_modules'));
     symlinkSync(root, join(dir, 'node_modules', 'recharge-batch'), 'dir');
     const stateDir = /stateDir: '([^']+)'/.exec(block!)![1]!;
     writeFileSync(join(dir, 'example.mjs'), block!.replaceAll(stateDir, join(dir, 'state')));
 
-    const env = { PATH: process.env.PATH ?? '', HOME: dir, ALSAMIFLEXI_API_KEY: KEY, ALSAMIFLEXI_BASE_URL: sb.url };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      ALSAMIFLEXI_API_KEY: KEY,
+      ALSAMIFLEXI_BASE_URL: sb.url,
+    };
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['example.mjs'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['example.mjs'], {
+        cwd: dir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -55,7 +67,11 @@ describe("the README's Library example", () => {
       ['01812345679', 250],
       ['01912345670', 50],
     ]);
-    expect(readCsv(join(dir, 'payroll.results.csv')).map((x) => x.status)).toEqual(['completed', 'completed', 'completed']);
+    expect(readCsv(join(dir, 'payroll.results.csv')).map((x) => x.status)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+    ]);
     expect(existsSync(join(dir, 'state'))).toBe(true);
   });
 });

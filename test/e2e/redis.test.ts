@@ -27,7 +27,12 @@ describe.skipIf(redisMissing)('--redis', () => {
     const dir = tempDir();
     const a = writeBatch(dir, 40, 'a.csv', 1);
     const b = writeBatch(dir, 40, 'b.csv', 2);
-    const args = (csv: string, extra = NO_REDIS ? [] : ['--redis', redis.url]) => ['run', csv, ...fastArgs(join(dir, 'state'), '20/s'), ...extra];
+    const args = (csv: string, extra = NO_REDIS ? [] : ['--redis', redis.url]) => [
+      'run',
+      csv,
+      ...fastArgs(join(dir, 'state'), '20/s'),
+      ...extra,
+    ];
     const runs = [startCli(args(a.path), apiEnv(sb.url)), startCli(args(b.path), apiEnv(sb.url))];
     const [ra, rb] = await Promise.all(runs.map((r) => r.done));
     expect(ra!.code, ra!.stderr).toBe(0);
@@ -36,7 +41,10 @@ describe.skipIf(redisMissing)('--redis', () => {
     expect(readCsv(join(dir, 'b.results.csv')).every((r) => r.status === 'completed')).toBe(true);
     // the busiest second: each process alone paces itself at the full 20/s, so unshared
     // (RB_TEST_NO_REDIS=1) the two send about 40 in some second; shared, about 20
-    const at = sb.requestLog().map((r) => r.at).sort((x, y) => x - y);
+    const at = sb
+      .requestLog()
+      .map((r) => r.at)
+      .sort((x, y) => x - y);
     let busiest = 0;
     for (let i = 0, j = 0; i < at.length; i++) {
       while (at[j]! <= at[i]! - 1000) j++;

@@ -33,12 +33,17 @@ console.log(JSON.stringify(results.map((r) => r.ok)));
 
 function run(script: string, args: string[]): Promise<boolean[]> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH ?? '', REGISTRY_URL: DIST }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [script, ...args], {
+      env: { PATH: process.env.PATH ?? '', REGISTRY_URL: DIST },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as boolean[]) : reject(new Error(`child exited ${code}: ${err}`))));
+    p.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as boolean[]) : reject(new Error(`child exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -51,8 +56,11 @@ describe('registry across processes', () => {
       const stateDir = join(dir, `state-${round}`);
       // far enough ahead for every process to have started and opened its registry
       const at = Date.now() + 1500;
-      const all = await Promise.all([0, 1, 2, 3].map((k) => run(script, [stateDir, String(k), String(at), '30'])));
-      for (let i = 0; i < 30; i++) expect(all.filter((ok) => ok[i]).length, `round ${round}, number ${i}`).toBe(1);
+      const all = await Promise.all(
+        [0, 1, 2, 3].map((k) => run(script, [stateDir, String(k), String(at), '30'])),
+      );
+      for (let i = 0; i < 30; i++)
+        expect(all.filter((ok) => ok[i]).length, `round ${round}, number ${i}`).toBe(1);
     }
   });
 });

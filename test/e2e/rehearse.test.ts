@@ -25,7 +25,18 @@ describe('rehearsing field faults against the sandbox', () => {
   it('sandbox --help lists the fault options', async () => {
     const r = await runCli(['sandbox', '--help']);
     expect(r.code).toBe(0);
-    for (const opt of ['--fault-no-status', '--fault-encoding', '--fault-reset-format', '--fault-retry-after-format', '--fault-clock-skew', '--fault-rate-limited', '--fault-retry-after', '--fault-echo-key', '--fault-success-false', '--status-words']) {
+    for (const opt of [
+      '--fault-no-status',
+      '--fault-encoding',
+      '--fault-reset-format',
+      '--fault-retry-after-format',
+      '--fault-clock-skew',
+      '--fault-rate-limited',
+      '--fault-retry-after',
+      '--fault-echo-key',
+      '--fault-success-false',
+      '--status-words',
+    ]) {
       expect(r.stdout).toContain(opt);
     }
   });
@@ -61,7 +72,8 @@ describe('rehearsing field faults against the sandbox', () => {
       expect(entry, `row ${row.row} keeps its transaction id`).toBeDefined();
       expect(row.status).toBe(entry!.status);
     }
-    for (const f of [...filesUnder(state), ...filesUnder(dir).filter((f) => f.endsWith('.csv'))]) expect(readFileSync(f, 'utf8'), f).not.toContain(KEY);
+    for (const f of [...filesUnder(state), ...filesUnder(dir).filter((f) => f.endsWith('.csv'))])
+      expect(readFileSync(f, 'utf8'), f).not.toContain(KEY);
     expect(r.stdout + r.stderr).not.toContain(KEY);
   });
 });

@@ -16,7 +16,13 @@ afterEach(async () => {
 });
 
 async function sandbox(opts: Partial<SandboxOptions> = {}): Promise<Sandbox> {
-  const s = await startSandbox({ apiKey: KEY, rateLimit: '6000/min', completeAfterMs: 100, balance: 1_000_000, ...opts });
+  const s = await startSandbox({
+    apiKey: KEY,
+    rateLimit: '6000/min',
+    completeAfterMs: 100,
+    balance: 1_000_000,
+    ...opts,
+  });
   sandboxes.push(s);
   return s;
 }
@@ -31,13 +37,24 @@ function payees(count: number, from = 0): Payee[] {
   const prefixes = ['017', '013', '018', '019', '014', '016'];
   return Array.from({ length: count }, (_, k) => {
     const i = from + k;
-    return { number: `${prefixes[i % 6]}${String(20_000_000 + i * 7919).slice(-8)}`, amount: 10 + ((i * 37) % 49) * 10 };
+    return {
+      number: `${prefixes[i % 6]}${String(20_000_000 + i * 7919).slice(-8)}`,
+      amount: 10 + ((i * 37) % 49) * 10,
+    };
   });
 }
 
-function writePayees(dir: string, name: string, rows: Payee[], opts: { bom?: boolean; crlf?: boolean; numberOf?: (p: Payee, i: number) => string } = {}): string {
+function writePayees(
+  dir: string,
+  name: string,
+  rows: Payee[],
+  opts: { bom?: boolean; crlf?: boolean; numberOf?: (p: Payee, i: number) => string } = {},
+): string {
   const nl = opts.crlf ? '\r\n' : '\n';
-  const lines = ['Employee ID,Name,Mobile Number,Amount (BDT)', ...rows.map((p, i) => `E${i + 1},Employee ${i + 1},${opts.numberOf?.(p, i) ?? p.number},${p.amount}`)];
+  const lines = [
+    'Employee ID,Name,Mobile Number,Amount (BDT)',
+    ...rows.map((p, i) => `E${i + 1},Employee ${i + 1},${opts.numberOf?.(p, i) ?? p.number},${p.amount}`),
+  ];
   const path = join(dir, name);
   writeFileSync(path, (opts.bom ? '\uFEFF' : '') + lines.join(nl) + nl);
   return path;
@@ -46,12 +63,20 @@ function writePayees(dir: string, name: string, rows: Payee[], opts: { bom?: boo
 /** Ledger entries per number+amount that took money (not failed by the operator). */
 function paidTimes(s: Sandbox): Map<string, number> {
   const m = new Map<string, number>();
-  for (const e of s.ledger()) if (e.status !== 'failed') m.set(`${e.mobile_number}:${e.amount}`, (m.get(`${e.mobile_number}:${e.amount}`) ?? 0) + 1);
+  for (const e of s.ledger())
+    if (e.status !== 'failed')
+      m.set(`${e.mobile_number}:${e.amount}`, (m.get(`${e.mobile_number}:${e.amount}`) ?? 0) + 1);
   return m;
 }
 
 const key = (p: Payee) => `${p.number}:${p.amount}`;
-const json = (stdout: string) => JSON.parse(stdout) as { job: string; counts: Record<string, number>; exit_code: number; repeats: { earlier_jobs: string[] } };
+const json = (stdout: string) =>
+  JSON.parse(stdout) as {
+    job: string;
+    counts: Record<string, number>;
+    exit_code: number;
+    repeats: { earlier_jobs: string[] };
+  };
 
 describe('across jobs (SPEC §5a)', () => {
   it('(a) stopped by a short balance, one typo fixed, run again: paid rows skipped, the fixed row paid once, nobody twice', async () => {
@@ -59,10 +84,15 @@ describe('across jobs (SPEC §5a)', () => {
     const state = join(dir, 'state');
     const people = payees(10);
     const typo = 3; // row 4's number lost a digit
-    const first = writePayees(dir, 'payroll.csv', people, { numberOf: (p, i) => (i === typo ? p.number.slice(0, 10) : p.number) });
+    const first = writePayees(dir, 'payroll.csv', people, {
+      numberOf: (p, i) => (i === typo ? p.number.slice(0, 10) : p.number),
+    });
     const paidFirst = [0, 1, 2, 4]; // the balance covers these four
     const s = await sandbox({ balance: paidFirst.reduce((a, i) => a + people[i]!.amount, 0) });
-    const r1 = await runCli(['run', first, ...fastArgs(state), '--allow-partial', '--concurrency', '1', '--json'], apiEnv(s.url));
+    const r1 = await runCli(
+      ['run', first, ...fastArgs(state), '--allow-partial', '--concurrency', '1', '--json'],
+      apiEnv(s.url),
+    );
     expect(r1.code).toBe(4);
     expect([...paidTimes(s).keys()].sort()).toEqual(paidFirst.map((i) => key(people[i]!)).sort());
 
@@ -102,17 +132,26 @@ describe('across jobs (SPEC §5a)', () => {
     expect(json(again.stdout).counts).toMatchObject({ skipped: 8, completed: 0 });
     for (const p of people) expect(paidTimes(s).get(key(p))).toBe(1);
 
-    const repeat = await runCli(['run', path, ...fastArgs(state), '--job', 'bonus-second', '--allow-repeat', '--json'], apiEnv(s.url));
+    const repeat = await runCli(
+      ['run', path, ...fastArgs(state), '--job', 'bonus-second', '--allow-repeat', '--json'],
+      apiEnv(s.url),
+    );
     expect(repeat.code).toBe(0);
     expect(json(repeat.stdout).counts.completed).toBe(8);
     for (const p of people) expect(paidTimes(s).get(key(p))).toBe(2);
     // and a third run without it pays nothing more
-    const third = await runCli(['run', path, ...fastArgs(state), '--job', 'bonus-third', '--json'], apiEnv(s.url));
+    const third = await runCli(
+      ['run', path, ...fastArgs(state), '--job', 'bonus-third', '--json'],
+      apiEnv(s.url),
+    );
     expect(json(third.stdout).counts.skipped).toBe(8);
     for (const p of people) expect(paidTimes(s).get(key(p))).toBe(2);
     // the same number with another amount is paid, and warned about in the summary
     const raised = { ...people[0]!, amount: people[0]!.amount + 10 };
-    const other = await runCli(['run', writePayees(dir, 'raise.csv', [raised]), ...fastArgs(state), '--json'], apiEnv(s.url));
+    const other = await runCli(
+      ['run', writePayees(dir, 'raise.csv', [raised]), ...fastArgs(state), '--json'],
+      apiEnv(s.url),
+    );
     expect(other.code).toBe(0);
     expect(paidTimes(s).get(key(raised))).toBe(1);
     const warnings = (JSON.parse(other.stdout) as { repeats: { warnings: string[] } }).repeats.warnings;
@@ -153,7 +192,15 @@ describe('across jobs (SPEC §5a)', () => {
     const dir = tempDir();
     writePayees(dir, 'old.csv', payees(2));
     const env = { ...apiEnv(s.url), XDG_STATE_HOME: join(dir, 'xdg') };
-    expect((await runCli(['run', 'old.csv', '--state-dir', './.recharge-batch', '--quiet', '--poll-after', '100ms'], env, dir)).code).toBe(0);
+    expect(
+      (
+        await runCli(
+          ['run', 'old.csv', '--state-dir', './.recharge-batch', '--quiet', '--poll-after', '100ms'],
+          env,
+          dir,
+        )
+      ).code,
+    ).toBe(0);
     const jobs = await runCli(['jobs'], env, dir);
     expect(jobs.code).toBe(0);
     const notes = jobs.stderr.split('\n').filter((l) => l.includes('--state-dir ./.recharge-batch'));
@@ -203,7 +250,9 @@ describe('across jobs (SPEC §5a)', () => {
     const again = await runCli(['run', fed, ...fastArgs(state), '--json'], apiEnv(s.url));
     expect(again.code).toBe(1); // maybe paid: to be checked, not a success
     expect(json(again.stdout).counts.skipped).toBe(back.length);
-    expect(readCsv(join(dir, 'drop-again.results.csv')).map((r) => r.error_code)).toEqual(back.map(() => 'MAYBE_PAID'));
+    expect(readCsv(join(dir, 'drop-again.results.csv')).map((r) => r.error_code)).toEqual(
+      back.map(() => 'MAYBE_PAID'),
+    );
     expect(s.ledger()).toHaveLength(ledgerBefore);
     for (const n of paidTimes(s).values()) expect(n).toBe(1);
   });
@@ -237,14 +286,19 @@ describe('across jobs (SPEC §5a)', () => {
     const dir = tempDir();
     const state = join(dir, 'state');
     const all = payees(90);
-    const files = [writePayees(dir, 'north.csv', all.slice(0, 60)), writePayees(dir, 'south.csv', all.slice(30, 90))];
+    const files = [
+      writePayees(dir, 'north.csv', all.slice(0, 60)),
+      writePayees(dir, 'south.csv', all.slice(30, 90)),
+    ];
     const args = (f: string) => ['run', f, ...fastArgs(state, '3000/min'), '--concurrency', '4'];
     let killedWhileSending = 0;
     for (let k = 0; k < 5; k++) {
       const runs = files.map((f) => startCli(args(f), apiEnv(s.url)));
       const before = s.ledger().length;
       // a random moment once sending has begun (one in four lands in start-up)
-      if (rnd() > 0.25) for (let w = 0; w < 10_000 && s.ledger().length <= before; w += 20) await new Promise((r) => setTimeout(r, 20));
+      if (rnd() > 0.25)
+        for (let w = 0; w < 10_000 && s.ledger().length <= before; w += 20)
+          await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, rnd() * 500));
       for (const r of runs) r.child.kill('SIGKILL');
       const done = await Promise.all(runs.map((r) => r.done));

@@ -15,7 +15,13 @@ afterEach(async () => {
 });
 
 async function sandbox(opts: Partial<SandboxOptions> = {}): Promise<Sandbox> {
-  sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min', completeAfterMs: 200, balance: 1_000_000, ...opts });
+  sb = await startSandbox({
+    apiKey: KEY,
+    rateLimit: '6000/min',
+    completeAfterMs: 200,
+    balance: 1_000_000,
+    ...opts,
+  });
   return sb;
 }
 
@@ -60,8 +66,18 @@ describe('run', () => {
     // CSV-injection guard on free text
     expect(results[0]!.Department).toBe("'=Ops");
     const failed = readCsv(join(dir, 'batch.failed.csv'));
-    expect(failed.map((f) => f['Employee ID'])).toEqual(results.filter((x) => x.status === 'failed').map((x) => x['Employee ID']));
-    expect(Object.keys(failed[0]!)).toEqual(['Employee ID', 'Name', 'Department', 'Mobile Number', 'Amount (BDT)', 'error_code', 'error_message']);
+    expect(failed.map((f) => f['Employee ID'])).toEqual(
+      results.filter((x) => x.status === 'failed').map((x) => x['Employee ID']),
+    );
+    expect(Object.keys(failed[0]!)).toEqual([
+      'Employee ID',
+      'Name',
+      'Department',
+      'Mobile Number',
+      'Amount (BDT)',
+      'error_code',
+      'error_message',
+    ]);
     // the limiter kept the server's 429s rare
     expect(s.stats().rateLimited).toBeLessThanOrEqual(2);
   });
@@ -79,12 +95,18 @@ describe('run', () => {
     expect(again.stderr.trim().split('\n')).toHaveLength(1);
     expect(s.stats().recharges).toBe(before);
     // a distinct --job alone makes a new job whose rows are skipped as already paid (SPEC §5a)
-    const renamed = await runCli(['run', path, ...fastArgs(state), '--job', 'bonus-again', '--json'], apiEnv(s.url));
+    const renamed = await runCli(
+      ['run', path, ...fastArgs(state), '--job', 'bonus-again', '--json'],
+      apiEnv(s.url),
+    );
     expect(renamed.code).toBe(0);
     expect(JSON.parse(renamed.stdout).counts.skipped).toBe(5);
     expect(s.stats().recharges).toBe(before);
     // --allow-repeat is the explicit way to pay it again
-    const paid = await runCli(['run', path, ...fastArgs(state), '--job', 'bonus-again-2', '--allow-repeat'], apiEnv(s.url));
+    const paid = await runCli(
+      ['run', path, ...fastArgs(state), '--job', 'bonus-again-2', '--allow-repeat'],
+      apiEnv(s.url),
+    );
     expect(paid.code).toBe(0);
     expect(s.stats().recharges).toBe(before + 5);
   });
@@ -103,10 +125,20 @@ describe('run', () => {
     const results = readCsv(join(dir, 'batch.results.csv'));
     expect(results.every((x) => x.status === 'pending')).toBe(true);
 
-    const partial = await runCli(['run', path, ...fastArgs(state), '--allow-partial', '--concurrency', '1'], apiEnv(s.url));
+    const partial = await runCli(
+      ['run', path, ...fastArgs(state), '--allow-partial', '--concurrency', '1'],
+      apiEnv(s.url),
+    );
     expect(partial.code).toBe(4); // the 402 on the second row stops it
     expect(s.ledger().map((e) => e.mobile_number)).toEqual([rows[0]!.number]);
-    expect(readCsv(join(dir, 'batch.results.csv')).map((x) => x.status)).toEqual(['completed', 'pending', 'pending', 'pending', 'pending', 'pending']);
+    expect(readCsv(join(dir, 'batch.results.csv')).map((x) => x.status)).toEqual([
+      'completed',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
   });
 
   it('402 mid-run: stops with the rest pending (exit 4); after a top-up, run again finishes with nothing doubled', async () => {
@@ -146,10 +178,15 @@ describe('run', () => {
     const unknownRows = readCsv(join(dir, 'batch.results.csv')).filter((x) => x.status === 'unknown');
     // unknown rows may have been paid: they go to their own file to check, never to the one to feed back
     expect(readCsv(join(dir, 'batch.failed.csv'))).toHaveLength(summary.counts.failed);
-    expect(readCsv(join(dir, 'batch.unknown.csv')).map((x) => x.reference)).toEqual(unknownRows.map((x) => x.reference));
+    expect(readCsv(join(dir, 'batch.unknown.csv')).map((x) => x.reference)).toEqual(
+      unknownRows.map((x) => x.reference),
+    );
 
     s.configure({ errorRate: 0, dropRate: 0 });
-    const retry = await runCli(['retry', summary.job, '--include-unknown', ...fastArgs(state), '--json'], apiEnv(s.url));
+    const retry = await runCli(
+      ['retry', summary.job, '--include-unknown', ...fastArgs(state), '--json'],
+      apiEnv(s.url),
+    );
     expect(retry.code).toBe(0);
     const after = readCsv(join(dir, 'batch.results.csv'));
     expect(after.every((x) => x.status === 'completed')).toBe(true);
@@ -180,7 +217,9 @@ describe('run', () => {
     const dir = tempDir();
     const { path } = writeBatch(dir, 30);
     const state = join(dir, 'state');
-    const first = JSON.parse((await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout);
+    const first = JSON.parse(
+      (await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout,
+    );
     expect(first.counts.failed).toBeGreaterThan(0);
     const before = readCsv(join(dir, 'batch.results.csv'));
     s.configure({ failRate: 0 });
@@ -258,7 +297,10 @@ describe('run', () => {
     const s = await sandbox();
     const dir = tempDir();
     const path = join(dir, 'mixed.csv');
-    writeFileSync(path, 'name,phone,taka\nA,01712345678,100\nB,12345,100\nC,01812345678,5000\nD,+8801912345678,৫০\n');
+    writeFileSync(
+      path,
+      'name,phone,taka\nA,01712345678,100\nB,12345,100\nC,01812345678,5000\nD,+8801912345678,৫০\n',
+    );
     const state = join(dir, 'state');
     const capped = await runCli(['run', path, ...fastArgs(state), '--max-total', '100'], apiEnv(s.url));
     expect(capped.code).toBe(2);
@@ -271,6 +313,11 @@ describe('run', () => {
     expect(results[2]!.error_code).toBe('AMOUNT_OUT_OF_RANGE');
     expect(results[3]!.normalized_number).toBe('01912345678');
     expect(results[3]!.amount).toBe('50');
-    expect(s.ledger().map((e) => e.mobile_number).sort()).toEqual(['01712345678', '01912345678']);
+    expect(
+      s
+        .ledger()
+        .map((e) => e.mobile_number)
+        .sort(),
+    ).toEqual(['01712345678', '01912345678']);
   });
 });

@@ -32,7 +32,19 @@ describe('sandbox --arrival-jitter', () => {
   });
 
   it('serves with jitter: every request still arrives, is counted once and answered', async () => {
-    const { child } = startCli(['sandbox', '--port', '0', '--api-key', KEY, '--arrival-jitter', '40ms', '--rate-limit', '3/min', '--window', 'sliding']);
+    const { child } = startCli([
+      'sandbox',
+      '--port',
+      '0',
+      '--api-key',
+      KEY,
+      '--arrival-jitter',
+      '40ms',
+      '--rate-limit',
+      '3/min',
+      '--window',
+      'sliding',
+    ]);
     children.push(child);
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {
@@ -44,11 +56,15 @@ describe('sandbox --arrival-jitter', () => {
       child.on('close', () => reject(new Error(`sandbox exited: ${out}`)));
     });
     const auth = { Authorization: `Bearer ${KEY}` };
-    const statuses = await Promise.all(Array.from({ length: 5 }, () => fetch(`${url}/balance`, { headers: auth }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 5 }, () => fetch(`${url}/balance`, { headers: auth }).then((r) => r.status)),
+    );
     // whatever order the jitter let them arrive in, the limit took 3 and refused 2
     expect(statuses.filter((s) => s === 200)).toHaveLength(3);
     expect(statuses.filter((s) => s === 429)).toHaveLength(2);
-    const stats = await fetch(`${new URL(url).origin}/__sandbox/stats`, { headers: auth }).then((r) => r.json());
+    const stats = await fetch(`${new URL(url).origin}/__sandbox/stats`, { headers: auth }).then((r) =>
+      r.json(),
+    );
     expect(stats).toMatchObject({ requests: 5, rateLimited: 2 });
   });
 });

@@ -19,7 +19,10 @@ afterEach(async () => {
 /** A payroll file of `n` rows whose numbers no other file `k` shares. */
 function payroll(dir: string, name: string, k: number, n: number, eol = '\n', bom = ''): string[] {
   const numbers = Array.from({ length: n }, (_, i) => `017${k}${String(i).padStart(7, '0')}`);
-  const lines = ['Name,Mobile Number,Amount (BDT)', ...numbers.map((num, i) => `Staff ${k}-${i},${num},${50 + i}`)];
+  const lines = [
+    'Name,Mobile Number,Amount (BDT)',
+    ...numbers.map((num, i) => `Staff ${k}-${i},${num},${50 + i}`),
+  ];
   writeFileSync(join(dir, name), bom + lines.join(eol) + eol);
   return numbers;
 }
@@ -44,7 +47,10 @@ describe('watch --once', () => {
     const a = payroll(inbox, 'a.csv', 1, 6);
     const first = await runCli(['watch', inbox, ...watchArgs(state), '--json'], apiEnv(sb.url));
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ exit_code: 0, files: [{ exit_code: 0, moved_to: 'done' }] });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      exit_code: 0,
+      files: [{ exit_code: 0, moved_to: 'done' }],
+    });
     expect(readdirSync(join(inbox, 'done')).sort()).toEqual(['a.csv', 'a.failed.csv', 'a.results.csv']);
     const paidA = s().ledger().length;
     expect(paidA).toBe(6);
@@ -60,12 +66,31 @@ describe('watch --once', () => {
 
     // the good files are filed with their results beside them; results name every row
     const done = readdirSync(join(inbox, 'done')).sort();
-    expect(done).toEqual(['a.csv', 'a.failed.csv', 'a.results.csv', 'b.csv', 'b.failed.csv', 'b.results.csv', 'c.csv', 'c.failed.csv', 'c.results.csv']);
-    expect(readCsv(join(inbox, 'done', 'b.results.csv')).map((x) => [x.normalized_number, x.status])).toEqual(b.map((n) => [n, 'completed']));
-    expect(readCsv(join(inbox, 'done', 'c.results.csv')).map((x) => [x.normalized_number, x.status])).toEqual(c.map((n) => [n, 'completed']));
+    expect(done).toEqual([
+      'a.csv',
+      'a.failed.csv',
+      'a.results.csv',
+      'b.csv',
+      'b.failed.csv',
+      'b.results.csv',
+      'c.csv',
+      'c.failed.csv',
+      'c.results.csv',
+    ]);
+    expect(readCsv(join(inbox, 'done', 'b.results.csv')).map((x) => [x.normalized_number, x.status])).toEqual(
+      b.map((n) => [n, 'completed']),
+    );
+    expect(readCsv(join(inbox, 'done', 'c.results.csv')).map((x) => [x.normalized_number, x.status])).toEqual(
+      c.map((n) => [n, 'completed']),
+    );
 
     // the broken file and the copy are rejected, each with its one line
-    expect(readdirSync(join(inbox, 'rejected')).sort()).toEqual(['a.csv', 'a.error.txt', 'broken.csv', 'broken.error.txt']);
+    expect(readdirSync(join(inbox, 'rejected')).sort()).toEqual([
+      'a.csv',
+      'a.error.txt',
+      'broken.csv',
+      'broken.error.txt',
+    ]);
     const brokenLine = readFileSync(join(inbox, 'rejected', 'broken.error.txt'), 'utf8');
     expect(brokenLine.trim().split('\n')).toHaveLength(1);
     expect(brokenLine).toMatch(/quote/i);
@@ -113,7 +138,9 @@ describe('watch --once', () => {
     const r2 = await runCli(['watch', inbox, ...watchArgs(state)], apiEnv(sb.url));
     expect(r2.code).toBe(0);
     expect(existsSync(join(inbox, 'done', 'a.csv'))).toBe(true);
-    expect(readCsv(join(inbox, 'done', 'a.results.csv')).map((x) => x.status)).toEqual(a.map(() => 'completed'));
+    expect(readCsv(join(inbox, 'done', 'a.results.csv')).map((x) => x.status)).toEqual(
+      a.map(() => 'completed'),
+    );
     expect(s().ledger()).toHaveLength(4);
   });
 });
@@ -123,13 +150,19 @@ describe('watch usage', () => {
     sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min' });
     const root = tempDir();
     payroll(root, 'a.csv', 1, 2);
-    for (const extra of [['--job', 'night'], ['--out', join(root, 'r.csv')]]) {
+    for (const extra of [
+      ['--job', 'night'],
+      ['--out', join(root, 'r.csv')],
+    ]) {
       const r = await runCli(['watch', root, ...watchArgs(join(root, 'state')), ...extra], apiEnv(sb.url));
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toContain(`${extra[0]} cannot be used with watch`);
     }
-    const missing = await runCli(['watch', join(root, 'nope'), ...watchArgs(join(root, 'state'))], apiEnv(sb.url));
+    const missing = await runCli(
+      ['watch', join(root, 'nope'), ...watchArgs(join(root, 'state'))],
+      apiEnv(sb.url),
+    );
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no such folder/);
     expect(sb.stats().requests).toBe(0);
@@ -156,7 +189,13 @@ describe('watch (continuous)', () => {
   it('SIGTERM while a job runs: the job stops resumably, its file stays with its results beside it, exit 4; the next pass finishes it', async () => {
     // the sandbox's time only moves when the test says: the transactions stay processing until then
     const clock = new FakeClock();
-    sb = await startSandbox({ apiKey: KEY, rateLimit: null, completeAfterMs: 60_000, balance: 1_000_000, clock });
+    sb = await startSandbox({
+      apiKey: KEY,
+      rateLimit: null,
+      completeAfterMs: 60_000,
+      balance: 1_000_000,
+      clock,
+    });
     const root = tempDir();
     const state = join(root, 'state');
     const a = payroll(root, 'a.csv', 1, 3);
@@ -171,19 +210,28 @@ describe('watch (continuous)', () => {
     expect(r.stderr).not.toMatch(/bug|at .*\.js:\d+/);
     expect(existsSync(join(root, 'a.csv'))).toBe(true);
     expect(existsSync(join(root, 'done'))).toBe(false);
-    expect(readCsv(join(root, 'a.results.csv')).map((x) => x.status)).toEqual(['processing', 'processing', 'processing']);
+    expect(readCsv(join(root, 'a.results.csv')).map((x) => x.status)).toEqual([
+      'processing',
+      'processing',
+      'processing',
+    ]);
     // the API finishes them; the next pass resumes the job (polls, sends nothing again) and files it
     await clock.advance(60_000);
     const again = await runCli(['watch', root, ...watchArgs(state)], apiEnv(sb.url));
     expect(again.code).toBe(0);
     expect(s().ledger()).toHaveLength(3);
-    expect(readCsv(join(root, 'done', 'a.results.csv')).map((x) => x.status)).toEqual(a.map(() => 'completed'));
+    expect(readCsv(join(root, 'done', 'a.results.csv')).map((x) => x.status)).toEqual(
+      a.map(() => 'completed'),
+    );
   });
 
   it('SIGTERM while watching an empty folder: a clean stop, exit 0', async () => {
     sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min' });
     const root = tempDir();
-    const { child, done } = startCli(['watch', root, '--settle', '0', ...fastArgs(join(root, 'state')).filter((x) => x !== '--quiet')], apiEnv(sb.url));
+    const { child, done } = startCli(
+      ['watch', root, '--settle', '0', ...fastArgs(join(root, 'state')).filter((x) => x !== '--quiet')],
+      apiEnv(sb.url),
+    );
     // wait for the watcher to say it is watching, then stop it
     await new Promise<void>((res) => {
       const onData = (d: Buffer) => {

@@ -37,8 +37,20 @@ async function withWebhooks(opts: Partial<SandboxOptions>) {
     ...opts,
   });
   const args = (state: string) => [
-    '--state-dir', state, '--rate-limit', '6000/min', '--poll-after', '60s', '--poll-every', '60s', '--request-timeout', '5s',
-    '--quiet', '--json', '--webhook-listen', `127.0.0.1:${port}`,
+    '--state-dir',
+    state,
+    '--rate-limit',
+    '6000/min',
+    '--poll-after',
+    '60s',
+    '--poll-every',
+    '60s',
+    '--request-timeout',
+    '5s',
+    '--quiet',
+    '--json',
+    '--webhook-listen',
+    `127.0.0.1:${port}`,
   ];
   return { sb, args };
 }
@@ -76,7 +88,12 @@ describe('webhooks', () => {
 
   it('forged early "completed" events never complete a row: every status and completion time is the API\'s', async () => {
     // half the transactions fail; each gets a forged "completed" event while it is still processing
-    const { sb: s, args } = await withWebhooks({ completeAfterMs: 1500, failRate: 0.5, seed: 11, webhookFaults: { forgeAfterMs: 100, duplicates: 1, lateMs: 1000 } });
+    const { sb: s, args } = await withWebhooks({
+      completeAfterMs: 1500,
+      failRate: 0.5,
+      seed: 11,
+      webhookFaults: { forgeAfterMs: 100, duplicates: 1, lateMs: 1000 },
+    });
     const dir = tempDir();
     const { path } = writeBatch(dir, 20);
     const r = await runCli(['run', path, ...args(join(dir, 'state'))], apiEnv(s.url));
@@ -101,7 +118,10 @@ describe('webhooks', () => {
     writeBatch(inbox, 10, 'a.csv', 1);
     writeBatch(inbox, 10, 'b.csv', 7);
     const log = join(dir, 'audit.jsonl');
-    const r = await runCli(['watch', inbox, '--once', '--settle', '0', '--log-file', log, ...args(join(dir, 'state'))], apiEnv(s.url));
+    const r = await runCli(
+      ['watch', inbox, '--once', '--settle', '0', '--log-file', log, ...args(join(dir, 'state'))],
+      apiEnv(s.url),
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).files.map((f: { moved_to: string }) => f.moved_to)).toEqual(['done', 'done']);
     const ledger = s.ledger();
@@ -113,7 +133,9 @@ describe('webhooks', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { event: string; transaction_id: string; status: string })
       .filter((x) => x.event === 'row:final');
-    expect(new Map(finals.map((f) => [f.transaction_id, f.status]))).toEqual(new Map(ledger.map((e) => [e.transaction_id, e.status])));
+    expect(new Map(finals.map((f) => [f.transaction_id, f.status]))).toEqual(
+      new Map(ledger.map((e) => [e.transaction_id, e.status])),
+    );
   });
 
   it('the receiver address in use: exit 2, one line, nothing sent', async () => {

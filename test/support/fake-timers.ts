@@ -8,7 +8,17 @@ import { afterEach, beforeEach, expect, vi } from 'vitest';
 /** Call at the top of a test file: fake timers around every test. */
 export function useLimiterFakeTimers(): void {
   beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date'] });
+    vi.useFakeTimers({
+      toFake: [
+        'setTimeout',
+        'clearTimeout',
+        'setInterval',
+        'clearInterval',
+        'setImmediate',
+        'clearImmediate',
+        'Date',
+      ],
+    });
   });
   afterEach(() => {
     vi.useRealTimers();

@@ -35,7 +35,9 @@ export function fieldCases(): FieldCase[] {
     .filter((f) => f.endsWith('.csv'))
     .sort()
     .map((f) => {
-      const expected = JSON.parse(readFileSync(join(FIELD_DIR, f.replace(/\.csv$/, '.expected.json')), 'utf8')) as Omit<FieldCase, 'name' | 'path' | 'args'> & {
+      const expected = JSON.parse(
+        readFileSync(join(FIELD_DIR, f.replace(/\.csv$/, '.expected.json')), 'utf8'),
+      ) as Omit<FieldCase, 'name' | 'path' | 'args'> & {
         args?: string[];
       };
       return { ...expected, args: expected.args ?? [], name: f, path: join(FIELD_DIR, f) };

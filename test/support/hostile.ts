@@ -67,7 +67,11 @@ export interface Hostile {
   close(): Promise<void>;
 }
 
-export function documentedTxn(c: Charge, status: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function documentedTxn(
+  c: Charge,
+  status: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     transaction_id: c.transaction_id,
     status,
@@ -87,10 +91,22 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
   const serverNow = () => Date.now() + (opts.clockSkewMs ?? 0);
 
   const send = (req: IncomingMessage, res: ServerResponse, reply: Reply) => {
-    let bytes = reply.raw !== undefined ? Buffer.from(reply.raw) : Buffer.from(reply.body === undefined ? '' : JSON.stringify(reply.body));
-    const headers: Record<string, string> = { 'content-type': 'application/json', date: new Date(serverNow()).toUTCString(), ...reply.headers };
+    let bytes =
+      reply.raw !== undefined
+        ? Buffer.from(reply.raw)
+        : Buffer.from(reply.body === undefined ? '' : JSON.stringify(reply.body));
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      date: new Date(serverNow()).toUTCString(),
+      ...reply.headers,
+    };
     if (opts.encoding && bytes.length > 0 && !headers['content-encoding']) {
-      bytes = opts.encoding === 'gzip' ? gzipSync(bytes) : opts.encoding === 'br' ? brotliCompressSync(bytes) : deflateSync(bytes);
+      bytes =
+        opts.encoding === 'gzip'
+          ? gzipSync(bytes)
+          : opts.encoding === 'br'
+            ? brotliCompressSync(bytes)
+            : deflateSync(bytes);
       headers['content-encoding'] = opts.encoding;
     }
     headers['content-length'] = String(bytes.length);
@@ -106,20 +122,48 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
       const path = (req.url ?? '/').replace(/^\/api\/v1/, '');
       const auth = req.headers.authorization ?? '';
       if (auth !== `Bearer ${opts.key}`) {
-        return send(req, res, { status: 401, body: { success: false, error: { code: 'UNAUTHORIZED', message: 'Invalid or missing API key' } } });
+        return send(req, res, {
+          status: 401,
+          body: { success: false, error: { code: 'UNAUTHORIZED', message: 'Invalid or missing API key' } },
+        });
       }
       if (req.method === 'GET' && path === '/balance') {
-        return send(req, res, opts.balance?.(serverNow()) ?? { status: 200, body: { success: true, data: { balance: 1_000_000, currency: 'BDT' } } });
+        return send(
+          req,
+          res,
+          opts.balance?.(serverNow()) ?? {
+            status: 200,
+            body: { success: true, data: { balance: 1_000_000, currency: 'BDT' } },
+          },
+        );
       }
       if (req.method === 'GET' && path === '/operators') {
-        return send(req, res, opts.operators?.(serverNow()) ?? { status: 200, body: { success: true, data: OPERATORS } });
+        return send(
+          req,
+          res,
+          opts.operators?.(serverNow()) ?? { status: 200, body: { success: true, data: OPERATORS } },
+        );
       }
       const m = /^\/transaction\/([^/]+)$/.exec(path);
       if (req.method === 'GET' && m) {
         const i = ledger.findIndex((c) => c.transaction_id === decodeURIComponent(m[1]!));
-        if (i < 0) return send(req, res, { status: 404, body: { success: false, error: { code: 'TRANSACTION_NOT_FOUND', message: 'No such transaction' } } });
+        if (i < 0)
+          return send(req, res, {
+            status: 404,
+            body: {
+              success: false,
+              error: { code: 'TRANSACTION_NOT_FOUND', message: 'No such transaction' },
+            },
+          });
         const c = ledger[i]!;
-        return send(req, res, opts.transaction?.(c, i, serverNow()) ?? { status: 200, body: { success: true, data: documentedTxn(c, 'completed') } });
+        return send(
+          req,
+          res,
+          opts.transaction?.(c, i, serverNow()) ?? {
+            status: 200,
+            body: { success: true, data: documentedTxn(c, 'completed') },
+          },
+        );
       }
       if (req.method === 'POST' && path === '/recharge') {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RechargeCall['body'];
@@ -129,19 +173,29 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
           authorization: auth,
           serverNow: serverNow(),
           charge() {
-            const c = { transaction_id: `HX${String(ledger.length + 1).padStart(6, '0')}`, reference: body.reference, mobile_number: body.mobile_number, amount: body.amount };
+            const c = {
+              transaction_id: `HX${String(ledger.length + 1).padStart(6, '0')}`,
+              reference: body.reference,
+              mobile_number: body.mobile_number,
+              amount: body.amount,
+            };
             ledger.push(c);
             return c;
           },
         };
-        const reply = opts.recharge ? opts.recharge(call) : { status: 200, body: { success: true, data: documentedTxn(call.charge(), 'processing') } };
+        const reply = opts.recharge
+          ? opts.recharge(call)
+          : { status: 200, body: { success: true, data: documentedTxn(call.charge(), 'processing') } };
         if (reply === null) {
           res.socket?.destroy(); // committed or not, no answer
           return;
         }
         return send(req, res, reply);
       }
-      send(req, res, { status: 404, body: { success: false, error: { code: 'NOT_FOUND', message: 'no such endpoint' } } });
+      send(req, res, {
+        status: 404,
+        body: { success: false, error: { code: 'NOT_FOUND', message: 'no such endpoint' } },
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -28,6 +28,8 @@ for await (const line of createInterface({ input: process.stdin })) {
     lock = await acquireLock(dir, 'race');
     process.stdout.write(JSON.stringify({ ok: true, pid: process.pid }) + '\n');
   } catch (err) {
-    process.stdout.write(JSON.stringify({ ok: false, code: err.code ?? String(err), pid: process.pid }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ ok: false, code: err.code ?? String(err), pid: process.pid }) + '\n',
+    );
   }
 }

@@ -9,7 +9,9 @@ import { createServer } from 'node:net';
  */
 export const redisMissing = !process.env.CI && spawnSync('redis-server', ['--version']).error !== undefined;
 if (redisMissing) {
-  console.warn('skipping the --redis tests: redis-server is not installed (apt-get install redis-server to run them; CI does)');
+  console.warn(
+    'skipping the --redis tests: redis-server is not installed (apt-get install redis-server to run them; CI does)',
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -30,15 +32,21 @@ export interface TestRedis {
 
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
     proc.once('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`redis-server is needed by these tests (apt-get install redis-server): ${err.message}`));
+      reject(
+        new Error(`redis-server is needed by these tests (apt-get install redis-server): ${err.message}`),
+      );
     });
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();

@@ -13,7 +13,17 @@ import { isBatchError } from '../../src/errors.js';
 const KEY = 'sk-live-9f8e7d6c5b4a';
 
 function rowState(n: number, patch: Partial<RowState> = {}): RowState {
-  return { row: n, line: n + 1, valid: true, status: 'pending', att: 1, ref: `rb-abc-${n}`, number: `0171234567${n}`, amount: 100 * n, ...patch };
+  return {
+    row: n,
+    line: n + 1,
+    valid: true,
+    status: 'pending',
+    att: 1,
+    ref: `rb-abc-${n}`,
+    number: `0171234567${n}`,
+    amount: 100 * n,
+    ...patch,
+  };
 }
 
 function lines(file: string): Record<string, unknown>[] {
@@ -51,7 +61,14 @@ describe('AuditLog', () => {
     events.emit('row:final', { row: r2 });
 
     const recs = lines(file);
-    expect(recs.map((r) => r.event)).toEqual(['job:started', 'row:submitted', 'row:accepted', 'row:final', 'row:final', 'job:finished']);
+    expect(recs.map((r) => r.event)).toEqual([
+      'job:started',
+      'row:submitted',
+      'row:accepted',
+      'row:final',
+      'row:final',
+      'job:finished',
+    ]);
     for (const r of recs) {
       expect(r.job).toBe('payroll-1a2b3c4d');
       expect(r.account).toBe('acc0123456789abc');
@@ -59,8 +76,22 @@ describe('AuditLog', () => {
     }
     expect(recs[0]!.time).toBe('2026-01-02T03:04:05.000Z');
     expect(recs[2]!.time).toBe('2026-01-02T03:04:06.000Z');
-    expect(recs[3]).toMatchObject({ row: 1, status: 'completed', reference: 'rb-abc-1', transaction_id: 'TXN1', amount: 100, error_code: null });
-    expect(recs[4]).toMatchObject({ row: 2, status: 'failed', reference: 'rb-abc-2', transaction_id: null, amount: 200, error_code: 'INVALID_OPERATOR' });
+    expect(recs[3]).toMatchObject({
+      row: 1,
+      status: 'completed',
+      reference: 'rb-abc-1',
+      transaction_id: 'TXN1',
+      amount: 100,
+      error_code: null,
+    });
+    expect(recs[4]).toMatchObject({
+      row: 2,
+      status: 'failed',
+      reference: 'rb-abc-2',
+      transaction_id: null,
+      amount: 200,
+      error_code: 'INVALID_OPERATOR',
+    });
     expect(recs[5]).toMatchObject({ stopped: null, counts: { completed: 1, failed: 1 } });
     // no logger noise an auditor has to filter out
     expect(Object.keys(recs[0]!)).not.toContain('hostname');
@@ -73,7 +104,10 @@ describe('AuditLog', () => {
     const events = new JobEvents();
     log.listen(events);
     events.emit('job:started', { job: 'j', rows: [], resumed: false, pending: 0, processing: 0 });
-    events.emit('job:stopping', { code: 'API_UNAUTHORIZED', message: `401: key ${KEY} rejected (Authorization: Bearer ${KEY}x)` });
+    events.emit('job:stopping', {
+      code: 'API_UNAUTHORIZED',
+      message: `401: key ${KEY} rejected (Authorization: Bearer ${KEY}x)`,
+    });
     const r = rowState(1, { status: 'unknown', code: `echo ${KEY}` });
     events.emit('row:unknown', { row: r });
     const text = readFileSync(file, 'utf8');

@@ -29,8 +29,14 @@ afterEach(async () => {
 function api(answer: (n: number) => { status: number; data: unknown }) {
   const pool = agent.get(ORIGIN);
   let n = 0;
-  pool.intercept({ path: '/api/v1/balance', method: 'GET' }).reply(200, { success: true, data: { balance: 1e6, currency: 'BDT' } }).persist();
-  pool.intercept({ path: /\/api\/v1\/transaction\//, method: 'GET' }).reply(200, { success: true, data: { transaction_id: 'T', status: 'completed' } }).persist();
+  pool
+    .intercept({ path: '/api/v1/balance', method: 'GET' })
+    .reply(200, { success: true, data: { balance: 1e6, currency: 'BDT' } })
+    .persist();
+  pool
+    .intercept({ path: /\/api\/v1\/transaction\//, method: 'GET' })
+    .reply(200, { success: true, data: { transaction_id: 'T', status: 'completed' } })
+    .persist();
   pool
     .intercept({ path: '/api/v1/recharge', method: 'POST' })
     .reply(() => {
@@ -45,8 +51,22 @@ async function run(rows: number, concurrency = 1) {
   const lines = Array.from({ length: rows }, (_, i) => `P${i},0171${String(1000000 + i).slice(-7)},100`);
   const csv = join(dir, 'pay.csv');
   writeFileSync(csv, ['name,mobile,amount', ...lines].join('\n') + '\n');
-  const client = new AlsamiflexiClient({ apiKey: 'k-breaker', baseUrl: `${ORIGIN}/api/v1`, dispatcher: agent });
-  return runJob({ csv, stateDir: join(dir, 'state'), client, operators: OPERATORS, concurrency, pollAfterMs: 0, pollEveryMs: 1, pollTimeoutMs: 1000, backoffBaseMs: 1 });
+  const client = new AlsamiflexiClient({
+    apiKey: 'k-breaker',
+    baseUrl: `${ORIGIN}/api/v1`,
+    dispatcher: agent,
+  });
+  return runJob({
+    csv,
+    stateDir: join(dir, 'state'),
+    client,
+    operators: OPERATORS,
+    concurrency,
+    pollAfterMs: 0,
+    pollEveryMs: 1,
+    pollTimeoutMs: 1000,
+    backoffBaseMs: 1,
+  });
 }
 
 describe('circuit breaker', () => {
@@ -70,7 +90,11 @@ describe('circuit breaker', () => {
   });
 
   it('a clear answer between ambiguous ones resets the count: 4 bad, 1 good, 4 bad never trips', async () => {
-    api((n) => (n === 4 ? { status: 200, data: { success: true, data: { transaction_id: 'T', status: 'completed' } } } : { status: 502, data: '' }));
+    api((n) =>
+      n === 4
+        ? { status: 200, data: { success: true, data: { transaction_id: 'T', status: 'completed' } } }
+        : { status: 502, data: '' },
+    );
     const r = await run(9);
     expect(r.stopped).toBeNull();
     expect(r.counts.unknown).toBe(8);

@@ -15,15 +15,47 @@ describe('the cell builder (SPEC §4)', () => {
   });
 
   it('guards header cells and renames those that collide with ours', () => {
-    expect(resultHeader(['=SUM(A1)', 'status', 'Name'])).toEqual([`'=SUM(A1)`, 'input_status', 'Name', ...RESULT_COLUMNS]);
-    expect(headerCells(['@x', 'amount'], UNKNOWN_EXTRA_COLUMNS)).toEqual([`'@x`, 'input_amount', ...UNKNOWN_EXTRA_COLUMNS]);
+    expect(resultHeader(['=SUM(A1)', 'status', 'Name'])).toEqual([
+      `'=SUM(A1)`,
+      'input_status',
+      'Name',
+      ...RESULT_COLUMNS,
+    ]);
+    expect(headerCells(['@x', 'amount'], UNKNOWN_EXTRA_COLUMNS)).toEqual([
+      `'@x`,
+      'input_amount',
+      ...UNKNOWN_EXTRA_COLUMNS,
+    ]);
   });
 
   it("writes the tool's own values as they are and API text guarded, one cell per column", () => {
-    const o = { row: 3, status: 'failed', number: '01712345678', operator: '=op', amount: 100, reference: '-ref', transactionId: '+T1', code: '@C', message: '=msg', submittedAt: '2026-01-01T00:00:00.000Z' };
+    const o = {
+      row: 3,
+      status: 'failed',
+      number: '01712345678',
+      operator: '=op',
+      amount: 100,
+      reference: '-ref',
+      transactionId: '+T1',
+      code: '@C',
+      message: '=msg',
+      submittedAt: '2026-01-01T00:00:00.000Z',
+    };
     const cells = outcomeCells(o);
     expect(cells).toHaveLength(RESULT_COLUMNS.length);
-    expect(cells).toEqual(['3', 'failed', '01712345678', `'=op`, '100', `'-ref`, `'+T1`, `'@C`, `'=msg`, '2026-01-01T00:00:00.000Z', '']);
+    expect(cells).toEqual([
+      '3',
+      'failed',
+      '01712345678',
+      `'=op`,
+      '100',
+      `'-ref`,
+      `'+T1`,
+      `'@C`,
+      `'=msg`,
+      '2026-01-01T00:00:00.000Z',
+      '',
+    ]);
     expect(unknownCells(o)).toHaveLength(UNKNOWN_EXTRA_COLUMNS.length);
   });
 });

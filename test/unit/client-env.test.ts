@@ -26,13 +26,17 @@ describe('AlsamiflexiClient defaults', () => {
   it('given options win over the environment; an empty ALSAMIFLEXI_BASE_URL means production', () => {
     vi.stubEnv('ALSAMIFLEXI_API_KEY', 'env-key-123');
     vi.stubEnv('ALSAMIFLEXI_BASE_URL', 'http://sandbox.test/api/v1');
-    expect(new AlsamiflexiClient({ apiKey: 'k', baseUrl: 'http://other.test/api/v1' }).baseUrl).toBe('http://other.test/api/v1');
+    expect(new AlsamiflexiClient({ apiKey: 'k', baseUrl: 'http://other.test/api/v1' }).baseUrl).toBe(
+      'http://other.test/api/v1',
+    );
     vi.stubEnv('ALSAMIFLEXI_BASE_URL', '');
     expect(new AlsamiflexiClient().baseUrl).toBe(DEFAULT_BASE_URL);
   });
 
   it('no key given nor in the environment: USAGE', () => {
     vi.stubEnv('ALSAMIFLEXI_API_KEY', '');
-    expect(() => new AlsamiflexiClient({ baseUrl: 'http://sandbox.test/api/v1' })).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(() => new AlsamiflexiClient({ baseUrl: 'http://sandbox.test/api/v1' })).toThrow(
+      expect.objectContaining({ code: 'USAGE' }),
+    );
   });
 });

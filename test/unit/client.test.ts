@@ -58,12 +58,14 @@ describe('AlsamiflexiClient', () => {
   it('sends the Bearer key and parses /balance (numbers or numeric strings)', async () => {
     const pool = agent.get(ORIGIN);
     let auth: unknown;
-    pool
-      .intercept({ path: '/api/v1/balance', method: 'GET' })
-      .reply((opts) => {
-        auth = (opts.headers as Record<string, string>).authorization;
-        return { statusCode: 200, data: { success: true, data: { balance: '50000.00', currency: 'BDT' } }, responseOptions: JSON_HEADERS };
-      });
+    pool.intercept({ path: '/api/v1/balance', method: 'GET' }).reply((opts) => {
+      auth = (opts.headers as Record<string, string>).authorization;
+      return {
+        statusCode: 200,
+        data: { success: true, data: { balance: '50000.00', currency: 'BDT' } },
+        responseOptions: JSON_HEADERS,
+      };
+    });
     await expect(client().getBalance()).resolves.toEqual({ balance: 50000, currency: 'BDT' });
     expect(auth).toBe(`Bearer ${KEY}`);
   });
@@ -72,7 +74,10 @@ describe('AlsamiflexiClient', () => {
     agent
       .get(ORIGIN)
       .intercept({ path: '/api/v1/operators', method: 'GET' })
-      .reply(200, { success: true, data: [{ id: 1, name: 'Grameenphone', code: 'GP', min_amount: 10, max_amount: 1000 }] });
+      .reply(200, {
+        success: true,
+        data: [{ id: 1, name: 'Grameenphone', code: 'GP', min_amount: 10, max_amount: 1000 }],
+      });
     const ops = await client().getOperators();
     expect(ops).toEqual([{ id: 1, name: 'Grameenphone', code: 'GP', min_amount: 10, max_amount: 1000 }]);
   });
@@ -86,7 +91,12 @@ describe('AlsamiflexiClient', () => {
         body = JSON.parse(String(opts.body));
         return { statusCode: 200, data: { success: true, data: txn } };
       });
-    const t = await client().recharge({ operator_id: 1, mobile_number: '01712345678', amount: 100, reference: 'REF1' });
+    const t = await client().recharge({
+      operator_id: 1,
+      mobile_number: '01712345678',
+      amount: 100,
+      reference: 'REF1',
+    });
     expect(t.transaction_id).toBe('TXN123456789');
     expect(t.status).toBe('processing');
     expect(body).toEqual({ operator_id: 1, mobile_number: '01712345678', amount: 100, reference: 'REF1' });
@@ -96,7 +106,10 @@ describe('AlsamiflexiClient', () => {
     agent
       .get(ORIGIN)
       .intercept({ path: '/api/v1/transaction/TXN123456789', method: 'GET' })
-      .reply(200, { success: true, data: { ...txn, status: 'completed', completed_at: '2025-12-27 10:30:15' } });
+      .reply(200, {
+        success: true,
+        data: { ...txn, status: 'completed', completed_at: '2025-12-27 10:30:15' },
+      });
     const t = await client().getTransaction('TXN123456789');
     expect(t.status).toBe('completed');
     expect(t.completed_at).toBe('2025-12-27 10:30:15');
@@ -106,26 +119,35 @@ describe('AlsamiflexiClient', () => {
     [400, 'INVALID_AMOUNT', 'API_ERROR'],
     [401, 'UNAUTHORIZED', 'API_UNAUTHORIZED'],
     [402, 'INSUFFICIENT_BALANCE', 'INSUFFICIENT_BALANCE'],
-  ])('maps HTTP %i {error:%s} to ApiError %s with status, API code and headers', async (status, apiCode, code) => {
-    agent
-      .get(ORIGIN)
-      .intercept({ path: '/api/v1/recharge', method: 'POST' })
-      .reply(status, { success: false, error: { code: apiCode, message: 'nope' } }, { headers: { 'x-request-id': 'abc' } });
-    const err = await client()
-      .recharge({ operator_id: 1, mobile_number: '01712345678', amount: 100, reference: 'R' })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    const e = err as ApiError;
-    expect(e.code).toBe(code);
-    expect(e.status).toBe(status);
-    expect(e.apiCode).toBe(apiCode);
-    expect(e.headers['x-request-id']).toBe('abc');
-    expect(e.message).not.toContain(KEY);
-  });
+  ])(
+    'maps HTTP %i {error:%s} to ApiError %s with status, API code and headers',
+    async (status, apiCode, code) => {
+      agent
+        .get(ORIGIN)
+        .intercept({ path: '/api/v1/recharge', method: 'POST' })
+        .reply(
+          status,
+          { success: false, error: { code: apiCode, message: 'nope' } },
+          { headers: { 'x-request-id': 'abc' } },
+        );
+      const err = await client()
+        .recharge({ operator_id: 1, mobile_number: '01712345678', amount: 100, reference: 'R' })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      const e = err as ApiError;
+      expect(e.code).toBe(code);
+      expect(e.status).toBe(status);
+      expect(e.apiCode).toBe(apiCode);
+      expect(e.headers['x-request-id']).toBe('abc');
+      expect(e.message).not.toContain(KEY);
+    },
+  );
 
   it('does not retry a POST that got a 500 (the runner decides)', async () => {
     const pool = agent.get(ORIGIN);
-    pool.intercept({ path: '/api/v1/recharge', method: 'POST' }).reply(500, { success: false, error: { code: 'INTERNAL_ERROR', message: 'x' } });
+    pool
+      .intercept({ path: '/api/v1/recharge', method: 'POST' })
+      .reply(500, { success: false, error: { code: 'INTERNAL_ERROR', message: 'x' } });
     pool.intercept({ path: '/api/v1/recharge', method: 'POST' }).reply(200, { success: true, data: txn });
     const err = (await client()
       .recharge({ operator_id: 1, mobile_number: '01712345678', amount: 100, reference: 'R' })
@@ -137,13 +159,19 @@ describe('AlsamiflexiClient', () => {
   it('retries a GET after 500s with backoff, then succeeds', async () => {
     const pool = agent.get(ORIGIN);
     pool.intercept({ path: '/api/v1/balance', method: 'GET' }).reply(500, 'oops').times(2);
-    pool.intercept({ path: '/api/v1/balance', method: 'GET' }).reply(200, { success: true, data: { balance: 5, currency: 'BDT' } });
+    pool
+      .intercept({ path: '/api/v1/balance', method: 'GET' })
+      .reply(200, { success: true, data: { balance: 5, currency: 'BDT' } });
     await expect(settle(client().getBalance())).resolves.toEqual({ balance: 5, currency: 'BDT' });
   });
 
   it('gives up on a GET after the configured retries', async () => {
     agent.get(ORIGIN).intercept({ path: '/api/v1/balance', method: 'GET' }).reply(503, 'down').times(3);
-    const err = (await settle(client({ getRetries: 2 }).getBalance().catch((e: unknown) => e))) as ApiError;
+    const err = (await settle(
+      client({ getRetries: 2 })
+        .getBalance()
+        .catch((e: unknown) => e),
+    )) as ApiError;
     expect(err.status).toBe(503);
   });
 
@@ -151,21 +179,32 @@ describe('AlsamiflexiClient', () => {
     const pool = agent.get(ORIGIN);
     pool
       .intercept({ path: '/api/v1/recharge', method: 'POST' })
-      .reply(429, { success: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'slow down' } }, { headers: { 'retry-after': '2' } });
+      .reply(
+        429,
+        { success: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'slow down' } },
+        { headers: { 'retry-after': '2' } },
+      );
     pool.intercept({ path: '/api/v1/recharge', method: 'POST' }).reply(200, { success: true, data: txn });
     const waits: number[] = [];
     const scheduler: RequestScheduler = {
       schedule: (_k, fn) => fn(),
       backOff: (ms) => void waits.push(ms),
     };
-    const t = await client({ scheduler }).recharge({ operator_id: 1, mobile_number: '01712345678', amount: 100, reference: 'R' });
+    const t = await client({ scheduler }).recharge({
+      operator_id: 1,
+      mobile_number: '01712345678',
+      amount: 100,
+      reference: 'R',
+    });
     expect(t.transaction_id).toBe('TXN123456789');
     expect(waits).toEqual([2000]);
   });
 
   it('turns an answer that does not fit the documented shape into API_BAD_RESPONSE', async () => {
     const pool = agent.get(ORIGIN);
-    pool.intercept({ path: '/api/v1/balance', method: 'GET' }).reply(200, { success: true, data: { amount: 1 } });
+    pool
+      .intercept({ path: '/api/v1/balance', method: 'GET' })
+      .reply(200, { success: true, data: { amount: 1 } });
     pool.intercept({ path: '/api/v1/operators', method: 'GET' }).reply(200, '<html>maintenance</html>');
     await expect(client().getBalance()).rejects.toMatchObject({ code: 'API_BAD_RESPONSE' });
     await expect(client().getOperators()).rejects.toMatchObject({ code: 'API_BAD_RESPONSE' });
@@ -193,10 +232,14 @@ describe('AlsamiflexiClient', () => {
       .intercept({ path: '/api/v1/recharge', method: 'POST' })
       .replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
     const body = { operator_id: 1, mobile_number: '01712345678', amount: 100, reference: 'R' };
-    const refused = (await client().recharge(body).catch((e: unknown) => e)) as ApiError;
+    const refused = (await client()
+      .recharge(body)
+      .catch((e: unknown) => e)) as ApiError;
     expect(refused.code).toBe('API_UNREACHABLE');
     expect(refused.sent).toBe(false);
-    const reset = (await client().recharge(body).catch((e: unknown) => e)) as ApiError;
+    const reset = (await client()
+      .recharge(body)
+      .catch((e: unknown) => e)) as ApiError;
     expect(reset.code).toBe('API_UNREACHABLE');
     expect(reset.sent).toBe(true);
   });
@@ -205,7 +248,11 @@ describe('AlsamiflexiClient', () => {
     agent
       .get(ORIGIN)
       .intercept({ path: '/api/v1/balance', method: 'GET' })
-      .reply(200, { success: true, data: { balance: 1, currency: 'BDT' } }, { headers: { 'x-ratelimit-remaining': '7' } });
+      .reply(
+        200,
+        { success: true, data: { balance: 1, currency: 'BDT' } },
+        { headers: { 'x-ratelimit-remaining': '7' } },
+      );
     const kinds: string[] = [];
     const seen: Record<string, string>[] = [];
     const scheduler: RequestScheduler = {
@@ -219,7 +266,9 @@ describe('AlsamiflexiClient', () => {
 
   it('refuses to start without a key or with a bad base URL', () => {
     expect(() => new AlsamiflexiClient({ apiKey: '' })).toThrow(expect.objectContaining({ code: 'USAGE' }));
-    expect(() => new AlsamiflexiClient({ apiKey: 'k', baseUrl: 'not a url' })).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(() => new AlsamiflexiClient({ apiKey: 'k', baseUrl: 'not a url' })).toThrow(
+      expect.objectContaining({ code: 'USAGE' }),
+    );
   });
 
   it('balance and operators stop retrying once the request timeout has passed; polls go on', async () => {
@@ -234,7 +283,9 @@ describe('AlsamiflexiClient', () => {
       .intercept({ path: '/api/v1/transaction/T1', method: 'GET' })
       .reply(() => (pollCalls++, { statusCode: 503, data: 'down' }))
       .times(3);
-    pool.intercept({ path: '/api/v1/transaction/T1', method: 'GET' }).reply(200, { success: true, data: { ...txn, transaction_id: 'T1' } });
+    pool
+      .intercept({ path: '/api/v1/transaction/T1', method: 'GET' })
+      .reply(200, { success: true, data: { ...txn, transaction_id: 'T1' } });
     const c = client({ requestTimeoutMs: 50, getRetries: 8 });
     // backoff waits 7.5, 15, 30 ms (jitter fixed): the third wait would end past the 50 ms timeout
     const err = (await settle(c.getBalance().catch((e: unknown) => e))) as ApiError;

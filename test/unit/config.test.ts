@@ -7,11 +7,15 @@ describe('state dir', () => {
     const env = { HOME: '/home/clerk', XDG_STATE_HOME: '/var/state' };
     expect(resolveOptions({}, { ...env, RECHARGE_BATCH_STATE_DIR: '/srv/rb' })['state-dir']).toBe('/srv/rb');
     expect(resolveOptions({}, env)['state-dir']).toBe('/var/state/recharge-batch');
-    expect(resolveOptions({}, { HOME: '/home/clerk' })['state-dir']).toBe('/home/clerk/.local/state/recharge-batch');
+    expect(resolveOptions({}, { HOME: '/home/clerk' })['state-dir']).toBe(
+      '/home/clerk/.local/state/recharge-batch',
+    );
     expect(resolveOptions({ 'state-dir': './mine' }, env)['state-dir']).toBe('./mine');
   });
   it('ignores a relative XDG_STATE_HOME, as the XDG spec says', () => {
-    expect(defaultStateDir({ HOME: '/home/clerk', XDG_STATE_HOME: 'state' })).toBe('/home/clerk/.local/state/recharge-batch');
+    expect(defaultStateDir({ HOME: '/home/clerk', XDG_STATE_HOME: 'state' })).toBe(
+      '/home/clerk/.local/state/recharge-batch',
+    );
   });
   it('--repeat-window defaults to 7d and --allow-repeat to off', () => {
     const o = resolveOptions({}, { HOME: '/h' });
@@ -23,7 +27,9 @@ describe('state dir', () => {
 describe('durations', () => {
   it('refuse a bare number: --repeat-window 7 read as 7 ms would turn the repeat check off', async () => {
     const { parseDuration } = await import('../../src/util/units.js');
-    expect(() => parseDuration('7', '--repeat-window')).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('7d') }));
+    expect(() => parseDuration('7', '--repeat-window')).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('7d') }),
+    );
     expect(() => parseDuration('5', '--request-timeout')).toThrow(expect.objectContaining({ code: 'USAGE' }));
     expect(parseDuration('0', '--repeat-window')).toBe(0);
     expect(parseDuration('7d')).toBe(7 * 86_400_000);

@@ -82,7 +82,10 @@ describe('openCsv on the fixtures', () => {
 
 describe('openCsv records and lines', () => {
   it('skips empty lines and lines of only delimiters, without counting them as rows', async () => {
-    const path = await file('blank.csv', '\n\nnumber,amount\n\n01711111111,100\n,\n  ,  \n01811111111,200\n\n');
+    const path = await file(
+      'blank.csv',
+      '\n\nnumber,amount\n\n01711111111,100\n,\n  ,  \n01811111111,200\n\n',
+    );
     const recs = await all(path);
     expect(recs.map((r) => [r.row, r.line, r.fields])).toEqual([
       [1, 5, ['01711111111', '100']],
@@ -93,7 +96,11 @@ describe('openCsv records and lines', () => {
   it('yields records whose field count differs from the header, as parsed', async () => {
     const path = await file('short.csv', 'a,b,c\n1,2\n1,2,3,4\n"x,y",2,3\n');
     const recs = await all(path);
-    expect(recs.map((r) => r.fields)).toEqual([['1', '2'], ['1', '2', '3', '4'], ['x,y', '2', '3']]);
+    expect(recs.map((r) => r.fields)).toEqual([
+      ['1', '2'],
+      ['1', '2', '3', '4'],
+      ['x,y', '2', '3'],
+    ]);
   });
 
   it('tolerates stray quotes inside unquoted fields', async () => {
@@ -109,7 +116,9 @@ describe('openCsv records and lines', () => {
 
   it('reads a UTF-8 character split across read chunks', async () => {
     const name = 'রহিম'.repeat(20);
-    const body = Array.from({ length: 3000 }, (_, i) => `${name},0171${String(i).padStart(7, '0')}`).join('\n');
+    const body = Array.from({ length: 3000 }, (_, i) => `${name},0171${String(i).padStart(7, '0')}`).join(
+      '\n',
+    );
     const recs = await all(await file('big.csv', `name,number\n${body}\n`));
     expect(recs).toHaveLength(3000);
     expect(recs.every((r) => r.fields[0] === name)).toBe(true);
@@ -120,7 +129,10 @@ describe('openCsv records and lines', () => {
     const text = 'Name\tMobile\tAmount\r\nরহিম\t01711111111\t১০০\r\n';
     const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
     const be = Buffer.from(le).swap16();
-    for (const [name, bytes] of [['le.csv', le], ['be.csv', be]] as const) {
+    for (const [name, bytes] of [
+      ['le.csv', le],
+      ['be.csv', be],
+    ] as const) {
       const path = await file(name, bytes);
       const src = await openCsv(path);
       expect(src.columns).toEqual(['Name', 'Mobile', 'Amount']);
@@ -146,17 +158,37 @@ describe('openCsv whole-file errors', () => {
   const zipHead = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 6, 0, 8, 0]);
   const cases: [string, () => Promise<string>, string][] = [
     ['a missing file', async () => join(dir, 'nope.csv'), 'FILE_NOT_FOUND'],
-    ['a directory', async () => (await mkdir(join(dir, 'adir'), { recursive: true }), join(dir, 'adir')), 'FILE_UNREADABLE'],
+    [
+      'a directory',
+      async () => (await mkdir(join(dir, 'adir'), { recursive: true }), join(dir, 'adir')),
+      'FILE_UNREADABLE',
+    ],
     ['an empty file', () => file('empty.csv', ''), 'FILE_EMPTY'],
     ['only a BOM and blank lines', () => file('bom.csv', '\uFEFF\r\n\r\n'), 'FILE_EMPTY'],
     ['a header only', () => file('header.csv', 'number,amount\r\n'), 'FILE_NO_DATA'],
     ['a header and lines of delimiters', () => file('header2.csv', 'number,amount\n,\n\n'), 'FILE_NO_DATA'],
-    ['PNG bytes', () => file('img.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0])), 'FILE_BINARY'],
-    ['a renamed .xlsx', () => file('book.csv', Buffer.concat([zipHead, Buffer.from('[Content_Types].xml')])), 'FILE_BINARY'],
+    [
+      'PNG bytes',
+      () => file('img.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0])),
+      'FILE_BINARY',
+    ],
+    [
+      'a renamed .xlsx',
+      () => file('book.csv', Buffer.concat([zipHead, Buffer.from('[Content_Types].xml')])),
+      'FILE_BINARY',
+    ],
     ['a PDF', () => file('doc.csv', '%PDF-1.7\n'), 'FILE_BINARY'],
     ['NUL bytes', () => file('nul.csv', Buffer.from('number,amount\n0171\u0000,1\n')), 'FILE_BINARY'],
-    ['UTF-16 without BOM', () => file('u16.csv', Buffer.from('number,amount\n01711111111,100\n', 'utf16le')), 'FILE_ENCODING'],
-    ['invalid UTF-8', () => file('latin1.csv', Buffer.from('name,number,amount\nJos\xe9,01711111111,100\n', 'latin1')), 'FILE_ENCODING'],
+    [
+      'UTF-16 without BOM',
+      () => file('u16.csv', Buffer.from('number,amount\n01711111111,100\n', 'utf16le')),
+      'FILE_ENCODING',
+    ],
+    [
+      'invalid UTF-8',
+      () => file('latin1.csv', Buffer.from('name,number,amount\nJos\xe9,01711111111,100\n', 'latin1')),
+      'FILE_ENCODING',
+    ],
   ];
   it.each(cases)('%s', async (_what, make, code) => {
     const err = await failure(openCsv(await make()));
@@ -173,7 +205,10 @@ describe('openCsv whole-file errors', () => {
   });
 
   it('names the line of an unterminated quote at the end of the file', async () => {
-    const path = await file('open.csv', 'name,number\nA,01711111111\n\nB,01711111112\n"C,01711111113\nD,0171\n');
+    const path = await file(
+      'open.csv',
+      'name,number\nA,01711111111\n\nB,01711111112\n"C,01711111113\nD,0171\n',
+    );
     const src = await openCsv(path);
     const seen: number[] = [];
     const err = await failure(
@@ -187,7 +222,9 @@ describe('openCsv whole-file errors', () => {
   });
 
   it('stops a quote left open mid-file once a row passes 1,000,000 characters, naming its line', async () => {
-    const rest = Array.from({ length: 60000 }, (_, i) => `n${i},0171${String(i).padStart(7, '0')}`).join('\n');
+    const rest = Array.from({ length: 60000 }, (_, i) => `n${i},0171${String(i).padStart(7, '0')}`).join(
+      '\n',
+    );
     const path = await file('open-mid.csv', `name,number\nA,01711111111\n"B,01711111112\n${rest}\n`);
     const src = await openCsv(path);
     const err = await failure(
@@ -200,7 +237,9 @@ describe('openCsv whole-file errors', () => {
   });
 
   it('names the line of a NUL byte or invalid UTF-8 far into the file, from the iterator', async () => {
-    const good = Array.from({ length: 20000 }, (_, i) => `n${i},0171${String(i).padStart(7, '0')}`).join('\n');
+    const good = Array.from({ length: 20000 }, (_, i) => `n${i},0171${String(i).padStart(7, '0')}`).join(
+      '\n',
+    );
     for (const [name, bad, code] of [
       ['late-nul.csv', Buffer.from('x\u0000,1\n'), 'FILE_BINARY'],
       ['late-latin.csv', Buffer.from('Jos\xe9,1\n', 'latin1'), 'FILE_ENCODING'],

@@ -57,7 +57,10 @@ describe('writeCsvAtomic', () => {
     async function* batches() {
       yield [['1', 'a']];
       yield [];
-      yield [['2', 'b,c'], ['3', '']];
+      yield [
+        ['2', 'b,c'],
+        ['3', ''],
+      ];
     }
     await writeCsvBatchesAtomic(path, ['n', 'v'], batches(), { bom: false });
     expect(await readFile(path, 'utf8')).toBe('n,v\n1,a\n2,"b,c"\n3,\n');
@@ -73,6 +76,8 @@ describe('writeCsvAtomic', () => {
   });
 
   it('fails when the parent directory does not exist', async () => {
-    await expect(writeCsvAtomic(join(dir, 'no', 'such.csv'), ['h'], [])).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(writeCsvAtomic(join(dir, 'no', 'such.csv'), ['h'], [])).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 });

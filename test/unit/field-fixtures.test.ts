@@ -45,11 +45,21 @@ describe('fixtures/field', () => {
     if (c.header_line !== undefined) expect(v.source.headerLine).toBe(c.header_line);
     const got: RowVerdict[] = [];
     for await (const verdict of v.rows()) got.push(verdict);
-    expect(got.map((g) => String(g.row)), c.problem).toEqual(Object.keys(c.rows));
+    expect(
+      got.map((g) => String(g.row)),
+      c.problem,
+    ).toEqual(Object.keys(c.rows));
     for (const verdict of got) {
       const want = c.rows[String(verdict.row)]!;
       const value = verdict.ok ? verdict.value : verdict.partial;
-      expect({ line: verdict.line, status: verdict.ok ? 'valid' : 'invalid', code: verdict.ok ? undefined : verdict.code }, `row ${verdict.row}`).toEqual({
+      expect(
+        {
+          line: verdict.line,
+          status: verdict.ok ? 'valid' : 'invalid',
+          code: verdict.ok ? undefined : verdict.code,
+        },
+        `row ${verdict.row}`,
+      ).toEqual({
         line: want.line,
         status: want.status,
         code: want.code,

@@ -4,7 +4,11 @@ import { humanSummary, nextSteps } from '../../src/cli/jobs.js';
 import type { JobResult } from '../../src/job/run.js';
 
 const zero = { pending: 0, processing: 0, completed: 0, failed: 0, invalid: 0, unknown: 0, skipped: 0 };
-function result(counts: Partial<typeof zero>, stopped: JobResult['stopped'] = null, amounts: Partial<typeof zero> = {}): JobResult {
+function result(
+  counts: Partial<typeof zero>,
+  stopped: JobResult['stopped'] = null,
+  amounts: Partial<typeof zero> = {},
+): JobResult {
   return {
     job: 'allowance-1a2b3c4d',
     dir: '/state/allowance-1a2b3c4d',
@@ -41,21 +45,44 @@ describe('humanSummary', () => {
   });
 
   it('unknown rows: check them in the unknown CSV when the result names one, else in the results', () => {
-    const withFile: JobResult = { ...result({ completed: 3, unknown: 2 }), unknown: '/srv/allowance.unknown.csv' };
-    expect(nextSteps(withFile)).toEqual(['check the 2 unknown rows in /srv/allowance.unknown.csv with Alsamiflexi by reference or transaction id before paying them again: they may have been paid (never feed that file back as it is)']);
+    const withFile: JobResult = {
+      ...result({ completed: 3, unknown: 2 }),
+      unknown: '/srv/allowance.unknown.csv',
+    };
+    expect(nextSteps(withFile)).toEqual([
+      'check the 2 unknown rows in /srv/allowance.unknown.csv with Alsamiflexi by reference or transaction id before paying them again: they may have been paid (never feed that file back as it is)',
+    ]);
     expect(nextSteps(result({ completed: 3, unknown: 1 }))).toEqual([
       'check the 1 unknown row in /srv/allowance.results.csv (status unknown) with Alsamiflexi by reference or transaction id before paying it again: it may have been paid (never feed that file back as it is)',
     ]);
   });
 
   it('a stop says how to go on: top up and resume, resume, or check the key', () => {
-    const short = result({ completed: 10, pending: 30 }, { code: 'INSUFFICIENT_BALANCE', message: 'the API answered 402' }, { pending: 12500 });
-    expect(nextSteps(short)).toEqual(['top up the account (12,500 BDT still to send), then `recharge-batch resume allowance-1a2b3c4d`']);
-    const signal = result({ completed: 10, pending: 30, processing: 2 }, { code: 'INTERRUPTED', message: 'interrupted' });
-    expect(nextSteps(signal)).toEqual(['`recharge-batch resume allowance-1a2b3c4d` to finish the 32 rows left']);
+    const short = result(
+      { completed: 10, pending: 30 },
+      { code: 'INSUFFICIENT_BALANCE', message: 'the API answered 402' },
+      { pending: 12500 },
+    );
+    expect(nextSteps(short)).toEqual([
+      'top up the account (12,500 BDT still to send), then `recharge-batch resume allowance-1a2b3c4d`',
+    ]);
+    const signal = result(
+      { completed: 10, pending: 30, processing: 2 },
+      { code: 'INTERRUPTED', message: 'interrupted' },
+    );
+    expect(nextSteps(signal)).toEqual([
+      '`recharge-batch resume allowance-1a2b3c4d` to finish the 32 rows left',
+    ]);
     const key = result({ pending: 30 }, { code: 'API_UNAUTHORIZED', message: 'API key rejected (401)' });
-    expect(nextSteps(key)[0]).toMatch(/^check the API key \(ALSAMIFLEXI_API_KEY\), then `recharge-batch resume /);
-    const slow = result({ completed: 5, processing: 1 }, { code: 'POLL_TIMEOUT', message: '1 row still processing' });
-    expect(nextSteps(slow)).toEqual(['`recharge-batch resume allowance-1a2b3c4d` later: 1 row still processing at the API']);
+    expect(nextSteps(key)[0]).toMatch(
+      /^check the API key \(ALSAMIFLEXI_API_KEY\), then `recharge-batch resume /,
+    );
+    const slow = result(
+      { completed: 5, processing: 1 },
+      { code: 'POLL_TIMEOUT', message: '1 row still processing' },
+    );
+    expect(nextSteps(slow)).toEqual([
+      '`recharge-batch resume allowance-1a2b3c4d` later: 1 row still processing at the API',
+    ]);
   });
 });

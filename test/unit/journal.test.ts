@@ -21,7 +21,10 @@ describe('Journal', () => {
     await j.append(intent(1));
     await j.append({ t: 'accepted', row: 1, att: 1, txn: 'TXN1', st: 'processing', at: 2000 });
     await j.close();
-    expect(await replay(path)).toEqual([intent(1), { t: 'accepted', row: 1, att: 1, txn: 'TXN1', st: 'processing', at: 2000 }]);
+    expect(await replay(path)).toEqual([
+      intent(1),
+      { t: 'accepted', row: 1, att: 1, txn: 'TXN1', st: 'processing', at: 2000 },
+    ]);
   });
 
   it('groups concurrent appends into fewer fsyncs, every one still durable', async () => {
@@ -30,7 +33,9 @@ describe('Journal', () => {
     await Promise.all(Array.from({ length: 50 }, (_, i) => j.append(intent(i + 1))));
     expect(j.syncs).toBeLessThan(50);
     await j.close();
-    expect((await replay(path)).map((r) => (r as { row: number }).row)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect((await replay(path)).map((r) => (r as { row: number }).row)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
   });
 
   it('drops a torn last record (crash mid-write) and truncates it away before appending', async () => {
@@ -41,7 +46,9 @@ describe('Journal', () => {
     expect(seen).toEqual([intent(1)]);
     await j.append(intent(3));
     await j.close();
-    expect(readFileSync(path, 'utf8')).toBe(JSON.stringify(intent(1)) + '\n' + JSON.stringify(intent(3)) + '\n');
+    expect(readFileSync(path, 'utf8')).toBe(
+      JSON.stringify(intent(1)) + '\n' + JSON.stringify(intent(3)) + '\n',
+    );
   });
 
   it('drops a complete but unparseable last line too', async () => {

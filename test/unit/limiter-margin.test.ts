@@ -71,7 +71,9 @@ describe('RateLimiter margin', () => {
     limiter.observe(200, { 'x-ratelimit-limit': '10' });
     const t0 = Date.now();
     const starts: number[] = [];
-    const jobs = Array.from({ length: 30 }, () => limiter.schedule('submit', async () => void starts.push(Date.now() - t0)));
+    const jobs = Array.from({ length: 30 }, () =>
+      limiter.schedule('submit', async () => void starts.push(Date.now() - t0)),
+    );
     await vi.advanceTimersByTimeAsync(450); // five requests out, at 0, 102, …, 408 ms
     expect(starts).toHaveLength(5);
     limiter.backOff(1000); // a 429 at 450 ms: Retry-After 1 s
@@ -87,7 +89,8 @@ describe('RateLimiter margin', () => {
     // leave together: one interval apart
     for (let i = 1; i < after.length; i++) expect(after[i]! - after[i - 1]!).toBeGreaterThanOrEqual(interval);
     // so a strict sliding window of 1 s sees at most 10 even with arrivals up to 30 ms late
-    for (let i = 0; i + small.limit < after.length; i++) expect(after[i + small.limit]! - after[i]!).toBeGreaterThanOrEqual(1030);
+    for (let i = 0; i + small.limit < after.length; i++)
+      expect(after[i + small.limit]! - after[i]!).toBeGreaterThanOrEqual(1030);
     await limiter.stop();
   });
 });

@@ -32,7 +32,10 @@ describe.skipIf(redisMissing)('RateLimiter with --redis', () => {
     await Promise.all([a.ready(), b.ready()]);
     const starts: number[] = [];
     const job = async () => void starts.push(Date.now());
-    await Promise.all([...Array.from({ length: 10 }, () => a.schedule('submit', job)), ...Array.from({ length: 10 }, () => b.schedule('submit', job))]);
+    await Promise.all([
+      ...Array.from({ length: 10 }, () => a.schedule('submit', job)),
+      ...Array.from({ length: 10 }, () => b.schedule('submit', job)),
+    ]);
     starts.sort((x, y) => x - y);
     // Shared, 20 starts take 19 intervals (~400 ms); each limiter alone would pace its own 10 in
     // 9 (~190 ms). Where the pacing is kept (Redis's clock) and where a start is seen (after a
@@ -53,7 +56,12 @@ describe.skipIf(redisMissing)('RateLimiter with --redis', () => {
     for (const k of keys) {
       expect(k).not.toContain(key);
       const type = await admin.type(k);
-      const dump = type === 'string' ? await admin.get(k) : type === 'hash' ? JSON.stringify(await admin.hgetall(k)) : '';
+      const dump =
+        type === 'string'
+          ? await admin.get(k)
+          : type === 'hash'
+            ? JSON.stringify(await admin.hgetall(k))
+            : '';
       expect(dump ?? '').not.toContain(key);
     }
     expect(limiterId(key)).not.toBe(limiterId(freshKey()));
@@ -84,7 +92,11 @@ describe.skipIf(redisMissing)('RateLimiter with --redis', () => {
   });
 
   it('an unreachable Redis fails fast with one clear error, nothing scheduled', async () => {
-    const l = new RateLimiter({ rate, concurrency: 2, redis: { url: 'redis://127.0.0.1:9', apiKey: freshKey() } });
+    const l = new RateLimiter({
+      rate,
+      concurrency: 2,
+      redis: { url: 'redis://127.0.0.1:9', apiKey: freshKey() },
+    });
     let ran = false;
     const err = await l.schedule('meta', async () => void (ran = true)).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'USAGE' });
@@ -94,7 +106,11 @@ describe.skipIf(redisMissing)('RateLimiter with --redis', () => {
   });
 
   it('keeps --concurrency per process (the Bottleneck limit would be cluster-wide)', async () => {
-    const l = new RateLimiter({ rate: { limit: 1000, windowMs: 1000 }, concurrency: 2, redis: { url: redis.url, apiKey: freshKey() } });
+    const l = new RateLimiter({
+      rate: { limit: 1000, windowMs: 1000 },
+      concurrency: 2,
+      redis: { url: redis.url, apiKey: freshKey() },
+    });
     let running = 0;
     let most = 0;
     const slow = async () => {
@@ -108,6 +124,8 @@ describe.skipIf(redisMissing)('RateLimiter with --redis', () => {
   });
 
   it('refuses a URL that is not redis://', () => {
-    expect(() => new RateLimiter({ rate, concurrency: 1, redis: { url: 'http://x', apiKey: 'k' } })).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(() => new RateLimiter({ rate, concurrency: 1, redis: { url: 'http://x', apiKey: 'k' } })).toThrow(
+      expect.objectContaining({ code: 'USAGE' }),
+    );
   });
 });

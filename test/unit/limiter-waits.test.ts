@@ -18,7 +18,12 @@ describe('RateLimiter waits', () => {
   let clock: FakeClock;
   beforeEach(() => {
     clock = new FakeClock();
-    limiter = new RateLimiter({ rate: { limit: 6000, windowMs: 60_000 }, concurrency: 1, clock, maxWaitMs: 300_000 });
+    limiter = new RateLimiter({
+      rate: { limit: 6000, windowMs: 60_000 },
+      concurrency: 1,
+      clock,
+      maxWaitMs: 300_000,
+    });
   });
   afterEach(async () => {
     await limiter.stop();
@@ -45,7 +50,9 @@ describe('RateLimiter waits', () => {
     const running = limiter.schedule('submit', () => new Promise<string>((r) => (finish = r)), ac.signal);
     while (!finish) await flush();
     let queuedRan = false;
-    const queued = limiter.schedule('submit', async () => (queuedRan = true), ac.signal).catch((e: unknown) => e);
+    const queued = limiter
+      .schedule('submit', async () => (queuedRan = true), ac.signal)
+      .catch((e: unknown) => e);
     ac.abort(new Error('stop'));
     expect(await queued).toEqual(new Error('stop'));
     finish('answer');
@@ -55,7 +62,10 @@ describe('RateLimiter waits', () => {
   });
 
   it('Remaining: 0 with a reset far away (epoch ms of a skewed clock) closes the gate for --max-wait at most', () => {
-    limiter.observe(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(clock.now() + 86_400_000) });
+    limiter.observe(200, {
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(clock.now() + 86_400_000),
+    });
     expect(limiter.waitingUntil()).toBe(clock.now() + 300_000);
   });
 });
@@ -73,7 +83,14 @@ describe('client 429 loop and --max-wait', () => {
     await agent.close();
   });
   const client = (signal?: AbortSignal) =>
-    new AlsamiflexiClient({ apiKey: 'k-waits-123', baseUrl: `${ORIGIN}/api/v1`, dispatcher: agent, clock, maxWaitMs: 10_000, signal });
+    new AlsamiflexiClient({
+      apiKey: 'k-waits-123',
+      baseUrl: `${ORIGIN}/api/v1`,
+      dispatcher: agent,
+      clock,
+      maxWaitMs: 10_000,
+      signal,
+    });
   const body = { operator_id: 1, mobile_number: '01712345678', amount: 10, reference: 'R' };
 
   async function drive<T>(p: Promise<T>): Promise<T | unknown> {
@@ -91,9 +108,20 @@ describe('client 429 loop and --max-wait', () => {
 
   it('a wait longer than --max-wait stops at once with RATE_LIMITED naming when to come back; nothing is resent', async () => {
     let posts = 0;
-    agent.get(ORIGIN).intercept({ path: '/api/v1/recharge', method: 'POST' }).reply(() => (posts++, { statusCode: 429, data: {}, responseOptions: { headers: { 'retry-after': '3600' } } })).persist();
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/api/v1/recharge', method: 'POST' })
+      .reply(
+        () => (
+          posts++,
+          { statusCode: 429, data: {}, responseOptions: { headers: { 'retry-after': '3600' } } }
+        ),
+      )
+      .persist();
     // no wait is taken at all: the clock does not move
-    const e = (await client().submit(body).catch((x: unknown) => x)) as ApiError;
+    const e = (await client()
+      .submit(body)
+      .catch((x: unknown) => x)) as ApiError;
     expect(e.code).toBe('RATE_LIMITED');
     expect(e.retryAt).toBe(clock.now() + 3_600_000);
     expect(posts).toBe(1);
@@ -101,16 +129,28 @@ describe('client 429 loop and --max-wait', () => {
 
   it('429 forever: a POST gives up after --max-wait in total (RATE_LIMITED), a balance check (start-up) with API_RATE_LIMITED', async () => {
     const pool = agent.get(ORIGIN);
-    pool.intercept({ path: '/api/v1/recharge', method: 'POST' }).reply(429, {}, { headers: { 'retry-after': '2' } }).persist();
-    pool.intercept({ path: '/api/v1/balance', method: 'GET' }).reply(429, {}, { headers: { 'retry-after': '2' } }).persist();
+    pool
+      .intercept({ path: '/api/v1/recharge', method: 'POST' })
+      .reply(429, {}, { headers: { 'retry-after': '2' } })
+      .persist();
+    pool
+      .intercept({ path: '/api/v1/balance', method: 'GET' })
+      .reply(429, {}, { headers: { 'retry-after': '2' } })
+      .persist();
     expect(((await drive(client().submit(body))) as ApiError).code).toBe('RATE_LIMITED');
     expect(((await drive(client().getBalance())) as ApiError).code).toBe('API_RATE_LIMITED');
   });
 
   it("the client's stop signal ends a 429 wait at once (INTERRUPTED, not sent)", async () => {
-    agent.get(ORIGIN).intercept({ path: '/api/v1/balance', method: 'GET' }).reply(429, {}, { headers: { 'retry-after': '5' } }).persist();
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/api/v1/balance', method: 'GET' })
+      .reply(429, {}, { headers: { 'retry-after': '5' } })
+      .persist();
     const ac = new AbortController();
-    const p = client(ac.signal).getBalance().catch((e: unknown) => e);
+    const p = client(ac.signal)
+      .getBalance()
+      .catch((e: unknown) => e);
     while (clock.pending === 0) await flush();
     ac.abort();
     const e = (await p) as ApiError;

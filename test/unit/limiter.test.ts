@@ -20,11 +20,18 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter({ rate: small, concurrency: 4 });
     expect(limiter.interval).toBe(102); // 1000/10 plus the 2 % margin
     const starts: number[] = [];
-    await settle(Promise.all(Array.from({ length: 25 }, () => limiter.schedule('submit', async () => void starts.push(Date.now())))));
+    await settle(
+      Promise.all(
+        Array.from({ length: 25 }, () =>
+          limiter.schedule('submit', async () => void starts.push(Date.now())),
+        ),
+      ),
+    );
     starts.sort((a, b) => a - b);
     expect(starts).toHaveLength(25);
     // what a strict sliding window checks: the 11th start is a whole window after the 1st
-    for (let i = 0; i + small.limit < starts.length; i++) expect(starts[i + small.limit]! - starts[i]!).toBeGreaterThanOrEqual(small.windowMs);
+    for (let i = 0; i + small.limit < starts.length; i++)
+      expect(starts[i + small.limit]! - starts[i]!).toBeGreaterThanOrEqual(small.windowMs);
     // and the pace is the interval, not slower (a few ms of Bottleneck's own hops at most)
     expect(starts.at(-1)! - starts[0]!).toBeLessThanOrEqual(24 * 102 + 5);
     await limiter.stop();
@@ -59,7 +66,13 @@ describe('RateLimiter', () => {
     const t0 = Date.now();
     limiter.backOff(150);
     const starts: number[] = [];
-    await settle(Promise.all(Array.from({ length: 4 }, () => limiter.schedule('submit', async () => void starts.push(Date.now() - t0)))));
+    await settle(
+      Promise.all(
+        Array.from({ length: 4 }, () =>
+          limiter.schedule('submit', async () => void starts.push(Date.now() - t0)),
+        ),
+      ),
+    );
     expect(Math.min(...starts)).toBeGreaterThanOrEqual(150);
     for (const gap of gaps(starts)) expect(gap).toBeGreaterThanOrEqual(21);
     expect(limiter.stats().rateLimited).toBe(1);
@@ -87,7 +100,9 @@ describe('RateLimiter', () => {
 
   it('does not stop at Remaining: 0 when its own even pace used the window (short or sliding windows)', async () => {
     const limiter = new RateLimiter({ rate: { limit: 10, windowMs: 1000 }, concurrency: 2 });
-    await settle(Promise.all(Array.from({ length: 10 }, () => limiter.schedule('submit', async () => undefined))));
+    await settle(
+      Promise.all(Array.from({ length: 10 }, () => limiter.schedule('submit', async () => undefined))),
+    );
     const far = String(Math.ceil(Date.now() / 1000) + 30);
     limiter.observe(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': far });
     const t0 = Date.now();

@@ -17,7 +17,8 @@ import { exitCodeFor } from '../../src/cli/exit.js';
 
 const ORIGIN = 'http://api.test';
 const OPERATORS = [{ id: 1, name: 'Grameenphone', code: 'GP', min_amount: 10, max_amount: 1000 }];
-const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
+const enospc = () =>
+  Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
 
 let agent: MockAgent;
 let dir: string;
@@ -33,7 +34,10 @@ afterEach(async () => {
 
 function api() {
   const pool = agent.get(ORIGIN);
-  pool.intercept({ path: '/api/v1/balance', method: 'GET' }).reply(200, { success: true, data: { balance: 1e6, currency: 'BDT' } }).persist();
+  pool
+    .intercept({ path: '/api/v1/balance', method: 'GET' })
+    .reply(200, { success: true, data: { balance: 1e6, currency: 'BDT' } })
+    .persist();
   pool
     .intercept({ path: '/api/v1/recharge', method: 'POST' })
     .reply(200, { success: true, data: { transaction_id: 'TXN-LOCAL-1', status: 'processing' } })
@@ -43,8 +47,20 @@ function api() {
 async function run() {
   const csv = join(dir, 'pay.csv');
   writeFileSync(csv, 'name,mobile,amount\nA,01712345678,100\n');
-  const client = new AlsamiflexiClient({ apiKey: 'k-local-io', baseUrl: `${ORIGIN}/api/v1`, dispatcher: agent });
-  return runJob({ csv, stateDir: join(dir, 'state'), client, operators: OPERATORS, pollAfterMs: 0, pollEveryMs: 1, pollTimeoutMs: 1000 });
+  const client = new AlsamiflexiClient({
+    apiKey: 'k-local-io',
+    baseUrl: `${ORIGIN}/api/v1`,
+    dispatcher: agent,
+  });
+  return runJob({
+    csv,
+    stateDir: join(dir, 'state'),
+    client,
+    operators: OPERATORS,
+    pollAfterMs: 0,
+    pollEveryMs: 1,
+    pollTimeoutMs: 1000,
+  });
 }
 
 /** The journal fails from its `n`-th append on (1-based), as a full disk would. */
@@ -83,7 +99,10 @@ describe('local I/O failures', () => {
     const j = await Journal.open(path, () => undefined);
     (j as unknown as { fh: FileHandle }).fh.appendFile = () => Promise.reject(enospc());
     const rec = { t: 'released' as const, row: 1, att: 1, why: 'x', at: 0 };
-    await expect(j.append(rec)).rejects.toMatchObject({ code: 'LOCAL_IO', message: expect.stringContaining(path) });
+    await expect(j.append(rec)).rejects.toMatchObject({
+      code: 'LOCAL_IO',
+      message: expect.stringContaining(path),
+    });
     await expect(j.append(rec)).rejects.toMatchObject({ code: 'LOCAL_IO' });
   });
 
@@ -96,8 +115,12 @@ describe('local I/O failures', () => {
 
   it('localIoError names EROFS and EACCES, and leaves other errors alone', () => {
     const rofs = localIoError(Object.assign(new Error('x'), { code: 'EROFS', path: '/state/j' }), false)!;
-    expect(rofs.message).toBe('cannot write /state/j: the file system is read-only (EROFS); nothing was sent');
-    expect(localIoError(Object.assign(new Error('x'), { code: 'EACCES' }), true, '/out.csv')!.code).toBe('LOCAL_IO_STOPPED');
+    expect(rofs.message).toBe(
+      'cannot write /state/j: the file system is read-only (EROFS); nothing was sent',
+    );
+    expect(localIoError(Object.assign(new Error('x'), { code: 'EACCES' }), true, '/out.csv')!.code).toBe(
+      'LOCAL_IO_STOPPED',
+    );
     expect(localIoError(new Error('other'), false)).toBeUndefined();
   });
 });

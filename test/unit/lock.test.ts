@@ -1,6 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, promises as fsp, rmSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+  existsSync,
+  promises as fsp,
+  rmSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, lockHolder } from '../../src/job/lock.js';
@@ -30,7 +38,10 @@ describe('job lock', () => {
         writeFileSync(join(d, 'lock.2'), JSON.stringify({ pid: f.pid, host: hostname(), since: 'y' }));
         return link(from, to);
       });
-      await expect(acquireLock(d, 'payroll')).rejects.toMatchObject({ code: 'JOB_LOCKED', context: { pid: f.pid } });
+      await expect(acquireLock(d, 'payroll')).rejects.toMatchObject({
+        code: 'JOB_LOCKED',
+        context: { pid: f.pid },
+      });
       spy.mockRestore();
       expect(existsSync(join(d, 'lock.3'))).toBe(false);
       expect(await lockHolder(d)).toBe(f.pid);
@@ -44,11 +55,17 @@ describe('job lock', () => {
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     try {
       writeFileSync(join(d, 'lock.3'), JSON.stringify({ pid: child.pid, host: hostname(), since: 'x' }));
-      await expect(acquireLock(d, 'payroll')).rejects.toMatchObject({ code: 'JOB_LOCKED', context: { pid: child.pid } });
+      await expect(acquireLock(d, 'payroll')).rejects.toMatchObject({
+        code: 'JOB_LOCKED',
+        context: { pid: child.pid },
+      });
       // the single lock file of earlier versions is honoured too
       const legacy = dir();
       writeFileSync(join(legacy, 'lock'), JSON.stringify({ pid: child.pid, host: hostname(), since: 'x' }));
-      await expect(acquireLock(legacy, 'payroll')).rejects.toMatchObject({ code: 'JOB_LOCKED', context: { pid: child.pid } });
+      await expect(acquireLock(legacy, 'payroll')).rejects.toMatchObject({
+        code: 'JOB_LOCKED',
+        context: { pid: child.pid },
+      });
     } finally {
       child.kill('SIGKILL');
     }
@@ -85,7 +102,10 @@ describe('job lock', () => {
     const d = dir();
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     try {
-      writeFileSync(join(d, 'lock.1'), JSON.stringify({ pid: child.pid, host: hostname(), since: 'x', start: '1' }));
+      writeFileSync(
+        join(d, 'lock.1'),
+        JSON.stringify({ pid: child.pid, host: hostname(), since: 'x', start: '1' }),
+      );
       const lock = await acquireLock(d, 'payroll');
       expect(JSON.parse(readFileSync(join(d, 'lock.2'), 'utf8')).pid).toBe(process.pid);
       await lock.release();
@@ -107,7 +127,10 @@ describe('lockHolder', () => {
     try {
       writeFileSync(join(d, 'lock.1'), JSON.stringify({ pid: child.pid, host: hostname(), since: 'x' }));
       expect(await lockHolder(d)).toBe(child.pid);
-      writeFileSync(join(d, 'lock.1'), JSON.stringify({ pid: child.pid, host: hostname(), since: 'x', start: '1' }));
+      writeFileSync(
+        join(d, 'lock.1'),
+        JSON.stringify({ pid: child.pid, host: hostname(), since: 'x', start: '1' }),
+      );
       expect(await lockHolder(d)).toBeNull();
     } finally {
       child.kill('SIGKILL');

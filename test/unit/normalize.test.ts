@@ -12,7 +12,6 @@ import {
   toAsciiDigits,
 } from '../../src/validate/normalize.js';
 
-
 import { prng, type Rng } from '../support/prng.js';
 
 const MOBILE = /^01[3-9]\d{8}$/;

@@ -1,7 +1,14 @@
 /** The outcome table (src/api/outcome.ts), decoding and masking: what each answer means. */
 import { describe, expect, it } from 'vitest';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { findTransactionId, getOutcome, postOutcome, readStatusWord, retryAfterMs, type Answer } from '../../src/api/outcome.js';
+import {
+  findTransactionId,
+  getOutcome,
+  postOutcome,
+  readStatusWord,
+  retryAfterMs,
+  type Answer,
+} from '../../src/api/outcome.js';
 import { decodeBody } from '../../src/api/decode.js';
 import { addSecret, mask, safeUrl } from '../../src/api/mask.js';
 import { balanceSchema } from '../../src/api/types.js';
@@ -42,21 +49,37 @@ describe('POST outcomes', () => {
   });
 
   it('200 success:false is the error it carries (rejected with its code); DUPLICATE_REFERENCE stays ambiguous', () => {
-    expect(postOutcome(answer(200, { success: false, error: { code: 'OPERATOR_DOWN', message: 'down' } }))).toEqual({ kind: 'rejected', code: 'OPERATOR_DOWN', message: 'down' });
-    expect(postOutcome(answer(200, { success: false, error: { code: 'DUPLICATE_REFERENCE', message: 'used' } }))).toMatchObject({ kind: 'ambiguous', resendable: false });
+    expect(
+      postOutcome(answer(200, { success: false, error: { code: 'OPERATOR_DOWN', message: 'down' } })),
+    ).toEqual({ kind: 'rejected', code: 'OPERATOR_DOWN', message: 'down' });
+    expect(
+      postOutcome(answer(200, { success: false, error: { code: 'DUPLICATE_REFERENCE', message: 'used' } })),
+    ).toMatchObject({ kind: 'ambiguous', resendable: false });
   });
 
   it('an unreadable 2xx without an id is ambiguous; 402 short; 401 and 404 fatal; 5xx ambiguous', () => {
-    expect(postOutcome({ status: 200, headers: {}, text: '', body: undefined, undecodable: 'bad gzip' })).toMatchObject({ kind: 'ambiguous', code: 'API_BAD_RESPONSE' });
-    expect(postOutcome(answer(402, { success: false, error: { code: 'INSUFFICIENT_BALANCE', message: 'low' } }))).toEqual({ kind: 'short', message: 'low' });
+    expect(
+      postOutcome({ status: 200, headers: {}, text: '', body: undefined, undecodable: 'bad gzip' }),
+    ).toMatchObject({ kind: 'ambiguous', code: 'API_BAD_RESPONSE' });
+    expect(
+      postOutcome(answer(402, { success: false, error: { code: 'INSUFFICIENT_BALANCE', message: 'low' } })),
+    ).toEqual({ kind: 'short', message: 'low' });
     expect(postOutcome(answer(401, {})).kind).toBe('fatal');
     expect(postOutcome(answer(404, {})).kind).toBe('fatal');
-    expect(postOutcome(answer(503, 'Service Unavailable'))).toMatchObject({ kind: 'ambiguous', resendable: true });
+    expect(postOutcome(answer(503, 'Service Unavailable'))).toMatchObject({
+      kind: 'ambiguous',
+      resendable: true,
+    });
   });
 
   it('API text in outcomes is masked: a registered key and any Bearer token', () => {
     addSecret('sk_live_outcome_secret\n');
-    const o = postOutcome(answer(400, { success: false, error: { code: 'BAD', message: 'got Authorization: Bearer abc.def and sk_live_outcome_secret' } }));
+    const o = postOutcome(
+      answer(400, {
+        success: false,
+        error: { code: 'BAD', message: 'got Authorization: Bearer abc.def and sk_live_outcome_secret' },
+      }),
+    );
     expect(o).toEqual({ kind: 'rejected', code: 'BAD', message: 'got Authorization: Bearer *** and ***' });
   });
 
@@ -69,8 +92,14 @@ describe('POST outcomes', () => {
 
 describe('GET outcomes', () => {
   it('a fitting 2xx is data; success:false is an API_ERROR with its code; 5xx is retried; 401 is fatal', () => {
-    expect(getOutcome(answer(200, { success: true, data: { balance: '5.00' } }), balanceSchema, '/balance')).toEqual({ kind: 'ok', data: { balance: 5, currency: 'BDT' } });
-    const e = getOutcome(answer(200, { success: false, error: { code: 'MAINTENANCE', message: 'later' } }), balanceSchema, '/balance');
+    expect(
+      getOutcome(answer(200, { success: true, data: { balance: '5.00' } }), balanceSchema, '/balance'),
+    ).toEqual({ kind: 'ok', data: { balance: 5, currency: 'BDT' } });
+    const e = getOutcome(
+      answer(200, { success: false, error: { code: 'MAINTENANCE', message: 'later' } }),
+      balanceSchema,
+      '/balance',
+    );
     expect(e.kind === 'error' && e.error.apiCode).toBe('MAINTENANCE');
     expect(getOutcome(answer(502, 'Bad Gateway'), balanceSchema, '/balance').kind).toBe('retry');
     const u = getOutcome(answer(401, {}), balanceSchema, '/balance');
@@ -103,9 +132,12 @@ describe('retryAfterMs (SPEC §5 additions, "Waits the server asks for are sane"
   it('Retry-After in seconds', () => {
     expect(retryAfterMs({ 'retry-after': '3' }, now)).toBe(3000);
   });
-  it('Retry-After as an HTTP date is read against the answer\'s Date header, so a clock an hour ahead asks for seconds, not an hour', () => {
+  it("Retry-After as an HTTP date is read against the answer's Date header, so a clock an hour ahead asks for seconds, not an hour", () => {
     const serverNow = now + 3_600_000;
-    const headers = { date: new Date(serverNow).toUTCString(), 'retry-after': new Date(serverNow + 5000).toUTCString() };
+    const headers = {
+      date: new Date(serverNow).toUTCString(),
+      'retry-after': new Date(serverNow + 5000).toUTCString(),
+    };
     expect(retryAfterMs(headers, now)).toBe(5000);
     expect(retryAfterMs({ 'retry-after': new Date(now + 5000).toUTCString() }, now)).toBe(5000);
   });
@@ -143,7 +175,9 @@ describe('decodeBody', () => {
 describe('mask', () => {
   it('masks a key registered with surrounding whitespace, and Bearer tokens, case-insensitively', () => {
     addSecret('  key-with-newline-123\n');
-    expect(mask('x key-with-newline-123 y authorization: bearer zzz')).toBe('x *** y authorization: bearer ***');
+    expect(mask('x key-with-newline-123 y authorization: bearer zzz')).toBe(
+      'x *** y authorization: bearer ***',
+    );
   });
   it('prints a Redis URL without its password', () => {
     expect(safeUrl('redis://user:pw-secret@host:6379/0')).not.toContain('pw-secret');

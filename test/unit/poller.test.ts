@@ -8,7 +8,16 @@ import type { RowState } from '../../src/job/rows.js';
 import { ApiError } from '../../src/errors.js';
 
 function row(n: number, submittedAt: number): RowState {
-  return { row: n, line: n + 1, valid: true, status: 'processing', att: 1, ref: `r${n}`, txn: `TXN${n}`, submittedAt };
+  return {
+    row: n,
+    line: n + 1,
+    valid: true,
+    status: 'processing',
+    att: 1,
+    ref: `r${n}`,
+    txn: `TXN${n}`,
+    submittedAt,
+  };
 }
 
 /** A client whose transactions turn final after `finalAfterPolls` polls. */
@@ -22,7 +31,11 @@ function fakeClient(clock: FakeClock, statuses: (id: string, poll: number) => st
       count.set(id, n);
       const s = statuses(id, n);
       if (s instanceof Error) throw s;
-      return { transaction_id: id, status: s, completed_at: s === 'processing' ? null : '2026-01-01 00:00:01' };
+      return {
+        transaction_id: id,
+        status: s,
+        completed_at: s === 'processing' ? null : '2026-01-01 00:00:01',
+      };
     },
   } as unknown as AlsamiflexiClient;
   return { client, polls };
@@ -62,7 +75,14 @@ describe('Poller', () => {
   it('gives up at --poll-timeout: the row stays processing and counts as timed out', async () => {
     const clock = new FakeClock(0);
     const { client, polls } = fakeClient(clock, () => 'processing');
-    const p = new Poller({ client, clock, pollEveryMs: 1000, pollTimeoutMs: 5000, onFinal: async () => undefined, onFatal: () => undefined });
+    const p = new Poller({
+      client,
+      clock,
+      pollEveryMs: 1000,
+      pollTimeoutMs: 5000,
+      onFinal: async () => undefined,
+      onFatal: () => undefined,
+    });
     const r = row(1, 0);
     p.add(r, 0);
     p.close();
@@ -79,9 +99,18 @@ describe('Poller', () => {
 
   it('a failed status is final; an unknown status word keeps polling', async () => {
     const clock = new FakeClock(0);
-    const { client } = fakeClient(clock, (id, n) => (id === 'TXN1' ? 'failed' : n < 2 ? 'queued' : 'completed'));
+    const { client } = fakeClient(clock, (id, n) =>
+      id === 'TXN1' ? 'failed' : n < 2 ? 'queued' : 'completed',
+    );
     const finals: string[] = [];
-    const p = new Poller({ client, clock, pollEveryMs: 100, pollTimeoutMs: 60_000, onFinal: async (r, _t, st) => void finals.push(`${r.row}:${st.outcome}`), onFatal: () => undefined });
+    const p = new Poller({
+      client,
+      clock,
+      pollEveryMs: 100,
+      pollTimeoutMs: 60_000,
+      onFinal: async (r, _t, st) => void finals.push(`${r.row}:${st.outcome}`),
+      onFatal: () => undefined,
+    });
     p.add(row(1, 0), 0);
     p.add(row(2, 0), 0);
     p.close();
@@ -96,9 +125,19 @@ describe('Poller', () => {
 
   it('401 while polling is fatal for the run', async () => {
     const clock = new FakeClock(0);
-    const { client } = fakeClient(clock, () => new ApiError('API_UNAUTHORIZED', 'API key rejected', { status: 401 }));
+    const { client } = fakeClient(
+      clock,
+      () => new ApiError('API_UNAUTHORIZED', 'API key rejected', { status: 401 }),
+    );
     const fatal: string[] = [];
-    const p = new Poller({ client, clock, pollEveryMs: 100, pollTimeoutMs: 60_000, onFinal: async () => undefined, onFatal: (e) => (fatal.push(e.code), p.stop()) });
+    const p = new Poller({
+      client,
+      clock,
+      pollEveryMs: 100,
+      pollTimeoutMs: 60_000,
+      onFinal: async () => undefined,
+      onFatal: (e) => (fatal.push(e.code), p.stop()),
+    });
     p.add(row(1, 0), 0);
     p.close();
     await p.run();
@@ -111,7 +150,15 @@ describe('Poller sharing the rate with submissions', () => {
     const clock = new FakeClock(0);
     const { client, polls } = fakeClient(clock, () => 'completed');
     let submitting = true;
-    const p = new Poller({ client, clock, pollEveryMs: 1000, pollTimeoutMs: 60_000, pollGapMs: () => (submitting ? 200 : 0), onFinal: async () => undefined, onFatal: () => undefined });
+    const p = new Poller({
+      client,
+      clock,
+      pollEveryMs: 1000,
+      pollTimeoutMs: 60_000,
+      pollGapMs: () => (submitting ? 200 : 0),
+      onFinal: async () => undefined,
+      onFatal: () => undefined,
+    });
     for (let i = 1; i <= 10; i++) p.add(row(i, 0), 0);
     p.close();
     const done = p.run();

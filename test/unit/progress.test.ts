@@ -14,11 +14,19 @@ import type { Options } from '../../src/cli/context.js';
 /** 50 rows, the first 6 invalid (the issue's `6/50 | 0/min` case). */
 function rows(): RowState[] {
   const out: RowState[] = [];
-  for (let i = 1; i <= 50; i++) out[i] = { row: i, status: i <= 6 ? 'invalid' : 'pending', amount: 100 } as unknown as RowState;
+  for (let i = 1; i <= 50; i++)
+    out[i] = { row: i, status: i <= 6 ? 'invalid' : 'pending', amount: 100 } as unknown as RowState;
   return out;
 }
 
-const start = (events: JobEvents, rs: RowState[]) => events.emit('job:started', { job: 'allowance-1a2b3c4d', rows: rs, resumed: false, pending: 44, processing: 0 });
+const start = (events: JobEvents, rs: RowState[]) =>
+  events.emit('job:started', {
+    job: 'allowance-1a2b3c4d',
+    rows: rs,
+    resumed: false,
+    pending: 44,
+    processing: 0,
+  });
 
 describe('ProgressTracker', () => {
   it('first line: nothing done, invalid apart, the limiter pace and an ETA from its interval', () => {
@@ -26,7 +34,9 @@ describe('ProgressTracker', () => {
     const t = new ProgressTracker(events, { clock: new FakeClock(), intervalMs: 1000, pollAfterMs: 15_000 });
     start(events, rows());
     // 44 pending rows: a POST and a poll each at 1 s, then the 15 s poll delay = 103 s ≈ 2m
-    expect(t.line()).toBe('[....................] 0/44 done | up to 60/min | ETA 2m | pending 44 | 6 invalid, not sent');
+    expect(t.line()).toBe(
+      '[....................] 0/44 done | up to 60/min | ETA 2m | pending 44 | 6 invalid, not sent',
+    );
   });
 
   it('rate counts sends over the last minute, not finished rows; done counts only sent rows that ended', async () => {
@@ -49,7 +59,9 @@ describe('ProgressTracker', () => {
     // a minute later with no sends: the rate falls to 0 and the ETA goes back to the limiter's
     for (let i = 7; i < 27; i++) rs[i]!.status = 'completed';
     await clock.advance(61_000);
-    expect(t.line()).toMatch(/^\[#{9}\.{11}\] 20\/44 done \| 0\/min sent \| ETA 63s \| completed 20, pending 24 \| 6 invalid, not sent$/);
+    expect(t.line()).toMatch(
+      /^\[#{9}\.{11}\] 20\/44 done \| 0\/min sent \| ETA 63s \| completed 20, pending 24 \| 6 invalid, not sent$/,
+    );
   });
 
   it('a row whose POST is in flight is "sending", not done and not unknown', () => {
@@ -69,7 +81,12 @@ describe('ProgressTracker while the API asks to wait', () => {
     const events = new JobEvents();
     const clock = new FakeClock(Date.UTC(2026, 0, 1, 8, 0, 0));
     let until: number | null = clock.now() + 90_000;
-    const t = new ProgressTracker(events, { clock, intervalMs: 1000, pollAfterMs: 0, waitingUntil: () => until });
+    const t = new ProgressTracker(events, {
+      clock,
+      intervalMs: 1000,
+      pollAfterMs: 0,
+      waitingUntil: () => until,
+    });
     start(events, rows());
     const shown = new Date(until!).toTimeString().slice(0, 8);
     expect(t.line()).toContain(`| waiting for the API until ${shown} |`);
@@ -84,7 +101,11 @@ describe('showProgress', () => {
   it('off a terminal: the start line and the first progress line at once; a stop is said once', () => {
     const events = new JobEvents();
     const err: string[] = [];
-    const shown = showProgress(events, { out: () => undefined, err: (l) => err.push(l) }, options, { intervalMs: 1000, pollAfterMs: 15_000, clock: new FakeClock() });
+    const shown = showProgress(events, { out: () => undefined, err: (l) => err.push(l) }, options, {
+      intervalMs: 1000,
+      pollAfterMs: 15_000,
+      clock: new FakeClock(),
+    });
     start(events, rows());
     expect(err).toEqual([
       'starting job allowance-1a2b3c4d: 44 rows to send, 6 invalid rows not sent',
@@ -101,9 +122,18 @@ describe('showProgress', () => {
     const events = new JobEvents();
     const err: string[] = [];
     const o = { quiet: false, 'base-url': 'http://127.0.0.1:8080' } as unknown as Options;
-    const shown = showProgress(events, { out: () => undefined, err: (l) => err.push(l) }, o, { intervalMs: 1000, pollAfterMs: 0, clock: new FakeClock() });
-    events.emit('job:stopping', { code: 'API_ERROR', message: '/recharge: No such endpoint: POST /recharge' });
-    expect(err).toEqual(['stopping: /recharge: No such endpoint: POST /recharge — --base-url should end in /api/v1 (it is http://127.0.0.1:8080); set ALSAMIFLEXI_BASE_URL=http://127.0.0.1:8080/api/v1']);
+    const shown = showProgress(events, { out: () => undefined, err: (l) => err.push(l) }, o, {
+      intervalMs: 1000,
+      pollAfterMs: 0,
+      clock: new FakeClock(),
+    });
+    events.emit('job:stopping', {
+      code: 'API_ERROR',
+      message: '/recharge: No such endpoint: POST /recharge',
+    });
+    expect(err).toEqual([
+      'stopping: /recharge: No such endpoint: POST /recharge — --base-url should end in /api/v1 (it is http://127.0.0.1:8080); set ALSAMIFLEXI_BASE_URL=http://127.0.0.1:8080/api/v1',
+    ]);
     shown.stop();
   });
 });

@@ -6,7 +6,10 @@ import { OPTIONS, envName } from '../../src/config.js';
 describe('README', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   it('lists every option with the words --help uses', () => {
-    const table = readme.slice(readme.indexOf('<!-- options-table:start -->'), readme.indexOf('<!-- options-table:end -->'));
+    const table = readme.slice(
+      readme.indexOf('<!-- options-table:start -->'),
+      readme.indexOf('<!-- options-table:end -->'),
+    );
     for (const [name, spec] of Object.entries(OPTIONS)) {
       const line = table.split('\n').find((l) => l.startsWith(`| \`--${name}\` |`));
       expect(line, `--${name} in the README table`).toBeDefined();

@@ -24,7 +24,17 @@ async function registry(dir: string): Promise<FileRegistry> {
 }
 
 function claim(over: Partial<Claim> = {}): Claim {
-  return { number: '01712345678', amount: 100, reference: 'ref-1', job: 'payroll-aaaa', jobId: 'job-a', row: 1, attempt: 1, at: T0, ...over };
+  return {
+    number: '01712345678',
+    amount: 100,
+    reference: 'ref-1',
+    job: 'payroll-aaaa',
+    jobId: 'job-a',
+    row: 1,
+    attempt: 1,
+    at: T0,
+    ...over,
+  };
 }
 
 describe('FileRegistry', () => {
@@ -35,20 +45,33 @@ describe('FileRegistry', () => {
     a.outcome('job-a', 1, 1, 'completed', 'TXN-1');
     await a.flush();
     const b = await registry(dir);
-    const [res] = await b.claim([claim({ jobId: 'job-b', job: 'payroll-bbbb', row: 7, reference: 'ref-7', at: T0 + DAY })], WEEK);
-    expect(res).toMatchObject({ ok: false, code: 'ALREADY_PAID', earlier: { job: 'payroll-aaaa', row: 1, transactionId: 'TXN-1', state: 'completed', at: T0 } });
+    const [res] = await b.claim(
+      [claim({ jobId: 'job-b', job: 'payroll-bbbb', row: 7, reference: 'ref-7', at: T0 + DAY })],
+      WEEK,
+    );
+    expect(res).toMatchObject({
+      ok: false,
+      code: 'ALREADY_PAID',
+      earlier: { job: 'payroll-aaaa', row: 1, transactionId: 'TXN-1', state: 'completed', at: T0 },
+    });
   });
 
   it('reads an intent without answer, or an unknown outcome, as MAYBE_PAID; processing as ALREADY_PAID', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rb-reg-'));
     const a = await registry(dir);
-    await a.claim([claim({ row: 1 }), claim({ row: 2, number: '01812345678' }), claim({ row: 3, number: '01912345678' })], WEEK);
+    await a.claim(
+      [claim({ row: 1 }), claim({ row: 2, number: '01812345678' }), claim({ row: 3, number: '01912345678' })],
+      WEEK,
+    );
     a.outcome('job-a', 2, 1, 'unknown');
     a.outcome('job-a', 3, 1, 'processing', 'TXN-3');
     await a.flush();
     const b = await registry(dir);
     const later = { jobId: 'job-b', at: T0 + 1000 };
-    const res = await b.claim([claim(later), claim({ ...later, number: '01812345678' }), claim({ ...later, number: '01912345678' })], WEEK);
+    const res = await b.claim(
+      [claim(later), claim({ ...later, number: '01812345678' }), claim({ ...later, number: '01912345678' })],
+      WEEK,
+    );
     expect(res.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['MAYBE_PAID', 'MAYBE_PAID', 'ALREADY_PAID']);
   });
 
@@ -59,7 +82,10 @@ describe('FileRegistry', () => {
     a.outcome('job-a', 1, 1, 'failed', 'TXN-1');
     a.outcome('job-a', 2, 1, 'released');
     await a.flush();
-    const res = await a.claim([claim({ jobId: 'job-b' }), claim({ jobId: 'job-b', number: '01812345678' })], WEEK);
+    const res = await a.claim(
+      [claim({ jobId: 'job-b' }), claim({ jobId: 'job-b', number: '01812345678' })],
+      WEEK,
+    );
     expect(res.every((r) => r.ok)).toBe(true);
     // job-b's payments now block a third job; job-c's losing claim (skipped) blocks nobody
     const [lost] = await a.claim([claim({ jobId: 'job-c' })], WEEK);
@@ -80,11 +106,20 @@ describe('FileRegistry', () => {
     expect(within[0]!.ok).toBe(false);
     const after = await a.claim([claim({ jobId: 'job-c', at: T0 + 8 * DAY })], WEEK);
     expect(after[0]!.ok).toBe(true);
-    const allowed = await a.claim([claim({ jobId: 'job-d', at: T0 + 8 * DAY })], { windowMs: 7 * DAY, allowRepeat: true });
+    const allowed = await a.claim([claim({ jobId: 'job-d', at: T0 + 8 * DAY })], {
+      windowMs: 7 * DAY,
+      allowRepeat: true,
+    });
     expect(allowed[0]!.ok).toBe(true);
-    expect((await a.claim([claim({ jobId: 'job-e', at: T0 + 8 * DAY })], { windowMs: 0, allowRepeat: false }))[0]!.ok).toBe(true);
+    expect(
+      (await a.claim([claim({ jobId: 'job-e', at: T0 + 8 * DAY })], { windowMs: 0, allowRepeat: false }))[0]!
+        .ok,
+    ).toBe(true);
     // job-d's intent (allowed repeat) was recorded: it blocks the next one
-    expect((await a.claim([claim({ jobId: 'job-f', at: T0 + 8 * DAY })], WEEK))[0]).toMatchObject({ ok: false, earlier: { job: 'payroll-aaaa' } });
+    expect((await a.claim([claim({ jobId: 'job-f', at: T0 + 8 * DAY })], WEEK))[0]).toMatchObject({
+      ok: false,
+      earlier: { job: 'payroll-aaaa' },
+    });
   });
 
   it('a job never blocks itself (a resume, a retry of its failed row); another amount to the same number is a warning', async () => {
@@ -121,7 +156,9 @@ describe('FileRegistry', () => {
     expect(res!.ok).toBe(true);
     expect(readFileSync(path, 'utf8')).toContain('"n":"0181{"t":"i"');
     const c = await registry(dir);
-    expect((await c.peek([claim({ jobId: 'job-c', number: '01912345678' })], WEEK))[0]?.job).toBe('payroll-aaaa');
+    expect((await c.peek([claim({ jobId: 'job-c', number: '01912345678' })], WEEK))[0]?.job).toBe(
+      'payroll-aaaa',
+    );
   });
 
   it('refuses a registry damaged in the middle rather than guess what was paid', async () => {
@@ -142,21 +179,36 @@ describe('FileRegistry', () => {
     const rounds = await Promise.all(
       regs.flatMap((reg, k) =>
         // each registry claims every number, in batches and singly, interleaved with the others
-        numbers.map((n, i) => reg.claim([claim({ number: n, jobId: `job-${k}`, row: i + 1 })], WEEK).then(([r]) => ({ n, ok: r!.ok }))),
+        numbers.map((n, i) =>
+          reg
+            .claim([claim({ number: n, jobId: `job-${k}`, row: i + 1 })], WEEK)
+            .then(([r]) => ({ n, ok: r!.ok })),
+        ),
       ),
     );
-    for (const n of numbers) expect(rounds.filter((r) => r.n === n && r.ok), n).toHaveLength(1);
+    for (const n of numbers)
+      expect(
+        rounds.filter((r) => r.n === n && r.ok),
+        n,
+      ).toHaveLength(1);
     // and a fresh reader agrees: every number is now blocked for a fourth job
     const fresh = await registry(dir);
-    const seen = await fresh.peek(numbers.map((n) => claim({ number: n, jobId: 'job-x' })), WEEK);
+    const seen = await fresh.peek(
+      numbers.map((n) => claim({ number: n, jobId: 'job-x' })),
+      WEEK,
+    );
     expect(seen.every(Boolean)).toBe(true);
   });
 });
 
 describe('account identity', () => {
   it('normalizes the base URL: case of scheme and host, default port, trailing slash', () => {
-    expect(normalizeBaseUrl('HTTPS://Pro.Alsamiflexi.com:443/api/v1/')).toBe('https://pro.alsamiflexi.com/api/v1');
-    expect(accountId('https://pro.alsamiflexi.com/api/v1/', ' key ')).toBe(accountId('https://PRO.alsamiflexi.com/api/v1', 'key'));
+    expect(normalizeBaseUrl('HTTPS://Pro.Alsamiflexi.com:443/api/v1/')).toBe(
+      'https://pro.alsamiflexi.com/api/v1',
+    );
+    expect(accountId('https://pro.alsamiflexi.com/api/v1/', ' key ')).toBe(
+      accountId('https://PRO.alsamiflexi.com/api/v1', 'key'),
+    );
   });
   it('differs by base URL and by key, is 16 hex and does not contain the key', () => {
     const a = accountId('http://127.0.0.1:8080', 'secret-key');
@@ -170,7 +222,12 @@ describe('account identity of loopback spellings', () => {
   it('reads localhost, [::1], [::ffff:127.0.0.1] and 127.x as 127.0.0.1: a rehearsal re-run under another spelling keeps its registry', async () => {
     const { accountId } = await import('../../src/api/account.js');
     const a = accountId('http://127.0.0.1:33385/api/v1', 'sk');
-    for (const u of ['http://localhost:33385/api/v1', 'http://[::1]:33385/api/v1/', 'http://[::ffff:127.0.0.1]:33385/api/v1', 'http://127.1:33385/api/v1']) {
+    for (const u of [
+      'http://localhost:33385/api/v1',
+      'http://[::1]:33385/api/v1/',
+      'http://[::ffff:127.0.0.1]:33385/api/v1',
+      'http://127.1:33385/api/v1',
+    ]) {
       expect(accountId(u, 'sk')).toBe(a);
     }
     expect(accountId('http://127.0.0.1:33386/api/v1', 'sk')).not.toBe(a);

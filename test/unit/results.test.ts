@@ -8,11 +8,15 @@ import type { RowState } from '../../src/job/rows.js';
 import { defaultOutputs, refuseInputAsOutput, writeResults } from '../../src/report/results.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'rb-results-'));
-const read = (path: string) => parse(readFileSync(path), { bom: true, columns: true }) as Record<string, string>[];
+const read = (path: string) =>
+  parse(readFileSync(path), { bom: true, columns: true }) as Record<string, string>[];
 
 async function job(d: string) {
   const input = join(d, 'pay.csv');
-  writeFileSync(input, 'name,mobile,amount\nA,01711111111,100\nB,01811111111,100\nC,01911111111,50\nD,01911111111,50\nE,0123,10\nF,01611111111,20\n');
+  writeFileSync(
+    input,
+    'name,mobile,amount\nA,01711111111,100\nB,01811111111,100\nC,01911111111,50\nD,01911111111,50\nE,0123,10\nF,01611111111,20\n',
+  );
   const { hash, size } = await hashFile(input);
   const meta: JobMeta = {
     version: 1,
@@ -28,13 +32,67 @@ async function job(d: string) {
   };
   const base = { att: 1, line: 0, valid: true };
   const rows: RowState[] = [];
-  rows[1] = { ...base, row: 1, status: 'completed', number: '01711111111', amount: 100, ref: 'r1', txn: 'T1' };
-  rows[2] = { ...base, row: 2, status: 'unknown', number: '01811111111', amount: 100, ref: 'r2', code: 'NO_ANSWER', msg: 'sent' };
-  rows[3] = { ...base, row: 3, status: 'failed', number: '01911111111', amount: 50, ref: 'r3', txn: 'T3', code: 'OPERATOR_FAILURE', msg: 'down' };
-  rows[4] = { ...base, row: 4, valid: false, status: 'invalid', number: '01911111111', amount: 50, ref: null, code: 'DUPLICATE_ROW', msg: 'repeats row 3' };
-  rows[5] = { ...base, row: 5, valid: false, status: 'invalid', amount: 10, ref: null, code: 'INVALID_NUMBER', msg: 'bad' };
+  rows[1] = {
+    ...base,
+    row: 1,
+    status: 'completed',
+    number: '01711111111',
+    amount: 100,
+    ref: 'r1',
+    txn: 'T1',
+  };
+  rows[2] = {
+    ...base,
+    row: 2,
+    status: 'unknown',
+    number: '01811111111',
+    amount: 100,
+    ref: 'r2',
+    code: 'NO_ANSWER',
+    msg: 'sent',
+  };
+  rows[3] = {
+    ...base,
+    row: 3,
+    status: 'failed',
+    number: '01911111111',
+    amount: 50,
+    ref: 'r3',
+    txn: 'T3',
+    code: 'OPERATOR_FAILURE',
+    msg: 'down',
+  };
+  rows[4] = {
+    ...base,
+    row: 4,
+    valid: false,
+    status: 'invalid',
+    number: '01911111111',
+    amount: 50,
+    ref: null,
+    code: 'DUPLICATE_ROW',
+    msg: 'repeats row 3',
+  };
+  rows[5] = {
+    ...base,
+    row: 5,
+    valid: false,
+    status: 'invalid',
+    amount: 10,
+    ref: null,
+    code: 'INVALID_NUMBER',
+    msg: 'bad',
+  };
   // a status this code does not know yet (e.g. one added later): in the results only
-  rows[6] = { ...base, row: 6, status: 'skipped' as RowState['status'], number: '01611111111', amount: 20, ref: 'r6', code: 'ALREADY_PAID' };
+  rows[6] = {
+    ...base,
+    row: 6,
+    status: 'skipped' as RowState['status'],
+    number: '01611111111',
+    amount: 20,
+    ref: 'r6',
+    code: 'ALREADY_PAID',
+  };
   return { input, meta, rows };
 }
 
@@ -46,10 +104,20 @@ describe('writeResults', () => {
     const written = await writeResults(meta, rows, outputs);
     expect(written).toEqual({ ...outputs, inputChanged: null });
     expect(read(outputs.results).map((r) => [r.name, r.status])).toEqual([
-      ['A', 'completed'], ['B', 'unknown'], ['C', 'failed'], ['D', 'invalid'], ['E', 'invalid'], ['F', 'skipped'],
+      ['A', 'completed'],
+      ['B', 'unknown'],
+      ['C', 'failed'],
+      ['D', 'invalid'],
+      ['E', 'invalid'],
+      ['F', 'skipped'],
     ]);
-    expect(read(outputs.failed).map((r) => [r.name, r.error_code])).toEqual([['C', 'OPERATOR_FAILURE'], ['E', 'INVALID_NUMBER']]);
-    expect(read(outputs.unknown).map((r) => [r.name, r.reference, r.error_code])).toEqual([['B', 'r2', 'NO_ANSWER']]);
+    expect(read(outputs.failed).map((r) => [r.name, r.error_code])).toEqual([
+      ['C', 'OPERATOR_FAILURE'],
+      ['E', 'INVALID_NUMBER'],
+    ]);
+    expect(read(outputs.unknown).map((r) => [r.name, r.reference, r.error_code])).toEqual([
+      ['B', 'r2', 'NO_ANSWER'],
+    ]);
 
     // no unknown row any more: the stale unknown CSV goes
     rows[2] = { ...rows[2]!, status: 'completed', txn: 'T2' };
@@ -83,7 +151,9 @@ describe('refuseInputAsOutput', () => {
     const { input } = await job(d);
     linkSync(input, join(d, 'hard.csv'));
     for (const out of [join(d, '.', 'x', '..', 'pay.csv'), join(d, 'hard.csv')]) {
-      await expect(refuseInputAsOutput(input, defaultOutputs(input, out))).rejects.toMatchObject({ code: 'USAGE' });
+      await expect(refuseInputAsOutput(input, defaultOutputs(input, out))).rejects.toMatchObject({
+        code: 'USAGE',
+      });
     }
     await expect(refuseInputAsOutput(input, { report: input })).rejects.toMatchObject({ code: 'USAGE' });
     await expect(refuseInputAsOutput(input, defaultOutputs(input))).resolves.toBeUndefined();

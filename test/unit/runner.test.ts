@@ -25,13 +25,27 @@ let dir: string;
 type Reply = { status: number; body?: unknown } | { error: string };
 
 function txn(ref: string, status = 'processing', id = `TXN-${ref}`) {
-  return { success: true, data: { transaction_id: id, status, mobile_number: '01712345678', amount: 100, operator: 'Grameenphone', reference: ref, created_at: '2026-01-01 00:00:00' } };
+  return {
+    success: true,
+    data: {
+      transaction_id: id,
+      status,
+      mobile_number: '01712345678',
+      amount: 100,
+      operator: 'Grameenphone',
+      reference: ref,
+      created_at: '2026-01-01 00:00:00',
+    },
+  };
 }
 
 /** POST /recharge answers, in order; the balance is always ample. */
 function api(replies: Reply[], balance = 1_000_000) {
   const pool = agent.get(ORIGIN);
-  pool.intercept({ path: '/api/v1/balance', method: 'GET' }).reply(200, { success: true, data: { balance, currency: 'BDT' } }).persist();
+  pool
+    .intercept({ path: '/api/v1/balance', method: 'GET' })
+    .reply(200, { success: true, data: { balance, currency: 'BDT' } })
+    .persist();
   for (const r of replies) {
     const i = pool.intercept({ path: '/api/v1/recharge', method: 'POST' });
     if ('error' in r) {
@@ -54,8 +68,23 @@ function err(code: string, message = 'x') {
 async function run(extra: Partial<RunJobOptions> = {}, rows = ['A,01712345678,100']) {
   const csv = join(dir, 'pay.csv');
   writeFileSync(csv, ['name,mobile,amount', ...rows].join('\n') + '\n');
-  const client = new AlsamiflexiClient({ apiKey: 'k', baseUrl: `${ORIGIN}/api/v1`, dispatcher: agent, backoffBaseMs: 1 });
-  const result = await runJob({ csv, stateDir: join(dir, 'state'), client, operators: OPERATORS, pollAfterMs: 0, pollEveryMs: 1, pollTimeoutMs: 2000, backoffBaseMs: 1, ...extra });
+  const client = new AlsamiflexiClient({
+    apiKey: 'k',
+    baseUrl: `${ORIGIN}/api/v1`,
+    dispatcher: agent,
+    backoffBaseMs: 1,
+  });
+  const result = await runJob({
+    csv,
+    stateDir: join(dir, 'state'),
+    client,
+    operators: OPERATORS,
+    pollAfterMs: 0,
+    pollEveryMs: 1,
+    pollTimeoutMs: 2000,
+    backoffBaseMs: 1,
+    ...extra,
+  });
   const snap = await snapshot(join(dir, 'state'), result.job);
   return { result, row: snap.rows[1]!, snap };
 }
@@ -81,8 +110,13 @@ describe('POST outcomes', () => {
 
   it('200 processing, then polled to completed', async () => {
     const pool = api([{ status: 200, body: txn('x', 'processing', 'TXN7') }]);
-    pool.intercept({ path: '/api/v1/transaction/TXN7', method: 'GET' }).reply(200, txn('x', 'processing', 'TXN7'));
-    pool.intercept({ path: '/api/v1/transaction/TXN7', method: 'GET' }).reply(200, { ...txn('x', 'completed', 'TXN7'), data: { ...txn('x', 'completed', 'TXN7').data, completed_at: '2026-01-01 00:00:09' } });
+    pool
+      .intercept({ path: '/api/v1/transaction/TXN7', method: 'GET' })
+      .reply(200, txn('x', 'processing', 'TXN7'));
+    pool.intercept({ path: '/api/v1/transaction/TXN7', method: 'GET' }).reply(200, {
+      ...txn('x', 'completed', 'TXN7'),
+      data: { ...txn('x', 'completed', 'TXN7').data, completed_at: '2026-01-01 00:00:09' },
+    });
     const { row } = await run();
     expect(row.status).toBe('completed');
     expect(row.completedAt).toBe('2026-01-01 00:00:09');
@@ -112,7 +146,11 @@ describe('POST outcomes', () => {
   });
 
   it('500 with --reference-dedup → resent with the same reference; the replayed 200 is recorded', async () => {
-    api([{ status: 503, body: err('UNAVAILABLE') }, { status: 500, body: err('INTERNAL_ERROR') }, { status: 200, body: txn('x', 'completed', 'TXN5') }]);
+    api([
+      { status: 503, body: err('UNAVAILABLE') },
+      { status: 500, body: err('INTERNAL_ERROR') },
+      { status: 200, body: txn('x', 'completed', 'TXN5') },
+    ]);
     const { row } = await run({ referenceDedup: true });
     expect(row.status).toBe('completed');
     expect(row.txn).toBe('TXN5');
@@ -127,7 +165,11 @@ describe('POST outcomes', () => {
   });
 
   it('connection refused before sending → resent, even without dedup', async () => {
-    api([{ error: 'ECONNREFUSED' }, { error: 'ECONNREFUSED' }, { status: 200, body: txn('x', 'completed', 'TXN3') }]);
+    api([
+      { error: 'ECONNREFUSED' },
+      { error: 'ECONNREFUSED' },
+      { status: 200, body: txn('x', 'completed', 'TXN3') },
+    ]);
     const { row } = await run();
     expect(row.status).toBe('completed');
     expect(row.txn).toBe('TXN3');
@@ -141,8 +183,15 @@ describe('POST outcomes', () => {
   });
 
   it('402 mid-run → submitting stops, the rest stay pending (INSUFFICIENT_BALANCE)', async () => {
-    api([{ status: 200, body: txn('a', 'completed', 'TXN1') }, { status: 402, body: err('INSUFFICIENT_BALANCE') }]);
-    const { snap, result } = await run({ concurrency: 1 }, ['A,01712345678,100', 'B,01812345678,100', 'C,01912345678,100']);
+    api([
+      { status: 200, body: txn('a', 'completed', 'TXN1') },
+      { status: 402, body: err('INSUFFICIENT_BALANCE') },
+    ]);
+    const { snap, result } = await run({ concurrency: 1 }, [
+      'A,01712345678,100',
+      'B,01812345678,100',
+      'C,01912345678,100',
+    ]);
     expect(result.stopped?.code).toBe('INSUFFICIENT_BALANCE');
     expect(snap.rows.slice(1).map((r) => r.status)).toEqual(['completed', 'pending', 'pending']);
     expect(posts).toHaveLength(2);
@@ -166,14 +215,20 @@ describe('POST outcomes', () => {
 
   it('a transaction still processing at --poll-timeout stays processing (POLL_TIMEOUT)', async () => {
     const pool = api([{ status: 200, body: txn('x', 'processing', 'TXN8') }]);
-    pool.intercept({ path: '/api/v1/transaction/TXN8', method: 'GET' }).reply(200, txn('x', 'processing', 'TXN8')).persist();
+    pool
+      .intercept({ path: '/api/v1/transaction/TXN8', method: 'GET' })
+      .reply(200, txn('x', 'processing', 'TXN8'))
+      .persist();
     const { row, result } = await run({ pollTimeoutMs: 30, pollEveryMs: 5 });
     expect(row.status).toBe('processing');
     expect(result.stopped?.code).toBe('POLL_TIMEOUT');
   });
 
   it('an ambiguous attempt then a clear refusal under --reference-dedup stays unknown: the first may have worked', async () => {
-    api([{ status: 500, body: err('INTERNAL_ERROR') }, { status: 402, body: err('INSUFFICIENT_BALANCE') }]);
+    api([
+      { status: 500, body: err('INTERNAL_ERROR') },
+      { status: 402, body: err('INSUFFICIENT_BALANCE') },
+    ]);
     const { row, result } = await run({ referenceDedup: true });
     expect(result.stopped?.code).toBe('INSUFFICIENT_BALANCE');
     expect(row.status).toBe('unknown');
@@ -181,7 +236,19 @@ describe('POST outcomes', () => {
   });
 
   it('a POST answered 200 with status failed is failed at once, with the reason', async () => {
-    api([{ status: 200, body: { success: true, data: { ...txn('x', 'failed', 'TXN4').data, error_code: 'OPERATOR_FAILURE', message: 'operator down' } } }]);
+    api([
+      {
+        status: 200,
+        body: {
+          success: true,
+          data: {
+            ...txn('x', 'failed', 'TXN4').data,
+            error_code: 'OPERATOR_FAILURE',
+            message: 'operator down',
+          },
+        },
+      },
+    ]);
     const { row } = await run();
     expect(row.status).toBe('failed');
     expect(row.txn).toBe('TXN4');
@@ -193,12 +260,17 @@ describe('POST outcomes', () => {
 describe('results CSV', () => {
   it('keeps a malformed row whole, guards every input cell, and writes the numbers and amounts it parsed as they are', async () => {
     api([{ status: 200, body: txn('x', 'completed', 'TXN1') }]);
-    const { result } = await run({}, ['"=HYPERLINK(1)",+8801712345678,100', 'B,01812345678,100,surplus,more']);
+    const { result } = await run({}, [
+      '"=HYPERLINK(1)",+8801712345678,100',
+      'B,01812345678,100,surplus,more',
+    ]);
     const text = readFileSync(result.results, 'utf8');
     expect(text.startsWith('\ufeff')).toBe(true); // a UTF-8 BOM by default, for Excel
     const lines = text.slice(1).trim().split('\n');
     // the input's own `amount` column collides with ours and is renamed (SPEC §4)
-    expect(lines[0]).toBe('name,mobile,input_amount,row,status,normalized_number,operator,amount,reference,transaction_id,error_code,error_message,submitted_at,completed_at');
+    expect(lines[0]).toBe(
+      'name,mobile,input_amount,row,status,normalized_number,operator,amount,reference,transaction_id,error_code,error_message,submitted_at,completed_at',
+    );
     // an input cell is guarded even when it parsed (`+880…` would be a formula); normalized_number is ours
     expect(lines[1]).toMatch(/^'=HYPERLINK\(1\),'\+8801712345678,100,1,completed,01712345678,/);
     expect(lines[2]).toMatch(/^B,01812345678,"100,surplus,more",2,invalid,/);
@@ -215,4 +287,3 @@ describe('before anything is sent', () => {
     expect(posts).toHaveLength(0);
   });
 });
-

@@ -31,13 +31,22 @@ async function call(sb: Sandbox, method: string, path: string, body?: unknown) {
 }
 
 const post = (sb: Sandbox, over: Record<string, unknown> = {}) =>
-  call(sb, 'POST', '/recharge', { operator_id: 2, mobile_number: '01812345678', amount: 200, reference: 'R1', ...over });
+  call(sb, 'POST', '/recharge', {
+    operator_id: 2,
+    mobile_number: '01812345678',
+    amount: 200,
+    reference: 'R1',
+    ...over,
+  });
 
 describe('sandbox faults', () => {
   it('errorRate=1: every authed request is a 500 INTERNAL_ERROR and a POST commits nothing', async () => {
     const sb = await start({ errorRate: 1 });
     const r = await post(sb);
-    expect(r).toEqual({ status: 500, json: { success: false, error: { code: 'INTERNAL_ERROR', message: expect.any(String) } } });
+    expect(r).toEqual({
+      status: 500,
+      json: { success: false, error: { code: 'INTERNAL_ERROR', message: expect.any(String) } },
+    });
     expect((await call(sb, 'GET', '/balance')).status).toBe(500);
     expect(sb.ledger()).toEqual([]);
     expect(sb.balance()).toBe(50_000);
@@ -47,7 +56,9 @@ describe('sandbox faults', () => {
   it('dropRate=1: the client gets a socket error, yet the recharge is committed and charged', async () => {
     const sb = await start({ dropRate: 1 });
     await expect(post(sb)).rejects.toThrow();
-    expect(sb.ledger()).toEqual([expect.objectContaining({ reference: 'R1', amount: 200, status: 'processing' })]);
+    expect(sb.ledger()).toEqual([
+      expect.objectContaining({ reference: 'R1', amount: 200, status: 'processing' }),
+    ]);
     expect(sb.balance()).toBe(49_800);
     expect(sb.stats()).toMatchObject({ recharges: 1, byStatus: { 0: 1 } });
     expect(sb.requestLog()[0]!.status).toBe(0);
@@ -59,7 +70,9 @@ describe('sandbox faults', () => {
     const sb = await start();
     sb.configure({ errorRate: 1 });
     expect((await post(sb)).status).toBe(500);
-    expect(() => sb.configure({ errorRate: 0, failRate: 2 })).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(() => sb.configure({ errorRate: 0, failRate: 2 })).toThrow(
+      expect.objectContaining({ code: 'USAGE' }),
+    );
     expect((await post(sb)).status).toBe(500);
     sb.configure({ errorRate: 0 });
     expect((await post(sb)).status).toBe(200);
@@ -68,7 +81,9 @@ describe('sandbox faults', () => {
   it('rejects bad options at start', async () => {
     await expect(startSandbox({ apiKey: '' })).rejects.toMatchObject({ code: 'USAGE' });
     await expect(startSandbox({ apiKey: KEY, dropRate: -0.1 })).rejects.toMatchObject({ code: 'USAGE' });
-    await expect(startSandbox({ apiKey: KEY, rateLimit: '60 per minute' })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(startSandbox({ apiKey: KEY, rateLimit: '60 per minute' })).rejects.toMatchObject({
+      code: 'USAGE',
+    });
   });
 });
 
@@ -123,7 +138,14 @@ describe('sandbox dedup', () => {
 
 describe('sandbox seeded randomness', () => {
   async function outcomes(seed: number): Promise<string[]> {
-    const sb = await start({ seed, clock: new FakeClock(), completeAfterMs: 0, failRate: 0.4, errorRate: 0.3, dropRate: 0.2 });
+    const sb = await start({
+      seed,
+      clock: new FakeClock(),
+      completeAfterMs: 0,
+      failRate: 0.4,
+      errorRate: 0.3,
+      dropRate: 0.2,
+    });
     const seen: string[] = [];
     for (let i = 0; i < 40; i++) {
       try {
@@ -169,7 +191,11 @@ describe('sandbox webhooks', () => {
       req.on('data', (c) => (text += c));
       req.on('end', () => {
         res.end('ok');
-        const body = { method: req.method, contentType: req.headers['content-type'], payload: JSON.parse(text) };
+        const body = {
+          method: req.method,
+          contentType: req.headers['content-type'],
+          payload: JSON.parse(text),
+        };
         const w = waiters.shift();
         if (w) w(body);
         else bodies.push(body);
@@ -210,7 +236,9 @@ describe('sandbox webhooks', () => {
     sb.configure({ failRate: 1 });
     await post(sb, { reference: 'R2' });
     await clock.advance(15_000);
-    expect(await hook.next()).toMatchObject({ payload: { event: 'transaction.failed', data: { status: 'failed', reference: 'R2' } } });
+    expect(await hook.next()).toMatchObject({
+      payload: { event: 'transaction.failed', data: { status: 'failed', reference: 'R2' } },
+    });
   });
 
   it('works on the system clock too: the webhook follows completeAfterMs in real time', async () => {
@@ -218,7 +246,9 @@ describe('sandbox webhooks', () => {
     const sb = await start({ completeAfterMs: 20, webhookUrl: hook.url });
     const t0 = Date.now();
     const id = (await post(sb)).json.data.transaction_id;
-    expect(await hook.next()).toMatchObject({ payload: { event: 'transaction.completed', data: { transaction_id: id } } });
+    expect(await hook.next()).toMatchObject({
+      payload: { event: 'transaction.completed', data: { transaction_id: id } },
+    });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(15);
     expect((await call(sb, 'GET', `/transaction/${id}`)).json.data.status).toBe('completed');
   });

@@ -38,10 +38,12 @@ async function sendAll(sb: Sandbox, clock: FakeClock, tags: string[]): Promise<R
   const answers: Promise<[string, number]>[] = [];
   for (const [i, tag] of tags.entries()) {
     answers.push(
-      fetch(`${sb.url}/transaction/${tag}`, { headers: { Authorization: `Bearer ${KEY}` } }).then(async (r) => {
-        await r.arrayBuffer();
-        return [tag, r.status];
-      }),
+      fetch(`${sb.url}/transaction/${tag}`, { headers: { Authorization: `Bearer ${KEY}` } }).then(
+        async (r) => {
+          await r.arrayBuffer();
+          return [tag, r.status];
+        },
+      ),
     );
     await parked(clock, i + 1);
   }
@@ -54,7 +56,12 @@ const TAGS = ['t0', 't1', 't2', 't3', 't4', 't5', 't6', 't7'];
 
 describe('sandbox arrivalJitterMs', () => {
   it('delays each request a seeded random 0..jitter before the log and the rate limit see it, reordering some', async () => {
-    const { sb, clock } = await start({ rateLimit: '4/min', rateLimitWindow: 'sliding', arrivalJitterMs: 40, seed: 3 });
+    const { sb, clock } = await start({
+      rateLimit: '4/min',
+      rateLimitWindow: 'sliding',
+      arrivalJitterMs: 40,
+      seed: 3,
+    });
     const status = await sendAll(sb, clock, TAGS);
     const log = sb.requestLog();
     expect(log).toHaveLength(TAGS.length);
@@ -80,7 +87,10 @@ describe('sandbox arrivalJitterMs', () => {
     expect(order(a.sb)).toEqual(order(b.sb));
     // without jitter the same seed draws the same 500s, request by request in arrival order
     const c = await start({ seed: 3, errorRate: 0.5 });
-    for (const tag of TAGS) await fetch(`${c.sb.url}/transaction/${tag}`, { headers: { Authorization: `Bearer ${KEY}` } }).then((r) => r.arrayBuffer());
+    for (const tag of TAGS)
+      await fetch(`${c.sb.url}/transaction/${tag}`, { headers: { Authorization: `Bearer ${KEY}` } }).then(
+        (r) => r.arrayBuffer(),
+      );
     const errors = (sb: Sandbox) => sb.requestLog().map((e) => e.status === 500);
     expect(errors(a.sb)).toEqual(errors(c.sb));
   });

@@ -41,11 +41,25 @@ describe('sandbox rate limit: fixed window', () => {
   it('answers limit+1 with 429 + Retry-After and correct headers, and resets with the next window', async () => {
     const { sb, clock } = await start({ rateLimit: '3/min' });
     const reset1 = String(START_S + 60);
-    expect(await get(sb)).toEqual({ status: 200, code: undefined, limit: '3', remaining: '2', reset: reset1, retryAfter: null });
+    expect(await get(sb)).toEqual({
+      status: 200,
+      code: undefined,
+      limit: '3',
+      remaining: '2',
+      reset: reset1,
+      retryAfter: null,
+    });
     await clock.advance(10_000);
     expect((await get(sb)).remaining).toBe('1');
     expect((await get(sb)).remaining).toBe('0');
-    expect(await get(sb)).toEqual({ status: 429, code: 'RATE_LIMIT_EXCEEDED', limit: '3', remaining: '0', reset: reset1, retryAfter: '50' });
+    expect(await get(sb)).toEqual({
+      status: 429,
+      code: 'RATE_LIMIT_EXCEEDED',
+      limit: '3',
+      remaining: '0',
+      reset: reset1,
+      retryAfter: '50',
+    });
     await clock.advance(49_500);
     expect((await get(sb)).retryAfter).toBe('1'); // 0.5 s left: rounded up
     await clock.advance(500); // the next window starts at START + 60 s
@@ -77,7 +91,9 @@ describe('sandbox rate limit: fixed window', () => {
     }
     const origin = new URL(sb.url).origin;
     for (let i = 0; i < 5; i++) {
-      await fetch(`${origin}/__sandbox/stats`, { headers: { Authorization: `Bearer ${KEY}` } }).then((r) => r.text());
+      await fetch(`${origin}/__sandbox/stats`, { headers: { Authorization: `Bearer ${KEY}` } }).then((r) =>
+        r.text(),
+      );
     }
     expect((await get(sb)).remaining).toBe('1');
     expect((await get(sb)).remaining).toBe('0');
@@ -87,8 +103,22 @@ describe('sandbox rate limit: fixed window', () => {
 
   it('rateLimitHeaders=false: no X-RateLimit-* headers, but still 429 + Retry-After', async () => {
     const { sb } = await start({ rateLimit: { limit: 1, windowMs: 1000 }, rateLimitHeaders: false });
-    expect(await get(sb)).toEqual({ status: 200, code: undefined, limit: null, remaining: null, reset: null, retryAfter: null });
-    expect(await get(sb)).toEqual({ status: 429, code: 'RATE_LIMIT_EXCEEDED', limit: null, remaining: null, reset: null, retryAfter: '1' });
+    expect(await get(sb)).toEqual({
+      status: 200,
+      code: undefined,
+      limit: null,
+      remaining: null,
+      reset: null,
+      retryAfter: null,
+    });
+    expect(await get(sb)).toEqual({
+      status: 429,
+      code: 'RATE_LIMIT_EXCEEDED',
+      limit: null,
+      remaining: null,
+      reset: null,
+      retryAfter: '1',
+    });
   });
 
   it('rateLimit=null: unlimited and no headers; configure() can set a limit at run time', async () => {
@@ -120,7 +150,12 @@ describe('sandbox rate limit: sliding window', () => {
     await clock.advance(20_000);
     expect(await get(sb)).toMatchObject({ status: 200, remaining: '0', reset: String(START_S + 60) }); // t=40
     await clock.advance(10_000); // t=50
-    expect(await get(sb)).toMatchObject({ status: 429, remaining: '0', reset: String(START_S + 60), retryAfter: '10' });
+    expect(await get(sb)).toMatchObject({
+      status: 429,
+      remaining: '0',
+      reset: String(START_S + 60),
+      retryAfter: '10',
+    });
     await clock.advance(10_000); // t=60: the t=0 request has left; only one slot is free
     expect(await get(sb)).toMatchObject({ status: 200, remaining: '0', reset: String(START_S + 80) });
     expect(await get(sb)).toMatchObject({ status: 429, retryAfter: '20' });
@@ -160,6 +195,8 @@ describe('rate limiter units', () => {
     expect(resolveRate(undefined)).toEqual({ limit: 60, windowMs: 60_000 });
     expect(resolveRate('20/s')).toEqual({ limit: 20, windowMs: 1000 });
     expect(resolveRate(null)).toBeNull();
-    expect(() => resolveRate({ limit: 0, windowMs: 1000 })).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(() => resolveRate({ limit: 0, windowMs: 1000 })).toThrow(
+      expect.objectContaining({ code: 'USAGE' }),
+    );
   });
 });

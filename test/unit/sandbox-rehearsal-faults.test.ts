@@ -17,7 +17,13 @@ afterEach(async () => {
 });
 
 async function start(opts: Partial<SandboxOptions>): Promise<Sandbox> {
-  sb = await startSandbox({ apiKey: KEY, rateLimit: null, completeAfterMs: 0, clock: new FakeClock(1_700_000_000_000), ...opts });
+  sb = await startSandbox({
+    apiKey: KEY,
+    rateLimit: null,
+    completeAfterMs: 0,
+    clock: new FakeClock(1_700_000_000_000),
+    ...opts,
+  });
   return sb;
 }
 
@@ -29,17 +35,24 @@ interface Raw {
 
 function call(method: string, path: string, body?: unknown): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const req = request(`${sb!.url}${path}`, { method, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes: Buffer.concat(chunks) }));
-    });
+    const req = request(
+      `${sb!.url}${path}`,
+      { method, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, bytes: Buffer.concat(chunks) }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
-const recharge = (ref = 'R1') => call('POST', '/recharge', { operator_id: 2, mobile_number: '01812345678', amount: 200, reference: ref });
+const recharge = (ref = 'R1') =>
+  call('POST', '/recharge', { operator_id: 2, mobile_number: '01812345678', amount: 200, reference: ref });
 const json = (r: Raw) => JSON.parse(r.bytes.toString('utf8'));
 
 describe('sandbox faults of real APIs', () => {
@@ -64,11 +77,20 @@ describe('sandbox faults of real APIs', () => {
     const reset = Number(r.headers['x-ratelimit-reset']);
     expect(reset).toBeGreaterThan(1e12);
     expect(reset).toBeGreaterThanOrEqual(1_700_000_000_000 + 3_600_000);
-    expect(Date.parse(String(r.headers.date))).toBe(Math.floor((1_700_000_000_000 + 3_600_000) / 1000) * 1000);
+    expect(Date.parse(String(r.headers.date))).toBe(
+      Math.floor((1_700_000_000_000 + 3_600_000) / 1000) * 1000,
+    );
   });
 
   it('rateLimited + retryAfter + http-date: the route answers 429 forever with an HTTP-date Retry-After of the skewed clock', async () => {
-    await start({ faults: { rateLimited: ['balance'], retryAfterMs: 3_600_000, retryAfterFormat: 'http-date', clockSkewMs: 60_000 } });
+    await start({
+      faults: {
+        rateLimited: ['balance'],
+        retryAfterMs: 3_600_000,
+        retryAfterFormat: 'http-date',
+        clockSkewMs: 60_000,
+      },
+    });
     for (let i = 0; i < 3; i++) {
       const r = await call('GET', '/balance');
       expect(r.status).toBe(429);
@@ -79,7 +101,9 @@ describe('sandbox faults of real APIs', () => {
 
   it('echoKey: error messages and failed transactions echo the Authorization header', async () => {
     await start({ failRate: 1, faults: { echoKey: true } });
-    const bad = json(await call('POST', '/recharge', { operator_id: 99, mobile_number: '01812345678', amount: 200 }));
+    const bad = json(
+      await call('POST', '/recharge', { operator_id: 99, mobile_number: '01812345678', amount: 200 }),
+    );
     expect(bad.error.message).toContain(`Bearer ${KEY}`);
     const id = json(await recharge()).data.transaction_id;
     const txn = json(await call('GET', `/transaction/${id}`));
@@ -91,12 +115,18 @@ describe('sandbox faults of real APIs', () => {
     await start({ faults: { successFalseRate: 1 } });
     const r = await recharge();
     expect(r.status).toBe(200);
-    expect(json(r)).toEqual({ success: false, error: { code: 'OPERATOR_UNAVAILABLE', message: expect.any(String) } });
+    expect(json(r)).toEqual({
+      success: false,
+      error: { code: 'OPERATOR_UNAVAILABLE', message: expect.any(String) },
+    });
     expect(sb!.ledger()).toHaveLength(0);
   });
 
   it('statusWords: the API spells the statuses its own way, on POST and GET', async () => {
-    await start({ completeAfterMs: 1000, faults: { statusWords: { processing: 'QUEUED', completed: 'SUCCESS' } } });
+    await start({
+      completeAfterMs: 1000,
+      faults: { statusWords: { processing: 'QUEUED', completed: 'SUCCESS' } },
+    });
     const posted = json(await recharge());
     expect(posted.data.status).toBe('QUEUED');
   });

@@ -31,7 +31,8 @@ async function collect() {
   });
   await new Promise<void>((r) => collector!.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(collector.address() as { port: number }).port}/hook`;
-  const next = (n: number) => new Promise<void>((resolve) => (events.length >= n ? resolve() : waiters.push({ n, resolve })));
+  const next = (n: number) =>
+    new Promise<void>((resolve) => (events.length >= n ? resolve() : waiters.push({ n, resolve })));
   return { url, events, next };
 }
 
@@ -60,7 +61,10 @@ describe('sandbox webhook faults', () => {
     const id = await recharge(sb);
     await clock.advance(100);
     await c.next(1);
-    expect(c.events[0]).toMatchObject({ event: 'transaction.completed', data: { transaction_id: id, status: 'completed' } });
+    expect(c.events[0]).toMatchObject({
+      event: 'transaction.completed',
+      data: { transaction_id: id, status: 'completed' },
+    });
     expect(sb.ledger()[0]!.status).toBe('processing'); // the forged event lies
     await clock.advance(400);
     expect(sb.ledger()[0]!.status).toBe('failed');
@@ -69,11 +73,22 @@ describe('sandbox webhook faults', () => {
     expect(c.events.length).toBe(3);
     await clock.advance(1000);
     await c.next(4);
-    expect(c.events[3]).toMatchObject({ event: 'transaction.failed', data: { transaction_id: id, status: 'failed' } });
+    expect(c.events[3]).toMatchObject({
+      event: 'transaction.failed',
+      data: { transaction_id: id, status: 'failed' },
+    });
   });
 
   it('refuses nonsense fault settings', async () => {
-    await expect(startSandbox({ apiKey: KEY, webhookUrl: 'http://127.0.0.1:1/x', webhookFaults: { duplicates: -1 } })).rejects.toMatchObject({ code: 'USAGE' });
-    await expect(startSandbox({ apiKey: KEY, webhookUrl: 'http://127.0.0.1:1/x', webhookFaults: { lateMs: Number.NaN } })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(
+      startSandbox({ apiKey: KEY, webhookUrl: 'http://127.0.0.1:1/x', webhookFaults: { duplicates: -1 } }),
+    ).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(
+      startSandbox({
+        apiKey: KEY,
+        webhookUrl: 'http://127.0.0.1:1/x',
+        webhookFaults: { lateMs: Number.NaN },
+      }),
+    ).rejects.toMatchObject({ code: 'USAGE' });
   });
 });

@@ -2,7 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from 'undici';
 import { FakeClock } from '../../src/clock.js';
-import { DEFAULT_OPERATORS, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import {
+  DEFAULT_OPERATORS,
+  startSandbox,
+  type Sandbox,
+  type SandboxOptions,
+} from '../../src/sandbox/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON answers, checked by the assertions
 type Json = any;
@@ -58,10 +63,18 @@ const GP100 = { operator_id: 1, mobile_number: '01712345678', amount: 100, refer
 describe('sandbox: auth', () => {
   it('answers 401 UNAUTHORIZED without a key, with a wrong key or another scheme, and never echoes the key', async () => {
     const sb = await start();
-    for (const init of [{ key: null }, { key: 'sk-wrong-secret' }, { auth: `Basic ${KEY}` }, { auth: 'Bearer' }]) {
+    for (const init of [
+      { key: null },
+      { key: 'sk-wrong-secret' },
+      { auth: `Basic ${KEY}` },
+      { auth: 'Bearer' },
+    ]) {
       const r = await call(sb, 'GET', '/balance', init);
       expect(r.status).toBe(401);
-      expect(r.json).toEqual({ success: false, error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
+      expect(r.json).toEqual({
+        success: false,
+        error: { code: 'UNAUTHORIZED', message: expect.any(String) },
+      });
       expect(r.text).not.toContain('sk-wrong-secret');
       expect(r.text).not.toContain(KEY);
     }
@@ -88,15 +101,23 @@ describe('sandbox: documented shapes', () => {
     expect(r.status).toBe(200);
     expect(r.json).toEqual({ success: true, data: DEFAULT_OPERATORS });
     expect(r.json.data.map((o: { code: string }) => o.code)).toEqual(['GP', 'ROBI', 'BL', 'TT', 'AT']);
-    const fixture = JSON.parse(await readFile(new URL('../../fixtures/operators.json', import.meta.url), 'utf8'));
+    const fixture = JSON.parse(
+      await readFile(new URL('../../fixtures/operators.json', import.meta.url), 'utf8'),
+    );
     expect(fixture).toEqual(DEFAULT_OPERATORS);
   });
 
   it('serves a custom operator list', async () => {
-    const sb = await start({ operators: [{ id: 'x9', name: 'Test', code: 'TS', min_amount: 20, max_amount: 30 }] });
-    expect((await call(sb, 'GET', '/operators')).json.data).toEqual([{ id: 'x9', name: 'Test', code: 'TS', min_amount: 20, max_amount: 30 }]);
+    const sb = await start({
+      operators: [{ id: 'x9', name: 'Test', code: 'TS', min_amount: 20, max_amount: 30 }],
+    });
+    expect((await call(sb, 'GET', '/operators')).json.data).toEqual([
+      { id: 'x9', name: 'Test', code: 'TS', min_amount: 20, max_amount: 30 },
+    ]);
     expect((await recharge(sb, { ...GP100, operator_id: 'x9', amount: 25 })).status).toBe(200);
-    expect((await recharge(sb, { ...GP100, operator_id: 1, reference: 'r2' })).json.error.code).toBe('INVALID_OPERATOR');
+    expect((await recharge(sb, { ...GP100, operator_id: 1, reference: 'r2' })).json.error.code).toBe(
+      'INVALID_OPERATOR',
+    );
   });
 
   it('answers 404 NOT_FOUND for unknown routes, 405 for a wrong method, 404 TRANSACTION_NOT_FOUND for unknown ids', async () => {
@@ -104,9 +125,16 @@ describe('sandbox: documented shapes', () => {
     const unknown = await call(sb, 'GET', '/nope');
     expect([unknown.status, unknown.json.error.code]).toEqual([404, 'NOT_FOUND']);
     const wrong = await call(sb, 'POST', '/balance', { body: {} });
-    expect([wrong.status, wrong.json.error.code, wrong.headers.get('allow')]).toEqual([405, 'METHOD_NOT_ALLOWED', 'GET']);
+    expect([wrong.status, wrong.json.error.code, wrong.headers.get('allow')]).toEqual([
+      405,
+      'METHOD_NOT_ALLOWED',
+      'GET',
+    ]);
     const txn = await call(sb, 'GET', '/transaction/TXN000000000');
-    expect([txn.status, txn.json]).toEqual([404, { success: false, error: { code: 'TRANSACTION_NOT_FOUND', message: expect.any(String) } }]);
+    expect([txn.status, txn.json]).toEqual([
+      404,
+      { success: false, error: { code: 'TRANSACTION_NOT_FOUND', message: expect.any(String) } },
+    ]);
   });
 
   it('answers 413 to a body over 64 KiB, committing nothing', async () => {
@@ -165,7 +193,10 @@ describe('sandbox: recharge and money', () => {
     expect(r.status).toBe(402);
     expect(r.json).toEqual({
       success: false,
-      error: { code: 'INSUFFICIENT_BALANCE', message: 'Your account balance is insufficient for this transaction' },
+      error: {
+        code: 'INSUFFICIENT_BALANCE',
+        message: 'Your account balance is insufficient for this transaction',
+      },
     });
     expect(sb.ledger()).toEqual([]);
     expect(sb.balance()).toBe(99);
@@ -198,7 +229,10 @@ describe('sandbox: recharge and money', () => {
     [{ ...GP100, reference: 42 }, 'INVALID_REFERENCE'],
   ])('answers 400 to %j with %s, committing nothing', async (body, code) => {
     const sb = await start();
-    const r = typeof body === 'string' ? await call(sb, 'POST', '/recharge', { raw: body }) : await recharge(sb, body);
+    const r =
+      typeof body === 'string'
+        ? await call(sb, 'POST', '/recharge', { raw: body })
+        : await recharge(sb, body);
     expect(r.status).toBe(400);
     expect(r.json).toEqual({ success: false, error: { code, message: expect.any(String) } });
     expect(sb.ledger()).toEqual([]);
@@ -209,7 +243,9 @@ describe('sandbox: recharge and money', () => {
     const sb = await start();
     const r = await recharge(sb, { ...GP100, operator_id: 4, amount: 600 });
     expect(r.json.error.message).toMatch(/10\D+500/);
-    expect((await recharge(sb, { ...GP100, operator_id: 4, amount: 500, reference: 'a'.repeat(64) })).status).toBe(200);
+    expect(
+      (await recharge(sb, { ...GP100, operator_id: 4, amount: 500, reference: 'a'.repeat(64) })).status,
+    ).toBe(200);
     expect((await recharge(sb, { ...GP100, amount: 10, reference: 'A_b-9' })).status).toBe(200);
     expect(sb.balance()).toBe(50_000 - 510);
   });
@@ -249,7 +285,11 @@ describe('sandbox: transaction status', () => {
     expect(sb.balance()).toBe(49_900);
     await clock.advance(1000);
     const r = await call(sb, 'GET', `/transaction/${id}`);
-    expect(r.json.data).toMatchObject({ status: 'failed', completed_at: '2023-11-14 22:13:21', error_code: 'OPERATOR_FAILURE' });
+    expect(r.json.data).toMatchObject({
+      status: 'failed',
+      completed_at: '2023-11-14 22:13:21',
+      error_code: 'OPERATOR_FAILURE',
+    });
     expect(sb.balance()).toBe(50_000);
     expect(sb.ledger()[0]!.status).toBe('failed');
   });
@@ -270,7 +310,11 @@ describe('sandbox: connections', () => {
     client.on('connect', () => connects++);
     try {
       for (let i = 0; i < 5; i++) {
-        const res = await client.request({ path: '/api/v1/balance', method: 'GET', headers: { authorization: `Bearer ${KEY}` } });
+        const res = await client.request({
+          path: '/api/v1/balance',
+          method: 'GET',
+          headers: { authorization: `Bearer ${KEY}` },
+        });
         expect(res.statusCode).toBe(200);
         await res.body.text();
       }
@@ -313,7 +357,12 @@ describe('sandbox: stats, request log, admin routes', () => {
     await call(sb, 'GET', '/balance', { key: 'bad' });
     await recharge(sb, GP100); // 402
     await recharge(sb, { ...GP100, amount: 50 });
-    expect(sb.stats()).toEqual({ requests: 4, byStatus: { 200: 2, 401: 1, 402: 1 }, rateLimited: 0, recharges: 1 });
+    expect(sb.stats()).toEqual({
+      requests: 4,
+      byStatus: { 200: 2, 401: 1, 402: 1 },
+      rateLimited: 0,
+      recharges: 1,
+    });
     expect(sb.requestLog()).toEqual([
       { at: START, method: 'GET', path: '/api/v1/balance', status: 200 },
       { at: START + 1500, method: 'GET', path: '/api/v1/balance', status: 401 },
@@ -339,7 +388,10 @@ describe('sandbox: stats, request log, admin routes', () => {
     const ledger = await admin('GET', '/ledger');
     expect(ledger).toEqual({ status: 200, json: { ledger: sb.ledger() } });
     expect(ledger.json.ledger).toHaveLength(1);
-    expect(await admin('POST', '/balance', { balance: 77.25 })).toEqual({ status: 200, json: { balance: 77.25 } });
+    expect(await admin('POST', '/balance', { balance: 77.25 })).toEqual({
+      status: 200,
+      json: { balance: 77.25 },
+    });
     expect(sb.balance()).toBe(77.25);
     expect((await admin('POST', '/balance', { balance: -1 })).status).toBe(400);
     expect((await admin('POST', '/balance', 'nope')).status).toBe(400);

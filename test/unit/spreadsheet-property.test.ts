@@ -22,9 +22,42 @@ afterAll(async () => {
 });
 
 const ENDINGS = ['\n', '\r\n', '\r'] as const;
-const INVISIBLE = ['\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2060', '\u2066', '\u2067', '\u2068', '\u2069', '\ufeff', '\u00ad'];
+const INVISIBLE = [
+  '\u200b',
+  '\u200c',
+  '\u200d',
+  '\u200e',
+  '\u200f',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2060',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\ufeff',
+  '\u00ad',
+];
 /** no digits: a multi-line text cell must never read as a mobile number (that is the stray-quote rule) */
-const TEXT = [...'abcdefghij KLMNOP', 'আমার', 'রহমান', '"', ',', ';', '\t', '\n', '\r\n', '\r', 'Md.', '=cmd', '@x', '-'];
+const TEXT = [
+  ...'abcdefghij KLMNOP',
+  'আমার',
+  'রহমান',
+  '"',
+  ',',
+  ';',
+  '\t',
+  '\n',
+  '\r\n',
+  '\r',
+  'Md.',
+  '=cmd',
+  '@x',
+  '-',
+];
 
 function sprinkle(rng: Rng, s: string): string {
   let out = s;
@@ -36,7 +69,13 @@ function sprinkle(rng: Rng, s: string): string {
 }
 
 function renderNumber(rng: Rng, n: string): string {
-  const forms = [n, `+88${n}`, `${n.slice(0, 5)}-${n.slice(5)}`, `${n.slice(0, 5)}\u00a0${n.slice(5)}`, n.slice(1)];
+  const forms = [
+    n,
+    `+88${n}`,
+    `${n.slice(0, 5)}-${n.slice(5)}`,
+    `${n.slice(0, 5)}\u00a0${n.slice(5)}`,
+    n.slice(1),
+  ];
   let s = sprinkle(rng, rng.pick(forms));
   const marker = rng.int(4);
   if (marker === 0) s = `'${s}`;
@@ -76,7 +115,12 @@ interface Row {
 function randomFile(rng: Rng, seed: number): { text: string; rows: Row[] } {
   const delimiter = rng.pick([',', ';', '\t']);
   const order = rng.chance(0.5) ? ['name', 'number', 'amount', 'note'] : ['number', 'note', 'amount', 'name'];
-  const titles: Record<string, string> = { name: 'Name', number: sprinkle(rng, 'Mobile Number'), amount: rng.pick(['Amount', 'Allowance (Tk)', 'Amount (BDT)']), note: 'Note' };
+  const titles: Record<string, string> = {
+    name: 'Name',
+    number: sprinkle(rng, 'Mobile Number'),
+    amount: rng.pick(['Amount', 'Allowance (Tk)', 'Amount (BDT)']),
+    note: 'Note',
+  };
   let text = '';
   const end = () => rng.pick(ENDINGS);
   if (rng.chance(0.3)) text += `sep=${delimiter}${end()}`;
@@ -88,14 +132,21 @@ function randomFile(rng: Rng, seed: number): { text: string; rows: Row[] } {
     if (rng.chance(0.1)) text += end(); // an empty line: skipped, not a row
     // numbers are unique (no DUPLICATE_ROW); amounts within every operator's range
     const number = `01${3 + rng.int(7)}${String(seed * 1000 + i).padStart(8, '0')}`;
-    const row: Row = { number, amount: 10 + rng.int(491), name: randomText(rng), note: randomText(rng), line: 1 + breaks(text) };
+    const row: Row = {
+      number,
+      amount: 10 + rng.int(491),
+      name: randomText(rng),
+      note: randomText(rng),
+      line: 1 + breaks(text),
+    };
     const cells: Record<string, string> = {
       name: csvCell(rng, row.name, delimiter),
       number: renderNumber(rng, number),
       amount: renderAmount(rng, row.amount),
       note: csvCell(rng, row.note, delimiter),
     };
-    for (const c of ['number', 'amount']) if (cells[c]!.includes('"')) cells[c] = `"${cells[c]!.replace(/"/g, '""')}"`; // ="…" as Excel writes it
+    for (const c of ['number', 'amount'])
+      if (cells[c]!.includes('"')) cells[c] = `"${cells[c]!.replace(/"/g, '""')}"`; // ="…" as Excel writes it
     text += order.map((c) => cells[c]).join(delimiter) + (i === n - 1 && rng.chance(0.5) ? '' : end());
     rows.push(row);
   }
@@ -119,7 +170,15 @@ describe('property: real spreadsheet files', () => {
       got.forEach((verdict, i) => {
         const want = rows[i]!;
         if (!verdict.ok) expect.fail(`${where}\nrow ${i + 1}: ${verdict.code} ${verdict.message}`);
-        expect({ row: verdict.row, line: verdict.line, number: verdict.value.number, amount: verdict.value.amount }, where).toEqual({
+        expect(
+          {
+            row: verdict.row,
+            line: verdict.line,
+            number: verdict.value.number,
+            amount: verdict.value.amount,
+          },
+          where,
+        ).toEqual({
           row: i + 1,
           line: want.line,
           number: want.number,

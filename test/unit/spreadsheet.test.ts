@@ -13,7 +13,12 @@ import { openCsv } from '../../src/csv/read.js';
 import { BatchError } from '../../src/errors.js';
 import { failedHeader, resultHeader } from '../../src/report/columns.js';
 import { mapColumns } from '../../src/validate/header.js';
-import { createValidator, normalizeAmount, parseMapOption, type RowVerdict } from '../../src/validate/index.js';
+import {
+  createValidator,
+  normalizeAmount,
+  parseMapOption,
+  type RowVerdict,
+} from '../../src/validate/index.js';
 import { cleanText, cleanValueCell, showText } from '../../src/validate/unicode.js';
 import { OPERATORS } from '../support/operators.js';
 import { batchError, verdicts } from '../support/validate.js';
@@ -34,12 +39,16 @@ async function file(name: string, content: string): Promise<string> {
 
 const failure = batchError;
 
-const summary = (vs: RowVerdict[]) => vs.map((v) => (v.ok ? `${v.row}@${v.line} ${v.value.number} ${v.value.amount}` : `${v.row}@${v.line} ${v.code}`));
+const summary = (vs: RowVerdict[]) =>
+  vs.map((v) =>
+    v.ok ? `${v.row}@${v.line} ${v.value.number} ${v.value.amount}` : `${v.row}@${v.line} ${v.code}`,
+  );
 
 describe('line endings', () => {
   it('60,000 rows: CRLF header and first row, then LF rows, then CR rows — every row read, none merged', async () => {
     const lines = ['name,mobile,amount\r\n', 'R0,01700000000,100\r\n'];
-    for (let i = 1; i < 60_000; i++) lines.push(`R${i},017${String(i).padStart(8, '0')},100${i < 30_000 ? '\n' : '\r'}`);
+    for (let i = 1; i < 60_000; i++)
+      lines.push(`R${i},017${String(i).padStart(8, '0')},100${i < 30_000 ? '\n' : '\r'}`);
     const path = await file('mixed-60k.csv', lines.join(''));
     const vs = await verdicts(path);
     expect(vs).toHaveLength(60_000);
@@ -64,11 +73,22 @@ describe('which line endings csv-parse is told about', () => {
 
   it('a CRLF split between two chunks still counts as CRLF; LF lines far into a CRLF file are found', async () => {
     const head = 'h'.repeat(CHUNK - 1);
-    expect(await recordDelimiters(await file('split.csv', `${head}\r\n${line}\r\n`), 'utf-8')).toEqual(['\r\n']);
-    expect(await recordDelimiters(await file('split-lone.csv', `${head}\r${line}\r\n`), 'utf-8')).toEqual(ANY_LINE_ENDING);
+    expect(await recordDelimiters(await file('split.csv', `${head}\r\n${line}\r\n`), 'utf-8')).toEqual([
+      '\r\n',
+    ]);
+    expect(await recordDelimiters(await file('split-lone.csv', `${head}\r${line}\r\n`), 'utf-8')).toEqual(
+      ANY_LINE_ENDING,
+    );
     const crlf = `${line}\r\n`.repeat(10_000);
-    expect(await recordDelimiters(await file('late-lf.csv', `h\r\n${crlf}${line}\n${line}\r\n`), 'utf-8')).toEqual(ANY_LINE_ENDING);
-    expect(await recordDelimiters(await file('late-cr.csv', `h\n${`${line}\n`.repeat(10_000)}${line}\r\n`), 'utf-8')).toEqual(ANY_LINE_ENDING);
+    expect(
+      await recordDelimiters(await file('late-lf.csv', `h\r\n${crlf}${line}\n${line}\r\n`), 'utf-8'),
+    ).toEqual(ANY_LINE_ENDING);
+    expect(
+      await recordDelimiters(
+        await file('late-cr.csv', `h\n${`${line}\n`.repeat(10_000)}${line}\r\n`),
+        'utf-8',
+      ),
+    ).toEqual(ANY_LINE_ENDING);
   });
 });
 
@@ -93,30 +113,44 @@ describe('where the header is', () => {
   });
 
   it('title and blank lines above the header are skipped (up to 10); rows numbered from the header', async () => {
-    const path = await file('titles.csv', 'Payroll June\n\nDept: Sales, Ops\n,,\nName,Mobile,Amount\nA,01711111111,100\nB,01811111111,200\n');
+    const path = await file(
+      'titles.csv',
+      'Payroll June\n\nDept: Sales, Ops\n,,\nName,Mobile,Amount\nA,01711111111,100\nB,01811111111,200\n',
+    );
     expect((await openCsv(path)).headerLine).toBe(5);
     expect(summary(await verdicts(path))).toEqual(['1@6 01711111111 100', '2@7 01811111111 200']);
   });
 
   it('a header cell with a line break in it (Alt+Enter in Excel), below a title line', async () => {
-    const path = await file('ml-header.csv', 'Payroll\r\nName,"Mobile\r\nNumber","Amount\n(BDT)"\r\nA,01711111111,100\r\n');
+    const path = await file(
+      'ml-header.csv',
+      'Payroll\r\nName,"Mobile\r\nNumber","Amount\n(BDT)"\r\nA,01711111111,100\r\n',
+    );
     const src = await openCsv(path);
     expect(src).toMatchObject({ headerLine: 2, columns: ['Name', 'Mobile\r\nNumber', 'Amount\n(BDT)'] });
     expect(summary(await verdicts(path))).toEqual(['1@5 01711111111 100']);
   });
 
   it('a ; header is read with ; even when a title line above it holds commas', async () => {
-    const path = await file('semi-title.csv', 'Payroll, June, Sales\nName;Mobile;Amount\nA, Jr;01711111111;100\n');
+    const path = await file(
+      'semi-title.csv',
+      'Payroll, June, Sales\nName;Mobile;Amount\nA, Jr;01711111111;100\n',
+    );
     expect(summary(await verdicts(path))).toEqual(['1@3 01711111111 100']);
   });
 
   it('a header below the first 10 lines is not looked for: the missing-column error names the first line', async () => {
     const path = await file('deep.csv', `${'title\n'.repeat(10)}Name,Mobile,Amount\nA,01711111111,100\n`);
-    expect((await failure(createValidator(path, { operators: OPERATORS }))).code).toBe('HEADER_MISSING_COLUMN');
+    expect((await failure(createValidator(path, { operators: OPERATORS }))).code).toBe(
+      'HEADER_MISSING_COLUMN',
+    );
   });
 
   it('below a title line, a header with two number columns is still the header: the error is the ambiguity, not a missing column', async () => {
-    const path = await file('titles-ambiguous.csv', 'June payroll\nName,Phone,Mobile,Amount\nA,01711111111,01811111111,100\n');
+    const path = await file(
+      'titles-ambiguous.csv',
+      'June payroll\nName,Phone,Mobile,Amount\nA,01711111111,01811111111,100\n',
+    );
     const err = await failure(createValidator(path, { operators: OPERATORS }));
     expect(err.code).toBe('HEADER_AMBIGUOUS');
     expect(err.message).toContain('"Phone" and "Mobile"');
@@ -129,7 +163,10 @@ describe('where the header is', () => {
   });
 
   it('a quote opened in a title line that swallows the header: refused (exit 2), the message shows the swallowed lines', async () => {
-    const path = await file('title-quote.csv', '"Payroll June\nName,Mobile,Amount\nA",01711111111,100\nB,01811111111,200\n');
+    const path = await file(
+      'title-quote.csv',
+      '"Payroll June\nName,Mobile,Amount\nA",01711111111,100\nB,01811111111,200\n',
+    );
     const err = await failure(createValidator(path, { operators: OPERATORS }));
     expect(err.code).toBe('HEADER_MISSING_COLUMN');
     expect(err.message).toContain('Payroll June\\nName,Mobile,Amount\\nA');
@@ -138,7 +175,10 @@ describe('where the header is', () => {
 
 describe('stray quotes and multi-line cells', () => {
   it('a quote that swallows rows: MALFORMED_ROW naming the lines it opens and closes on; the rows after it are still read', async () => {
-    const path = await file('stray.csv', 'name,mobile,amount\n"Babu,01712345678,100\r\nBeli,01812345678,200\rChandan",01912345678,300\nDipa,01612345678,400\n');
+    const path = await file(
+      'stray.csv',
+      'name,mobile,amount\n"Babu,01712345678,100\r\nBeli,01812345678,200\rChandan",01912345678,300\nDipa,01612345678,400\n',
+    );
     const vs = await verdicts(path);
     expect(summary(vs)).toEqual(['1@2 MALFORMED_ROW', '2@5 01612345678 400']);
     expect(!vs[0]!.ok && vs[0]!.message).toMatch(/opens on line 2 and closes only on line 4/);
@@ -169,7 +209,10 @@ describe('invisible characters in header and --map names', () => {
   });
 
   it('header names with invisible characters match the aliases', () => {
-    expect(mapColumns('x.csv', ['\u200bMobile\u00a0Number', 'Amo\u00adunt'])).toMatchObject({ number: 0, amount: 1 });
+    expect(mapColumns('x.csv', ['\u200bMobile\u00a0Number', 'Amo\u00adunt'])).toMatchObject({
+      number: 0,
+      amount: 1,
+    });
   });
 
   it('an error listing the header shows invisible characters escaped', () => {
@@ -193,9 +236,12 @@ describe('invisible characters in header and --map names', () => {
 });
 
 describe('amount header with its unit in parentheses', () => {
-  it.each(['Allowance (Tk)', 'Amount (BDT)', 'Salary (৳)', 'Bonus [BDT]', 'Pay (Tk.)', 'ভাতা (টাকা)'])('%s is the amount column', (name) => {
-    expect(mapColumns('x.csv', ['Name', 'Mobile', name])).toMatchObject({ number: 1, amount: 2 });
-  });
+  it.each(['Allowance (Tk)', 'Amount (BDT)', 'Salary (৳)', 'Bonus [BDT]', 'Pay (Tk.)', 'ভাতা (টাকা)'])(
+    '%s is the amount column',
+    (name) => {
+      expect(mapColumns('x.csv', ['Name', 'Mobile', name])).toMatchObject({ number: 1, amount: 2 });
+    },
+  );
 
   it('an Amount column wins over a unit-only one, which is carried through', () => {
     expect(mapColumns('x.csv', ['Basic (Tk)', 'Mobile', 'Amount'])).toMatchObject({ amount: 2 });
@@ -215,14 +261,20 @@ describe('amount header with its unit in parentheses', () => {
 
 describe('our own results file as input', () => {
   it('the results and validate --out header is refused (FILE_IS_OUTPUT), pointing to the failed CSV', async () => {
-    const path = await file('x.results.csv', `${resultHeader(['Name', 'Mobile', 'Amount']).join(',')}\nA,01711111111,100,1,completed,01711111111,GP,100,r1,TX1,,,,\n`);
+    const path = await file(
+      'x.results.csv',
+      `${resultHeader(['Name', 'Mobile', 'Amount']).join(',')}\nA,01711111111,100,1,completed,01711111111,GP,100,r1,TX1,,,,\n`,
+    );
     const err = await failure(createValidator(path, { operators: OPERATORS }));
     expect(err.code).toBe('FILE_IS_OUTPUT');
     expect(err.message).toContain('.failed.csv');
   });
 
   it('the failed CSV, made to be fed back, is accepted; so is an input with its own status column', async () => {
-    const failed = await file('x.failed.csv', `${failedHeader(['Name', 'Mobile', 'Amount', 'status']).join(',')}\nA,01711111111,100,paid,INVALID_NUMBER,was wrong\n`);
+    const failed = await file(
+      'x.failed.csv',
+      `${failedHeader(['Name', 'Mobile', 'Amount', 'status']).join(',')}\nA,01711111111,100,paid,INVALID_NUMBER,was wrong\n`,
+    );
     expect(summary(await verdicts(failed))).toEqual(['1@2 01711111111 100']);
   });
 });
@@ -282,7 +334,7 @@ describe('a read stops when asked', () => {
 });
 
 describe('text markers written back by the tool', () => {
-  it("reads a ' guarded =\"…\" cell (how the failed CSV keeps an input cell =\"01711000002\") as the number inside", () => {
+  it('reads a \' guarded ="…" cell (how the failed CSV keeps an input cell ="01711000002") as the number inside', () => {
     expect(cleanValueCell(`'="01711000002"`)).toBe('01711000002');
     expect(cleanValueCell(`="01711000002"`)).toBe('01711000002');
     expect(cleanValueCell(`'01711000002`)).toBe('01711000002');

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { etaSeconds } from '../../src/report/summary.js';
 
-const counts = (pending: number, processing: number) => ({ pending, processing, completed: 5, failed: 1, invalid: 0, unknown: 0 });
+const counts = (pending: number, processing: number) => ({
+  pending,
+  processing,
+  completed: 5,
+  failed: 1,
+  invalid: 0,
+  unknown: 0,
+});
 
 describe('etaSeconds', () => {
   it('counts a POST and a poll per pending row, a poll per processing row, then the poll delay', () => {

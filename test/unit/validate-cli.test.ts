@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATORS } from '../support/operators.js';
 import { validateCommand, type Io } from '../../src/cli/validate.js';
 
-
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'validate-cli-'));
@@ -27,7 +26,8 @@ describe('validateCommand', () => {
     const text = io.stdout.join('\n');
     expect(text).toContain('120 rows, 120 valid, 0 invalid');
     expect(text).toMatch(/total of valid rows: [\d,]+ BDT/);
-    for (const name of ['Grameenphone', 'Robi', 'Banglalink', 'Teletalk', 'Airtel']) expect(text).toContain(name);
+    for (const name of ['Grameenphone', 'Robi', 'Banglalink', 'Teletalk', 'Airtel'])
+      expect(text).toContain(name);
     expect(io.stderr).toEqual([]);
   });
 
@@ -43,7 +43,10 @@ describe('validateCommand', () => {
   it('--json prints exactly one object with the summary keys', async () => {
     const io = capture();
     const out = join(dir, 'q.results.csv');
-    const code = await validateCommand({ csv: 'fixtures/quirks.csv', operators: OPERATORS, json: true, out }, io);
+    const code = await validateCommand(
+      { csv: 'fixtures/quirks.csv', operators: OPERATORS, json: true, out },
+      io,
+    );
     expect(io.stdout).toHaveLength(1);
     const json = JSON.parse(io.stdout[0]!);
     expect(Object.keys(json)).toEqual(['job', 'counts', 'amounts', 'results', 'exit_code']);
@@ -51,10 +54,18 @@ describe('validateCommand', () => {
     expect(code).toBe(1);
     expect(Object.keys(json.counts)).toEqual(['rows', 'valid', 'invalid', 'byCode']);
     expect(json.counts.rows).toBe(json.counts.valid + json.counts.invalid);
-    const expected = JSON.parse(await readFile('fixtures/quirks.expected.json', 'utf8')) as Record<string, { code?: string }>;
-    expect(json.counts.byCode.MALFORMED_ROW).toBe(Object.values(expected).filter((e) => e.code === 'MALFORMED_ROW').length);
+    const expected = JSON.parse(await readFile('fixtures/quirks.expected.json', 'utf8')) as Record<
+      string,
+      { code?: string }
+    >;
+    expect(json.counts.byCode.MALFORMED_ROW).toBe(
+      Object.values(expected).filter((e) => e.code === 'MALFORMED_ROW').length,
+    );
     expect(Object.keys(json.amounts)).toEqual(['total', 'byOperator']);
-    const sum = Object.values(json.amounts.byOperator as Record<string, { amount: number }>).reduce((a, o) => a + o.amount, 0);
+    const sum = Object.values(json.amounts.byOperator as Record<string, { amount: number }>).reduce(
+      (a, o) => a + o.amount,
+      0,
+    );
     expect(sum).toBe(json.amounts.total);
     expect((await readFile(out, 'utf8')).split('\n')[0]).toContain('input_status');
   });
@@ -62,9 +73,15 @@ describe('validateCommand', () => {
   it('--json without --out gives results null; --quiet prints nothing', async () => {
     const io = capture();
     await validateCommand({ csv: 'fixtures/payroll.csv', operators: OPERATORS, json: true }, io);
-    expect(JSON.parse(io.stdout[0]!)).toMatchObject({ results: null, exit_code: 0, counts: { rows: 120, byCode: {} } });
+    expect(JSON.parse(io.stdout[0]!)).toMatchObject({
+      results: null,
+      exit_code: 0,
+      counts: { rows: 120, byCode: {} },
+    });
     const quiet = capture();
-    expect(await validateCommand({ csv: 'fixtures/quirks.csv', operators: OPERATORS, quiet: true }, quiet)).toBe(1);
+    expect(
+      await validateCommand({ csv: 'fixtures/quirks.csv', operators: OPERATORS, quiet: true }, quiet),
+    ).toBe(1);
     expect([...quiet.stdout, ...quiet.stderr]).toEqual([]);
   });
 
@@ -82,11 +99,19 @@ describe('validateCommand', () => {
     const io = capture();
     const out = join(dir, 'max.results.csv');
     await expect(
-      validateCommand({ csv: 'fixtures/payroll.csv', operators: OPERATORS, maxTotal: 1000, out, json: true }, io),
+      validateCommand(
+        { csv: 'fixtures/payroll.csv', operators: OPERATORS, maxTotal: 1000, out, json: true },
+        io,
+      ),
     ).rejects.toMatchObject({ code: 'MAX_TOTAL_EXCEEDED' });
     expect(io.stdout).toEqual([]);
     await expect(readFile(out)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(await validateCommand({ csv: 'fixtures/payroll.csv', operators: OPERATORS, maxTotal: 1_000_000 }, capture())).toBe(0);
+    expect(
+      await validateCommand(
+        { csv: 'fixtures/payroll.csv', operators: OPERATORS, maxTotal: 1_000_000 },
+        capture(),
+      ),
+    ).toBe(0);
   });
 
   it.each([
@@ -98,7 +123,9 @@ describe('validateCommand', () => {
     const path = join(dir, name);
     if (content !== null) await writeFile(path, content);
     const io = capture();
-    await expect(validateCommand({ csv: path, operators: OPERATORS, json: true }, io)).rejects.toMatchObject({ code: want });
+    await expect(validateCommand({ csv: path, operators: OPERATORS, json: true }, io)).rejects.toMatchObject({
+      code: want,
+    });
     expect(io.stdout).toEqual([]);
   });
 });

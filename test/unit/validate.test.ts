@@ -14,7 +14,6 @@ import {
   type RowVerdict,
 } from '../../src/validate/index.js';
 
-
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'validate-'));
@@ -46,7 +45,10 @@ interface Expected {
 }
 
 describe('fixtures/quirks.csv against quirks.expected.json', async () => {
-  const expected = JSON.parse(await readFile('fixtures/quirks.expected.json', 'utf8')) as Record<string, Expected>;
+  const expected = JSON.parse(await readFile('fixtures/quirks.expected.json', 'utf8')) as Record<
+    string,
+    Expected
+  >;
   const got = new Map((await verdicts('fixtures/quirks.csv')).map((v) => [String(v.row), v]));
 
   it('has one verdict per expected row, no more', () => {
@@ -56,7 +58,10 @@ describe('fixtures/quirks.csv against quirks.expected.json', async () => {
   it.each(Object.entries(expected))('row %s', (row, want) => {
     const v = got.get(row)!;
     const value = v.ok ? v.value : v.partial;
-    expect({ line: v.line, status: v.ok ? 'valid' : 'invalid', code: v.ok ? undefined : v.code }, want.note).toEqual({
+    expect(
+      { line: v.line, status: v.ok ? 'valid' : 'invalid', code: v.ok ? undefined : v.code },
+      want.note,
+    ).toEqual({
       line: want.line,
       status: want.status,
       code: want.code,
@@ -71,7 +76,9 @@ describe('fixtures/quirks.csv against quirks.expected.json', async () => {
   });
 
   it('gives the operator range in AMOUNT_OUT_OF_RANGE messages', () => {
-    const tt = [...got.values()].find((v) => !v.ok && v.code === 'AMOUNT_OUT_OF_RANGE' && v.partial.operatorName === 'Teletalk');
+    const tt = [...got.values()].find(
+      (v) => !v.ok && v.code === 'AMOUNT_OUT_OF_RANGE' && v.partial.operatorName === 'Teletalk',
+    );
     expect(tt && !tt.ok && tt.message).toContain('10–500');
   });
 });
@@ -80,7 +87,13 @@ describe('clean fixtures', () => {
   it('payroll.csv: 120 valid rows, unique numbers, Teletalk within its range', async () => {
     const summary = await validateCsv('fixtures/payroll.csv', { operators: OPERATORS });
     expect(summary).toMatchObject({ rows: 120, valid: 120, invalid: 0, warnings: 0 });
-    expect(Object.keys(summary.byOperator).sort()).toEqual(['Airtel', 'Banglalink', 'Grameenphone', 'Robi', 'Teletalk']);
+    expect(Object.keys(summary.byOperator).sort()).toEqual([
+      'Airtel',
+      'Banglalink',
+      'Grameenphone',
+      'Robi',
+      'Teletalk',
+    ]);
     const all = await verdicts('fixtures/payroll.csv', { allowDuplicates: true });
     expect(new Set(all.map((v) => v.ok && v.value.number)).size).toBe(120);
     expect(all.every((v) => v.ok && v.value.amount >= 50 && v.value.amount <= 1000)).toBe(true);
@@ -98,10 +111,18 @@ describe('clean fixtures', () => {
 
 describe('rules', () => {
   it('--allow-duplicates keeps repeated rows valid, but not repeated references', async () => {
-    const path = await file('dups.csv', 'number,amount,ref\n01711111111,100,\n01711111111,100,\n01811111111,50,R1\n01911111111,50,R1\n');
+    const path = await file(
+      'dups.csv',
+      'number,amount,ref\n01711111111,100,\n01711111111,100,\n01811111111,50,R1\n01911111111,50,R1\n',
+    );
     const codes = (vs: RowVerdict[]) => vs.map((v) => (v.ok ? 'ok' : v.code));
     expect(codes(await verdicts(path))).toEqual(['ok', 'DUPLICATE_ROW', 'ok', 'DUPLICATE_REFERENCE']);
-    expect(codes(await verdicts(path, { allowDuplicates: true }))).toEqual(['ok', 'ok', 'ok', 'DUPLICATE_REFERENCE']);
+    expect(codes(await verdicts(path, { allowDuplicates: true }))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'DUPLICATE_REFERENCE',
+    ]);
   });
 
   it('batches() gives the same verdicts as rows()', async () => {
@@ -176,7 +197,9 @@ describe('header mapping', () => {
   });
 
   it('parseMapOption refuses a role given twice, accepts = in a column name', () => {
-    expect(() => parseMapOption(['number=A', 'NUMBER=B'])).toThrow(expect.objectContaining({ code: 'HEADER_MAP_INVALID' }));
+    expect(() => parseMapOption(['number=A', 'NUMBER=B'])).toThrow(
+      expect.objectContaining({ code: 'HEADER_MAP_INVALID' }),
+    );
     expect(parseMapOption(['amount=Pay=Out'])).toEqual({ amount: 'Pay=Out' });
     expect(parseMapOption(undefined)).toEqual({});
   });
@@ -185,7 +208,10 @@ describe('header mapping', () => {
 describe('loadOperatorsFile', () => {
   it('reads the bare array and the API answer', async () => {
     const bare = await file('ops.json', JSON.stringify(OPERATORS));
-    const api = await file('ops-api.json', JSON.stringify({ success: true, data: OPERATORS.map((o) => ({ ...o, min_amount: '10.00' })) }));
+    const api = await file(
+      'ops-api.json',
+      JSON.stringify({ success: true, data: OPERATORS.map((o) => ({ ...o, min_amount: '10.00' })) }),
+    );
     expect(await loadOperatorsFile(bare)).toEqual(OPERATORS);
     expect((await loadOperatorsFile(api))[0]!.min_amount).toBe(10);
   });
@@ -207,8 +233,19 @@ describe('validateCsv report (--out)', () => {
   it('writes input columns (status renamed) + RESULT_COLUMNS, one line per data row, guarded free text', async () => {
     const out = join(dir, 'quirks.report.csv');
     const summary = await validateCsv('fixtures/quirks.csv', { operators: OPERATORS, out });
-    const [header, ...rows] = parse(await readFile(out, 'utf8'), { bom: true, relax_column_count: true }) as string[][];
-    expect(header).toEqual(['Name', 'Mobile No', 'Amount (BDT)', 'Operator', 'Reference', 'input_status', ...RESULT_COLUMNS]);
+    const [header, ...rows] = parse(await readFile(out, 'utf8'), {
+      bom: true,
+      relax_column_count: true,
+    }) as string[][];
+    expect(header).toEqual([
+      'Name',
+      'Mobile No',
+      'Amount (BDT)',
+      'Operator',
+      'Reference',
+      'input_status',
+      ...RESULT_COLUMNS,
+    ]);
     expect(rows).toHaveLength(summary.rows);
     expect(rows.every((r) => r.length === header!.length)).toBe(true);
     const col = (name: string) => header!.indexOf(name);
@@ -250,7 +287,11 @@ describe('validateCsv report (--out)', () => {
     const out = join(dir, 'nodata.report.csv');
     expect(await code(validateCsv(path, { operators: OPERATORS, out }))).toBe('FILE_NO_DATA');
     await expect(readFile(out)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(await code(validateCsv('fixtures/payroll.csv', { operators: OPERATORS, out: './fixtures/payroll.csv' }))).toBe('USAGE');
+    expect(
+      await code(
+        validateCsv('fixtures/payroll.csv', { operators: OPERATORS, out: './fixtures/payroll.csv' }),
+      ),
+    ).toBe('USAGE');
   });
 
   it('validates a UTF-16LE file (Excel "Unicode text")', async () => {

@@ -3,7 +3,15 @@
  * where each outcome puts it, what is never picked up, and how a signal ends the watch.
  */
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { FakeClock } from '../../src/clock.js';
@@ -22,7 +30,9 @@ function counts(patch: Partial<Record<RowStatus, number>>): Record<RowStatus, nu
 }
 
 /** A stand-in for runJob: writes the results CSVs beside the input like the engine does. */
-function fakeRun(outcome: (csv: string, opts: RunJobOptions) => Promise<Partial<JobResult>> | Partial<JobResult>) {
+function fakeRun(
+  outcome: (csv: string, opts: RunJobOptions) => Promise<Partial<JobResult>> | Partial<JobResult>,
+) {
   const calls: string[] = [];
   const run = async (opts: RunJobOptions): Promise<JobResult> => {
     calls.push(basename(opts.csv));
@@ -33,7 +43,20 @@ function fakeRun(outcome: (csv: string, opts: RunJobOptions) => Promise<Partial<
     writeFileSync(results, 'row,status\n');
     writeFileSync(failed, 'error_code\n');
     const repeats = { earlierJobs: [], unsettled: 0, warnings: [] };
-    return { job: base, dir: '/state/' + base, counts: counts({ completed: 1 }), amounts: counts({}), results, failed, unknown: null, inputChanged: null, stopped: null, resumed: false, repeats, ...o };
+    return {
+      job: base,
+      dir: '/state/' + base,
+      counts: counts({ completed: 1 }),
+      amounts: counts({}),
+      results,
+      failed,
+      unknown: null,
+      inputChanged: null,
+      stopped: null,
+      resumed: false,
+      repeats,
+      ...o,
+    };
   };
   return { run, calls };
 }
@@ -49,7 +72,16 @@ describe('watchFolder', () => {
     const clock = new FakeClock(0);
     const { run, calls } = fakeRun(() => ({}));
     const ac = new AbortController();
-    const watching = watchFolder({ dir, settleMs: 5000, scanEveryMs: 1000, clock, signal: ac.signal, runJob: run, stateDir: '/unused', client: null as never });
+    const watching = watchFolder({
+      dir,
+      settleMs: 5000,
+      scanEveryMs: 1000,
+      clock,
+      signal: ac.signal,
+      runJob: run,
+      stateDir: '/unused',
+      client: null as never,
+    });
     const tick = async (ms: number) => {
       await clock.advance(ms);
       await until(() => clock.pending > 0);
@@ -74,7 +106,16 @@ describe('watchFolder', () => {
 
   it('--once: done/ with results beside, rejected/ with the one line, exit 4 and a locked job stay; worst code; outputs and hidden files ignored', async () => {
     const dir = folder();
-    for (const name of ['good.csv', 'broken.csv', 'short.csv', 'locked.csv', 'old.results.csv', 'old.failed.csv', '.~lock.good.csv', 'notes.txt']) {
+    for (const name of [
+      'good.csv',
+      'broken.csv',
+      'short.csv',
+      'locked.csv',
+      'old.results.csv',
+      'old.failed.csv',
+      '.~lock.good.csv',
+      'notes.txt',
+    ]) {
       writeFileSync(join(dir, name), `${name}\n`);
     }
     mkdirSync(join(dir, 'folder.csv'));
@@ -82,23 +123,53 @@ describe('watchFolder', () => {
     writeFileSync(join(dir, 'done', 'good.csv'), 'an earlier good.csv\n');
     const { run, calls } = fakeRun((csv) => {
       const name = basename(csv);
-      if (name === 'broken.csv') throw new BatchError('CSV_PARSE', `${csv}: line 3: a quote opened here is never closed; nothing was sent`);
-      if (name === 'locked.csv') throw new BatchError('JOB_LOCKED', 'job locked-1 is being run by process 4242');
-      if (name === 'short.csv') return { stopped: { code: 'INSUFFICIENT_BALANCE', message: 'balance short' }, counts: counts({ pending: 3 }) };
+      if (name === 'broken.csv')
+        throw new BatchError(
+          'CSV_PARSE',
+          `${csv}: line 3: a quote opened here is never closed; nothing was sent`,
+        );
+      if (name === 'locked.csv')
+        throw new BatchError('JOB_LOCKED', 'job locked-1 is being run by process 4242');
+      if (name === 'short.csv')
+        return {
+          stopped: { code: 'INSUFFICIENT_BALANCE', message: 'balance short' },
+          counts: counts({ pending: 3 }),
+        };
       return { counts: counts({ completed: 2, failed: 1 }) };
     });
     const seen: string[] = [];
-    const r = await watchFolder({ dir, once: true, settleMs: 0, clock: new FakeClock(0), runJob: run, onFile: (o) => seen.push(`${basename(o.file)}:${o.code}:${o.movedTo}`), stateDir: '/unused', client: null as never });
+    const r = await watchFolder({
+      dir,
+      once: true,
+      settleMs: 0,
+      clock: new FakeClock(0),
+      runJob: run,
+      onFile: (o) => seen.push(`${basename(o.file)}:${o.code}:${o.movedTo}`),
+      stateDir: '/unused',
+      client: null as never,
+    });
     expect(calls.sort()).toEqual(['broken.csv', 'good.csv', 'locked.csv', 'short.csv']);
-    expect(seen.sort()).toEqual(['broken.csv:2:rejected', 'good.csv:1:done', 'locked.csv:4:null', 'short.csv:4:null']);
+    expect(seen.sort()).toEqual([
+      'broken.csv:2:rejected',
+      'good.csv:1:done',
+      'locked.csv:4:null',
+      'short.csv:4:null',
+    ]);
     expect(r.code).toBe(4);
     // done: a free stem, results and failed CSVs beside it; the earlier good.csv untouched
-    expect(readdirSync(join(dir, 'done')).sort()).toEqual(['good-2.csv', 'good-2.failed.csv', 'good-2.results.csv', 'good.csv']);
+    expect(readdirSync(join(dir, 'done')).sort()).toEqual([
+      'good-2.csv',
+      'good-2.failed.csv',
+      'good-2.results.csv',
+      'good.csv',
+    ]);
     expect(readFileSync(join(dir, 'done', 'good.csv'), 'utf8')).toBe('an earlier good.csv\n');
     expect(readFileSync(join(dir, 'done', 'good-2.csv'), 'utf8')).toBe('good.csv\n');
     // rejected: the input and its one line
     expect(readdirSync(join(dir, 'rejected')).sort()).toEqual(['broken.csv', 'broken.error.txt']);
-    expect(readFileSync(join(dir, 'rejected', 'broken.error.txt'), 'utf8')).toMatch(/^.*line 3: a quote opened here is never closed; nothing was sent\n$/);
+    expect(readFileSync(join(dir, 'rejected', 'broken.error.txt'), 'utf8')).toMatch(
+      /^.*line 3: a quote opened here is never closed; nothing was sent\n$/,
+    );
     // stayed: resumed on the next run; the tool's own outputs and hidden files were never taken
     expect(existsSync(join(dir, 'short.csv'))).toBe(true);
     expect(existsSync(join(dir, 'locked.csv'))).toBe(true);
@@ -114,24 +185,44 @@ describe('watchFolder', () => {
       expect(opts.signal?.aborted).toBe(true); // the job is given the watcher's signal
       return { stopped: { code: 'INTERRUPTED', message: 'interrupted' }, counts: counts({ pending: 1 }) };
     });
-    const r = await watchFolder({ dir, settleMs: 0, clock: new FakeClock(0), signal: ac.signal, runJob: run, stateDir: '/unused', client: null as never });
+    const r = await watchFolder({
+      dir,
+      settleMs: 0,
+      clock: new FakeClock(0),
+      signal: ac.signal,
+      runJob: run,
+      stateDir: '/unused',
+      client: null as never,
+    });
     expect(r.code).toBe(4);
     expect(existsSync(join(dir, 'a.csv'))).toBe(true);
 
     const idle = new AbortController();
     const clock = new FakeClock(0);
-    const watching = watchFolder({ dir: folder(), settleMs: 0, clock, signal: idle.signal, runJob: run, stateDir: '/unused', client: null as never });
+    const watching = watchFolder({
+      dir: folder(),
+      settleMs: 0,
+      clock,
+      signal: idle.signal,
+      runJob: run,
+      stateDir: '/unused',
+      client: null as never,
+    });
     await until(() => clock.pending > 0);
     idle.abort();
     await expect(watching).resolves.toEqual({ code: 0, files: [] });
   });
 
   it('a missing folder is one error', async () => {
-    await expect(watchFolder({ dir: join(folder(), 'nope'), once: true, stateDir: '/unused', client: null as never })).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+    await expect(
+      watchFolder({ dir: join(folder(), 'nope'), once: true, stateDir: '/unused', client: null as never }),
+    ).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });
 
-  it('picks *.csv only, never the tool\'s own outputs', () => {
+  it("picks *.csv only, never the tool's own outputs", () => {
     expect(['a.csv', 'B.CSV', 'pay roll.csv'].every(isCandidate)).toBe(true);
-    expect(['a.results.csv', 'a.failed.csv', 'a.unknown.csv', '.a.csv', 'a.csv.part', 'a.txt'].some(isCandidate)).toBe(false);
+    expect(
+      ['a.results.csv', 'a.failed.csv', 'a.unknown.csv', '.a.csv', 'a.csv.part', 'a.txt'].some(isCandidate),
+    ).toBe(false);
   });
 });

@@ -28,13 +28,24 @@ beforeEach(() => {
   clock = new FakeClock(0);
   gets = [];
   const pool = agent.get(ORIGIN);
-  pool.intercept({ path: '/api/v1/balance', method: 'GET' }).reply(200, { success: true, data: { balance: 1000, currency: 'BDT' } }).persist();
-  pool.intercept({ path: '/api/v1/recharge', method: 'POST' }).reply(200, { success: true, data: { transaction_id: 'TXN1', status: 'processing' } });
+  pool
+    .intercept({ path: '/api/v1/balance', method: 'GET' })
+    .reply(200, { success: true, data: { balance: 1000, currency: 'BDT' } })
+    .persist();
+  pool
+    .intercept({ path: '/api/v1/recharge', method: 'POST' })
+    .reply(200, { success: true, data: { transaction_id: 'TXN1', status: 'processing' } });
   pool
     .intercept({ path: '/api/v1/transaction/TXN1', method: 'GET' })
     .reply(() => {
       gets.push(clock.now());
-      return { statusCode: 200, data: { success: true, data: { transaction_id: 'TXN1', status: 'completed', completed_at: '2026-01-01 00:00:05' } } };
+      return {
+        statusCode: 200,
+        data: {
+          success: true,
+          data: { transaction_id: 'TXN1', status: 'completed', completed_at: '2026-01-01 00:00:05' },
+        },
+      };
     })
     .persist();
 });
@@ -49,8 +60,23 @@ async function until(cond: () => boolean) {
 function start(webhooks: WebhookReceiver | undefined, events: JobEvents) {
   const csv = join(dir, 'pay.csv');
   writeFileSync(csv, 'name,mobile,amount\nA,01712345678,100\n');
-  const client = new AlsamiflexiClient({ apiKey: 'k', baseUrl: `${ORIGIN}/api/v1`, dispatcher: agent, backoffBaseMs: 1 });
-  return runJob({ csv, stateDir: join(dir, 'state'), client, clock, operators: OPERATORS, pollAfterMs: 1000, pollEveryMs: 1000, events, ...(webhooks ? { webhooks } : {}) });
+  const client = new AlsamiflexiClient({
+    apiKey: 'k',
+    baseUrl: `${ORIGIN}/api/v1`,
+    dispatcher: agent,
+    backoffBaseMs: 1,
+  });
+  return runJob({
+    csv,
+    stateDir: join(dir, 'state'),
+    client,
+    clock,
+    operators: OPERATORS,
+    pollAfterMs: 1000,
+    pollEveryMs: 1000,
+    events,
+    ...(webhooks ? { webhooks } : {}),
+  });
 }
 
 describe('runJob({ webhooks })', () => {

@@ -12,7 +12,17 @@ import type { Transaction } from '../../src/api/types.js';
 import type { RowState } from '../../src/job/rows.js';
 
 function row(n: number): RowState {
-  return { row: n, line: n + 1, valid: true, status: 'processing', att: 1, ref: `r${n}`, txn: `TXN${n}`, submittedAt: 0, amount: 100 };
+  return {
+    row: n,
+    line: n + 1,
+    valid: true,
+    status: 'processing',
+    att: 1,
+    ref: `r${n}`,
+    txn: `TXN${n}`,
+    submittedAt: 0,
+    amount: 100,
+  };
 }
 
 async function until(cond: () => boolean) {
@@ -29,7 +39,11 @@ function api() {
       gets.push(id);
       const s = state.get(id) ?? 'processing'; // the server's state when the GET arrives
       if (gate) await gate;
-      return { transaction_id: id, status: s, completed_at: s === 'processing' ? null : '2026-01-01 00:00:01' };
+      return {
+        transaction_id: id,
+        status: s,
+        completed_at: s === 'processing' ? null : '2026-01-01 00:00:01',
+      };
     },
   } as unknown as AlsamiflexiClient;
   return { client, state, gets, hold: (p: Promise<void> | null) => (gate = p) };
@@ -83,7 +97,11 @@ describe('webhook hints', () => {
     const rows = [row(1)];
     const t = setup(rows);
     t.state.set('TXN1', 'failed');
-    expect([t.receiver.hint('TXN1'), t.receiver.hint('TXN1'), t.receiver.hint('TXN1')]).toEqual(['due', 'due', 'due']);
+    expect([t.receiver.hint('TXN1'), t.receiver.hint('TXN1'), t.receiver.hint('TXN1')]).toEqual([
+      'due',
+      'due',
+      'due',
+    ]);
     await until(() => t.finals.length === 1);
     expect(t.gets).toEqual(['TXN1']);
     expect(t.finals).toEqual(['1:failed']); // the API's word, whatever the events said
@@ -148,8 +166,17 @@ describe('webhook receiver over HTTP', () => {
     const url = await receiver.listen('127.0.0.1', 0);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hooks\/rb$/);
     const post = (body: string, path = '/hooks/rb', method = 'POST') =>
-      fetch(new URL(path, url), { method, body: method === 'GET' ? undefined : body, headers: { 'Content-Type': 'application/json' } });
-    const event = (id: unknown) => JSON.stringify({ event: 'transaction.completed', data: { transaction_id: id, status: 'completed' }, timestamp: '2025-12-27T10:30:15Z' });
+      fetch(new URL(path, url), {
+        method,
+        body: method === 'GET' ? undefined : body,
+        headers: { 'Content-Type': 'application/json' },
+      });
+    const event = (id: unknown) =>
+      JSON.stringify({
+        event: 'transaction.completed',
+        data: { transaction_id: id, status: 'completed' },
+        timestamp: '2025-12-27T10:30:15Z',
+      });
 
     expect((await post(event('TXN1'), '/webhooks/alsamiflexi')).status).toBe(404);
     expect((await post('', '/hooks/rb', 'GET')).status).toBe(405);
@@ -170,12 +197,16 @@ describe('webhook receiver over HTTP', () => {
     receiver = new WebhookReceiver();
     const url = new URL(await receiver.listen('127.0.0.1', 0));
     const second = new WebhookReceiver();
-    await expect(second.listen('127.0.0.1', Number(url.port))).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/EADDRINUSE/) });
+    await expect(second.listen('127.0.0.1', Number(url.port))).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringMatching(/EADDRINUSE/),
+    });
   });
 
   it('parses HOST:PORT, [IPv6]:PORT and refuses anything else', () => {
     expect(parseListen('0.0.0.0:8081')).toEqual({ host: '0.0.0.0', port: 8081 });
     expect(parseListen('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
-    for (const bad of ['8081', 'host:', 'host:99999', ':80']) expect(() => parseListen(bad)).toThrow(/HOST:PORT/);
+    for (const bad of ['8081', 'host:', 'host:99999', ':80'])
+      expect(() => parseListen(bad)).toThrow(/HOST:PORT/);
   });
 });
