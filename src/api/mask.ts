@@ -25,9 +25,11 @@ export function addSecret(secret: string | undefined | null): void {
 
 /** `text` with every registered secret and every `Bearer <token>` replaced by `***`. */
 export function mask(text: string): string {
-  let out = text.replace(/(bearer\s+)[^\s"',;\\<>]+/gi, `$1${MASK}`);
+  let out = text;
+  // registered keys first: a key may hold characters a Bearer token cannot
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(MASK);
-  return out;
+  // the token is RFC 6750's b64token, so "(Bearer abc)" keeps its ")"
+  return out.replace(/(bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi, `$1${MASK}`);
 }
 
 /** `mask` for optional values. */
