@@ -3,8 +3,10 @@
  *
  *   import { runJob, validateCsv, AlsamiflexiClient, startSandbox } from 'recharge-batch';
  */
-export { AlsamiflexiClient, retryAfterMs } from './api/client.js';
-export type { ClientOptions, RequestKind, RequestScheduler } from './api/client.js';
+export { AlsamiflexiClient } from './api/client.js';
+export type { ClientOptions } from './api/client-options.js';
+export { retryAfterMs } from './api/headers.js';
+export type { RequestKind, RequestScheduler } from './api/headers.js';
 export { DEFAULT_BASE_URL } from './api/types.js';
 export type { Balance, Operator, RechargeRequest, Transaction } from './api/types.js';
 
