@@ -13,8 +13,8 @@ export type { Balance, Operator, RechargeRequest, Transaction } from './api/type
 export { RateLimiter, PLANS } from './limit/limiter.js';
 export type { LimiterOptions, Plan } from './limit/limiter.js';
 
-export { runJob, resumeJob, retryJob } from './job/run.js';
-export type { RunJobOptions, EngineOptions, JobResult } from './job/run.js';
+export { runJob, resumeJob, retryJob } from './run.js';
+export type { RunJobOptions, EngineOptions, JobResult } from './run.js';
 export { JobEvents } from './job/events.js';
 export { WebhookReceiver, DEFAULT_WEBHOOK_PATH } from './job/webhooks.js';
 export type { WebhookReceiverOptions, WebhookJob, WebhookStats, HintAnswer } from './job/webhooks.js';
@@ -23,7 +23,9 @@ export { snapshot as jobSnapshot, listJobs } from './job/job.js';
 export type { JobMeta, JobSnapshot } from './job/job.js';
 export { ROW_STATUSES } from './job/rows.js';
 export type { RowStatus, RowState } from './job/rows.js';
-export { writeResults, defaultOutputs } from './report/results.js';
+export { writeResults } from './report/results.js';
+export { defaultOutputs } from './job/outputs.js';
+export type { Outputs, ResultsWriter, WrittenResults } from './job/outputs.js';
 export { FileRegistry, registryPath } from './job/registry.js';
 export type {
   Registry,

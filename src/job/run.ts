@@ -1,6 +1,8 @@
 /**
- * The library's job entry points (SPEC §8): runJob (validate, plan, run or resume),
- * resumeJob and retryJob. Each takes the job's lock for its whole life.
+ * The job entry points (SPEC §8): runJob (validate, plan, run or resume), resumeJob and
+ * retryJob. Each takes the job's lock for its whole life. They take the results writer as
+ * `writeResults`; the library and the CLI call them through `src/run.ts`, which passes
+ * report/results.ts's (docs/design.md, "Import direction").
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -25,7 +27,7 @@ import {
 } from './job.js';
 import { applyRecord, type PlannedRow } from './rows.js';
 import { drive, type EngineOptions, type JobResult } from './runner.js';
-import { defaultOutputs, jobOutputs, refuseInputAsOutput } from '../report/results.js';
+import { defaultOutputs, jobOutputs, refuseInputAsOutput } from './outputs.js';
 import { bdt } from '../util/words.js';
 
 export type { EngineOptions, JobResult } from './runner.js';
