@@ -4,14 +4,12 @@
  * `writeResults`; the library and the CLI call them through `src/run.ts`, which passes
  * report/results.ts's (docs/design.md, "Import direction").
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Operator } from '../api/types.js';
-import { normalizeBaseUrl } from '../api/account.js';
 import { systemClock } from '../clock.js';
 import { BatchError } from '../errors.js';
-import { createValidator, type ColumnMap } from '../validate/index.js';
+import type { ColumnMap } from '../validate/index.js';
 import { assertRegularFile } from '../csv/encoding.js';
 import { acquireLock } from './lock.js';
 import {
@@ -25,10 +23,10 @@ import {
   writePlan,
   type JobMeta,
 } from './job.js';
-import { applyRecord, type PlannedRow } from './rows.js';
+import { applyRecord } from './rows.js';
+import { plan } from './plan.js';
 import { drive, type EngineOptions, type JobResult } from './runner.js';
-import { defaultOutputs, jobOutputs, refuseInputAsOutput } from './outputs.js';
-import { bdt } from '../util/words.js';
+import { jobOutputs, refuseInputAsOutput } from './outputs.js';
 
 export type { EngineOptions, JobResult } from './runner.js';
 
@@ -179,88 +177,6 @@ async function withJob(
   } finally {
     await lock.release();
   }
-}
-
-async function plan(
-  opts: RunJobOptions,
-  csv: string,
-  name: string,
-  hash: string,
-  size: number,
-): Promise<{ meta: JobMeta; rows: PlannedRow[] }> {
-  const operators = opts.operators ?? (await opts.client.getOperators(opts.signal));
-  const validator = await createValidator(csv, {
-    operators,
-    map: opts.map,
-    allowDuplicates: opts.allowDuplicates,
-    signal: opts.signal,
-  });
-  const rows: PlannedRow[] = [];
-  let valid = 0;
-  let total = 0;
-  for await (const v of validator.rows()) {
-    if (v.ok) {
-      valid++;
-      total += v.value.amount;
-      rows.push({
-        row: v.row,
-        line: v.line,
-        valid: true,
-        number: v.value.number,
-        amount: v.value.amount,
-        operatorId: v.value.operatorId,
-        operatorName: v.value.operatorName,
-        explicitRef: v.value.reference,
-        ...(v.value.warning ? { warning: v.value.warning } : {}),
-      });
-    } else {
-      rows.push({
-        row: v.row,
-        line: v.line,
-        valid: false,
-        number: v.partial.number,
-        amount: v.partial.amount,
-        operatorName: v.partial.operatorName,
-        explicitRef: v.partial.reference ?? null,
-        code: v.code,
-        msg: v.message,
-      });
-    }
-  }
-  if (rows.length === 0) throw new BatchError('FILE_NO_DATA', `${csv} has a header but no data rows`);
-  if (opts.maxTotal !== undefined && total > opts.maxTotal) {
-    throw new BatchError(
-      'MAX_TOTAL_EXCEEDED',
-      `valid rows add up to ${bdt(total)}, more than --max-total ${bdt(opts.maxTotal)}; nothing was sent`,
-      {
-        total,
-        maxTotal: opts.maxTotal,
-      },
-    );
-  }
-  const after = await hashFile(csv);
-  if (after.hash !== hash)
-    throw new BatchError('FILE_UNREADABLE', `${csv} changed while it was being read; run again`);
-  const meta: JobMeta = {
-    version: 1,
-    job: name,
-    id: randomBytes(8).toString('hex'),
-    account: opts.client.account,
-    baseUrl: normalizeBaseUrl(opts.client.baseUrl),
-    input: { path: csv, hash, size },
-    results: defaultOutputs(csv, opts.out).results,
-    columns: validator.source.columns,
-    roles: validator.roles,
-    options: {
-      allowDuplicates: opts.allowDuplicates ?? false,
-      ...(opts.map ? { map: opts.map as Record<string, string> } : {}),
-    },
-    rows: rows.length,
-    valid,
-    total,
-    createdAt: new Date((opts.clock ?? systemClock).now()).toISOString(),
-  };
-  return { meta, rows };
 }
 
 function finishedError(meta: JobMeta): BatchError {
