@@ -6,9 +6,7 @@
  * `EngineOptions.writeResults`, so `job/` never imports `report/` (docs/design.md, "Import
  * direction"); `report/results.ts` is the one the library and the CLI pass.
  */
-import { promises as fsp } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { BatchError } from '../errors.js';
 import type { JobMeta } from './job.js';
 import type { RowState } from './rows.js';
 
@@ -60,39 +58,4 @@ export function defaultOutputs(inputPath: string, out?: string): Outputs {
 /** A job's outputs: `out` when given, else the results path the job remembers (SPEC §4). */
 export function jobOutputs(meta: { input: { path: string }; results?: string }, out?: string): Outputs {
   return defaultOutputs(meta.input.path, out ?? meta.results);
-}
-
-/**
- * Refuses outputs that would replace the input file (SPEC §4), comparing real paths (and the
- * file's identity, for hard links), before anything is sent.
- * @throws BatchError USAGE naming the output
- */
-export async function refuseInputAsOutput(
-  input: string,
-  outputs: Outputs | { report: string },
-): Promise<void> {
-  const inputReal = await fsp.realpath(input).catch(() => resolve(input));
-  const inputStat = await fsp.stat(input).catch(() => null);
-  const names: Record<string, string> = {
-    results: 'the results CSV',
-    failed: 'the failed-rows CSV',
-    unknown: 'the unknown-rows CSV',
-    report: 'the report (--out)',
-  };
-  for (const [key, path] of Object.entries(outputs) as [string, string][]) {
-    const what = names[key] ?? key;
-    const real = await fsp
-      .realpath(path)
-      .catch(async () => join(await fsp.realpath(dirname(path)).catch(() => dirname(path)), basename(path)));
-    const st = await fsp.stat(path).catch(() => null);
-    const sameFile =
-      st !== null && inputStat !== null && st.dev === inputStat.dev && st.ino === inputStat.ino;
-    if (real === inputReal || sameFile) {
-      throw new BatchError(
-        'USAGE',
-        `${what} would be ${path}, which is the input file itself; choose another --out; nothing was sent`,
-        { path },
-      );
-    }
-  }
 }

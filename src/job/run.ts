@@ -26,7 +26,8 @@ import {
 import { applyRecord } from './rows.js';
 import { plan } from './plan.js';
 import { drive, type EngineOptions, type JobResult } from './runner.js';
-import { jobOutputs, refuseInputAsOutput } from './outputs.js';
+import { jobOutputs } from './outputs.js';
+import { refuseInputAsOutput } from '../util/same-file.js';
 
 export type { EngineOptions, JobResult } from './runner.js';
 

@@ -20,7 +20,8 @@ import { failedHeader, resultHeader, unknownHeader } from './columns.js';
 import type { Outputs, WrittenResults } from '../job/outputs.js';
 
 // where the outputs go is the job's to say (job/outputs.ts); kept here for existing importers
-export { defaultOutputs, jobOutputs, refuseInputAsOutput } from '../job/outputs.js';
+export { defaultOutputs, jobOutputs } from '../job/outputs.js';
+export { refuseInputAsOutput } from '../util/same-file.js';
 export type { Outputs, WrittenResults } from '../job/outputs.js';
 
 function iso(t: string | number | undefined): string {
