@@ -46,6 +46,9 @@ export interface RunJobOptions extends EngineOptions {
 /**
  * `run <csv>`: a new job for this file, or the resumption of its unfinished one. A file whose
  * job has finished is refused (JOB_FINISHED) unless a new `job` name is given.
+ * @throws BatchError JOB_FINISHED, JOB_MISMATCH (another file or account), JOB_LOCKED, USAGE (an
+ *   output naming the input), the planning errors of plan.ts; stops of the run itself are in
+ *   the result's `stopped`, not thrown
  */
 export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const csv = resolve(opts.csv);
@@ -111,7 +114,10 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   }
 }
 
-/** `resume <job>`: submit its pending rows, poll its processing rows. */
+/**
+ * `resume <job>`: submit its pending rows, poll its processing rows.
+ * @throws BatchError JOB_NOT_FOUND, JOB_MISMATCH (another account, or the input changed), JOB_LOCKED, USAGE
+ */
 export async function resumeJob(opts: EngineOptions & { job: string }): Promise<JobResult> {
   return withJob(opts, async () => undefined);
 }
@@ -120,6 +126,7 @@ export async function resumeJob(opts: EngineOptions & { job: string }): Promise<
  * `retry <job>`: failed rows become pending again as a new attempt with new references;
  * with `includeUnknown`, unknown rows too, with their original reference (the API may have
  * carried them out: only safe if it rejects or replays a reused reference).
+ * @throws BatchError as {@link resumeJob}
  */
 export async function retryJob(
   opts: EngineOptions & { job: string; includeUnknown?: boolean },
@@ -196,6 +203,7 @@ function sameAccount(meta: JobMeta, account: string): boolean {
 /**
  * `resume`/`retry`/`run` of a job under another account (another base URL or key) would send
  * its rows, or poll its transactions, somewhere they do not belong (SPEC §5a): exit 2.
+ * @throws BatchError JOB_MISMATCH naming the base URL the job was made against
  */
 export function checkAccount(meta: JobMeta, account: string): void {
   if (sameAccount(meta, account)) return;
