@@ -9,8 +9,9 @@
  * the client's `signal` or the call's signal aborts (SPEC §5 additions, "Signals reach every
  * wait"); a POST already sent is never aborted: it runs to its answer or its timeout.
  *
- * The API key lives only in the Authorization header, sent trimmed; it is registered with
- * mask.ts, so no text from the API that echoes it is ever shown or stored.
+ * The API key lives only in the Authorization header (transport.ts), sent trimmed; it is
+ * registered with mask.ts, so no text from the API that echoes it is ever shown or stored.
+ * The options, their units and defaults: client-options.ts.
  */
 import type { z } from 'zod';
 import { ApiError, BatchError } from '../errors.js';
