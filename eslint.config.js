@@ -11,6 +11,40 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Import direction (docs/design.md, "Import direction"): the engine does not know how its
+  // results are written, and the limiter does not know the client it paces.
+  {
+    files: ['src/job/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/report/*', '**/report'],
+              message: 'job/ must not import report/: take a writer through EngineOptions (job/outputs.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/limit/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/api/client', '**/api/client.js'],
+              message: 'limit/ must not import api/client.ts: what it needs is in api/headers.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // formatting is Prettier's (npm run lint runs prettier --check): no stylistic ESLint rules
   prettier,
   {

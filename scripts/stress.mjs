@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -30,7 +30,14 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130)
 const failures = new Map();
 let failedRuns = 0;
 const dir = mkdtempSync(join(tmpdir(), 'stress-'));
-console.log(`running ${suite} ${runs} times with ${load} busy process(es) loading the CPU`);
+// a figure means little without the load it was taken under: the machine may be shared
+const loadNow = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ');
+console.log(
+  `running ${suite} ${runs} times with ${load} busy process(es) loading the CPU (load average ${loadNow()})`,
+);
 for (let i = 1; i <= runs; i++) {
   const out = join(dir, `run-${i}.json`);
   const t0 = Date.now();
@@ -56,6 +63,7 @@ for (let i = 1; i <= runs; i++) {
     `run ${i}: ${report.numPassedTests} passed, ${report.numFailedTests} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
   );
 }
+console.log(`load average at the end: ${loadNow()}`);
 stopHogs();
 if (failures.size === 0 && failedRuns === 0) {
   console.log(`no failure in ${runs} runs`);

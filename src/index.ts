@@ -3,16 +3,18 @@
  *
  *   import { runJob, validateCsv, AlsamiflexiClient, startSandbox } from 'recharge-batch';
  */
-export { AlsamiflexiClient, retryAfterMs } from './api/client.js';
-export type { ClientOptions, RequestKind, RequestScheduler } from './api/client.js';
+export { AlsamiflexiClient } from './api/client.js';
+export type { ClientOptions } from './api/client-options.js';
+export { retryAfterMs } from './api/headers.js';
+export type { RequestKind, RequestScheduler } from './api/headers.js';
 export { DEFAULT_BASE_URL } from './api/types.js';
 export type { Balance, Operator, RechargeRequest, Transaction } from './api/types.js';
 
 export { RateLimiter, PLANS } from './limit/limiter.js';
 export type { LimiterOptions, Plan } from './limit/limiter.js';
 
-export { runJob, resumeJob, retryJob } from './job/run.js';
-export type { RunJobOptions, EngineOptions, JobResult } from './job/run.js';
+export { runJob, resumeJob, retryJob } from './run.js';
+export type { RunJobOptions, EngineOptions, JobResult } from './run.js';
 export { JobEvents } from './job/events.js';
 export { WebhookReceiver, DEFAULT_WEBHOOK_PATH } from './job/webhooks.js';
 export type { WebhookReceiverOptions, WebhookJob, WebhookStats, HintAnswer } from './job/webhooks.js';
@@ -21,7 +23,9 @@ export { snapshot as jobSnapshot, listJobs } from './job/job.js';
 export type { JobMeta, JobSnapshot } from './job/job.js';
 export { ROW_STATUSES } from './job/rows.js';
 export type { RowStatus, RowState } from './job/rows.js';
-export { writeResults, defaultOutputs } from './report/results.js';
+export { writeResults } from './report/results.js';
+export { defaultOutputs } from './job/outputs.js';
+export type { Outputs, ResultsWriter, WrittenResults } from './job/outputs.js';
 export { FileRegistry, registryPath } from './job/registry.js';
 export type {
   Registry,

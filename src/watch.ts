@@ -16,7 +16,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { systemClock } from './clock.js';
 import { BatchError, isBatchError } from './errors.js';
 import { JobEvents } from './job/events.js';
-import { runJob, type EngineOptions, type JobResult, type RunJobOptions } from './job/run.js';
+import { runJob, type EngineOptions, type JobResult, type RunJobOptions } from './run.js';
 // the one table of exit codes (SPEC §2); it has no side effects and prints nothing
 import { EXIT, exitCodeFor, exitCodeForResult } from './cli/exit.js';
 

@@ -9,26 +9,29 @@
  * the client's `signal` or the call's signal aborts (SPEC §5 additions, "Signals reach every
  * wait"); a POST already sent is never aborted: it runs to its answer or its timeout.
  *
- * The API key lives only in the Authorization header, sent trimmed; it is registered with
- * mask.ts, so no text from the API that echoes it is ever shown or stored.
+ * The API key lives only in the Authorization header (transport.ts), sent trimmed; it is
+ * registered with mask.ts, so no text from the API that echoes it is ever shown or stored.
+ * The options, their units and defaults: client-options.ts.
  */
-import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { ApiError, BatchError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
-import { readAnswer } from './decode.js';
 import { addSecret, mask } from './mask.js';
 import {
+  acceptedTransaction,
   getOutcome,
   maskTxn,
   networkOutcome,
   postOutcome,
-  rateLimitOutcome,
   type Answer,
   type PostOutcome,
 } from './outcome.js';
+import { rateLimitOutcome } from './rate-limited.js';
+import type { RequestKind, RequestScheduler } from './headers.js';
+import { Transport } from './transport.js';
+import type { ClientOptions } from './client-options.js';
 import { accountId } from './account.js';
-import { flattenHeaders, interrupted, networkError, onlyOnce } from './wire.js';
+import { interrupted, onlyOnce } from './wire.js';
 import {
   DEFAULT_BASE_URL,
   balanceSchema,
@@ -40,59 +43,18 @@ import {
   type Transaction,
 } from './types.js';
 
-export { retryAfterMs } from './outcome.js';
+export { retryAfterMs } from './headers.js';
+export type { RequestKind, RequestScheduler } from './headers.js';
+export type { ClientOptions } from './client-options.js';
 export { clockTime, humanMs } from './wire.js';
 export type { PostOutcome } from './outcome.js';
-
-/** What a request is for; the limiter may order them (polls must not starve, SPEC §6). */
-export type RequestKind = 'meta' | 'submit' | 'poll';
-
-/** The seam where the rate limiter plugs in. */
-export interface RequestScheduler {
-  /** Runs `fn` in turn; rejects with the signal's reason as soon as it aborts while waiting. */
-  schedule<T>(kind: RequestKind, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
-  /** Every response's status and headers, so the limiter can re-sync with the server. */
-  observe?(status: number, headers: Record<string, string>): void;
-  /** A 429 said: wait this long (ms) before anything else is sent. */
-  backOff?(ms: number): void;
-}
-
-export interface ClientOptions {
-  /**
-   * The Bearer token; surrounding whitespace (a trailing newline) is dropped. Default: the
-   * environment's `ALSAMIFLEXI_API_KEY` (SPEC §2); none at all throws USAGE.
-   */
-  apiKey?: string;
-  /** Default: the environment's `ALSAMIFLEXI_BASE_URL`, else {@link DEFAULT_BASE_URL} (production) (SPEC §2). */
-  baseUrl?: string;
-  /** undici dispatcher (an Agent, or a MockAgent in tests). Default: a keep-alive Agent. */
-  dispatcher?: Dispatcher;
-  requestTimeoutMs?: number;
-  scheduler?: RequestScheduler;
-  clock?: Clock;
-  /** Retries for GETs after a network error, timeout or 5xx. */
-  getRetries?: number;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  /** Fallback wait after a 429 without usable Retry-After / reset headers. */
-  rateLimitedWaitMs?: number;
-  /**
-   * --max-wait (ms, default 5 min): the longest single wait a 429 may ask for, and the most
-   * time one request may spend answered 429 (SPEC §5 additions).
-   */
-  maxWaitMs?: number;
-  /** Aborting it ends every wait of every request at once (a stop signal). */
-  signal?: AbortSignal;
-  random?: () => number;
-}
 
 const passThrough: RequestScheduler = { schedule: (_kind, fn) => fn() };
 
 export class AlsamiflexiClient {
   readonly baseUrl: string;
   private readonly apiKey: string;
-  private readonly dispatcher: Dispatcher;
-  private readonly ownsDispatcher: boolean;
+  private readonly transport: Transport;
   private readonly timeoutMs: number;
   private readonly scheduler: RequestScheduler;
   private readonly clock: Clock;
@@ -123,9 +85,7 @@ export class AlsamiflexiClient {
       throw new BatchError('USAGE', `invalid base URL "${mask(this.baseUrl)}"`);
     }
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
-    this.ownsDispatcher = !opts.dispatcher;
-    this.dispatcher =
-      opts.dispatcher ?? new Agent({ connect: { timeout: this.timeoutMs }, keepAliveTimeout: 4_000 });
+    this.transport = new Transport(this.baseUrl, key, this.timeoutMs, opts.dispatcher);
     this.scheduler = opts.scheduler ?? passThrough;
     this.clock = opts.clock ?? systemClock;
     this.getRetries = opts.getRetries ?? 4;
@@ -205,27 +165,11 @@ export class AlsamiflexiClient {
       opts.queueSignal,
       onlyOnce(opts.beforeSend),
     );
-    const o = postOutcome(answer);
-    const init = { status: answer.status, headers: answer.headers };
-    switch (o.kind) {
-      case 'accepted':
-        return o.txn;
-      case 'fatal':
-        throw o.error;
-      case 'short':
-        throw new ApiError('INSUFFICIENT_BALANCE', o.message, { ...init, apiCode: 'INSUFFICIENT_BALANCE' });
-      case 'rejected':
-        throw new ApiError('API_ERROR', `/recharge: ${o.message}`, { ...init, apiCode: o.code });
-      default:
-        throw new ApiError(o.code === 'API_BAD_RESPONSE' ? 'API_BAD_RESPONSE' : 'API_ERROR', o.message, {
-          ...init,
-          apiCode: o.code.startsWith('HTTP_') || o.code === 'API_BAD_RESPONSE' ? undefined : o.code,
-        });
-    }
+    return acceptedTransaction(postOutcome(answer), answer);
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    await this.transport.close();
   }
 
   /**
@@ -299,7 +243,7 @@ export class AlsamiflexiClient {
               hookFailed = { err };
               throw err;
             }
-            return this.once(method, path, body, requestSignal);
+            return this.transport.exchange(method, path, body, requestSignal);
           },
           waitSignal,
         );
@@ -328,60 +272,5 @@ export class AlsamiflexiClient {
           throw interrupted(method, path);
         });
     }
-  }
-
-  private async once(
-    method: 'GET' | 'POST',
-    path: string,
-    body: unknown,
-    signal?: AbortSignal,
-  ): Promise<Answer> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await request(this.baseUrl + path, {
-        method,
-        dispatcher: this.dispatcher,
-        headers: {
-          authorization: `Bearer ${this.apiKey}`,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: combined,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-    } catch (err) {
-      throw this.networkError(err, method, path, signal, timeout);
-    }
-    let raw: Buffer;
-    try {
-      raw = Buffer.from(await res.body.arrayBuffer());
-    } catch (err) {
-      throw this.networkError(err, method, path, signal, timeout);
-    }
-    return readAnswer(res.statusCode, flattenHeaders(res.headers), raw);
-  }
-
-  private networkError(
-    err: unknown,
-    method: string,
-    path: string,
-    signal: AbortSignal | undefined,
-    timeout: AbortSignal,
-  ): ApiError {
-    return networkError(err, {
-      where: `${method} ${path}`,
-      host: this.host(),
-      timeoutMs: this.timeoutMs,
-      aborted: signal?.aborted === true,
-      timedOut: timeout.aborted,
-    });
-  }
-
-  private host(): string {
-    return new URL(this.baseUrl).host;
   }
 }

@@ -15,7 +15,7 @@
  * | 401                                             | `fatal`      | pending; the run stops (exit 3) |
  * | 403 / 404 / 405 (wrong URL or account)          | `fatal`      | pending; the run stops (exit 3) |
  * | 402                                             | `short`      | pending; submitting stops (exit 4) |
- * | 429                                             | (the client waits and resends within --max-wait; see {@link rateLimitOutcome}) |
+ * | 429                                             | (the client waits and resends within --max-wait; see rate-limited.ts) |
  * | other 4xx, 5xx                                  | `ambiguous`  | `unknown` (resendable)     |
  * | connection refused before sending               | `not-sent`   | resent after a backoff     |
  * | timeout, reset after sending                    | `ambiguous`  | `unknown` (resendable)     |
@@ -27,8 +27,11 @@
 import type { z } from 'zod';
 import { ApiError } from '../errors.js';
 import { mask } from './mask.js';
-import { clockTime, humanMs } from './wire.js';
+import { readStatusWord, type StatusReading } from './status-words.js';
 import { errorBodySchema, successBody, transactionSchema, type Transaction } from './types.js';
+
+export { readStatusWord } from './status-words.js';
+export type { RowOutcome, StatusReading } from './status-words.js';
 
 /** One HTTP answer, decoded (Content-Encoding undone, BOM dropped) and parsed if it is JSON. */
 export interface Answer {
@@ -40,47 +43,6 @@ export interface Answer {
   body: unknown;
   /** why the body could not be decoded (bad gzip…), if so */
   undecodable?: string;
-}
-
-/** What a row's status becomes from a transaction's status word. */
-export type RowOutcome = 'completed' | 'failed' | 'processing';
-
-export interface StatusReading {
-  outcome: RowOutcome;
-  /** the word as the API sent it */
-  word: string;
-  /** false for a word not in the synonym table (the row stays processing; it is shown and warned about) */
-  known: boolean;
-}
-
-/** SPEC §5 additions, "Status words": synonyms, read case-insensitively. */
-const STATUS_WORDS: Record<string, RowOutcome> = Object.fromEntries([
-  ...['completed', 'success', 'successful', 'succeeded', 'complete', 'done'].map((w) => [
-    w,
-    'completed' as const,
-  ]),
-  ...[
-    'failed',
-    'failure',
-    'declined',
-    'rejected',
-    'cancelled',
-    'canceled',
-    'expired',
-    'refunded',
-    'reversed',
-    'error',
-  ].map((w) => [w, 'failed' as const]),
-  ...['processing', 'pending', 'queued', 'initiated', 'in_progress', 'submitted'].map((w) => [
-    w,
-    'processing' as const,
-  ]),
-]);
-
-export function readStatusWord(word: string | undefined | null): StatusReading {
-  const w = (word ?? '').trim();
-  const outcome = STATUS_WORDS[w.toLowerCase()];
-  return outcome ? { outcome, word: w, known: true } : { outcome: 'processing', word: w, known: false };
 }
 
 export type PostOutcome =
@@ -185,6 +147,32 @@ export function postOutcome(answer: Answer): PostOutcome {
   return { kind: 'ambiguous', code, message: `POST /recharge: ${message}`, resendable: true };
 }
 
+/**
+ * A POST outcome as a library user of `AlsamiflexiClient.recharge` wants it: the accepted
+ * transaction, or an error.
+ * @throws ApiError INSUFFICIENT_BALANCE (402), API_UNAUTHORIZED or API_ERROR (fatal: 401, 403,
+ *   404, 405), API_ERROR with the API's code (rejected), API_BAD_RESPONSE or API_ERROR (ambiguous,
+ *   not-sent: the recharge may or may not have happened)
+ */
+export function acceptedTransaction(o: PostOutcome, answer: Pick<Answer, 'status' | 'headers'>): Transaction {
+  const init = { status: answer.status, headers: answer.headers };
+  switch (o.kind) {
+    case 'accepted':
+      return o.txn;
+    case 'fatal':
+      throw o.error;
+    case 'short':
+      throw new ApiError('INSUFFICIENT_BALANCE', o.message, { ...init, apiCode: 'INSUFFICIENT_BALANCE' });
+    case 'rejected':
+      throw new ApiError('API_ERROR', `/recharge: ${o.message}`, { ...init, apiCode: o.code });
+    default:
+      throw new ApiError(o.code === 'API_BAD_RESPONSE' ? 'API_BAD_RESPONSE' : 'API_ERROR', o.message, {
+        ...init,
+        apiCode: o.code.startsWith('HTTP_') || o.code === 'API_BAD_RESPONSE' ? undefined : o.code,
+      });
+  }
+}
+
 /** A 400/422 or `success: false`: failed — except a reused reference, which may have been paid. */
 function refusal(code: string, message: string): PostOutcome {
   if (code === 'DUPLICATE_REFERENCE')
@@ -271,82 +259,4 @@ export function maskTxn(txn: Transaction): Transaction {
     ...(txn.error_code ? { error_code: mask(txn.error_code) } : {}),
     ...(txn.operator ? { operator: mask(txn.operator) } : {}),
   };
-}
-
-export type RateLimitVerdict = { kind: 'wait'; ms: number } | { kind: 'give-up'; error: ApiError };
-
-/**
- * What a 429 means (SPEC §5 additions, "Waits the server asks for are sane"): wait as long as
- * it asks (or `fallbackMs`) and resend — unless that one wait is longer than --max-wait
- * (`RATE_LIMITED`, exit 4, naming when to come back), or the request has been answered 429
- * for longer than --max-wait in all (`API_RATE_LIMITED` at start-up — a `meta` request — exit
- * 3; `RATE_LIMITED` mid-run, exit 4). Nothing was done by the server in either case (`sent: false`).
- */
-export function rateLimitOutcome(
-  answer: Pick<Answer, 'headers'>,
-  req: {
-    method: string;
-    path: string;
-    kind: 'meta' | 'submit' | 'poll';
-    now: number;
-    startedAt: number;
-    maxWaitMs: number;
-    fallbackMs: number;
-  },
-): RateLimitVerdict {
-  const { now, maxWaitMs } = req;
-  const wait = retryAfterMs(answer.headers, now) ?? req.fallbackMs;
-  if (wait > maxWaitMs) {
-    const until = new Date(now + wait);
-    const message = `the API asked us to come back at ${clockTime(until)} (in ${humanMs(wait)}), longer than --max-wait ${humanMs(maxWaitMs)}; nothing more was sent — run the same command again after ${clockTime(until)} to resume`;
-    return {
-      kind: 'give-up',
-      error: new ApiError('RATE_LIMITED', message, {
-        status: 429,
-        sent: false,
-        headers: answer.headers,
-        retryAt: until.getTime(),
-      }),
-    };
-  }
-  if (now + wait - req.startedAt > maxWaitMs) {
-    const message = `${req.method} ${req.path} was answered 429 (rate limited) again and again for ${humanMs(now - req.startedAt)}; gave up at --max-wait ${humanMs(maxWaitMs)}`;
-    return {
-      kind: 'give-up',
-      error: new ApiError(req.kind === 'meta' ? 'API_RATE_LIMITED' : 'RATE_LIMITED', message, {
-        status: 429,
-        sent: false,
-        headers: answer.headers,
-      }),
-    };
-  }
-  return { kind: 'wait', ms: wait };
-}
-
-/**
- * How long a 429 (or an exhausted window) asks us to wait, in ms from now (SPEC §5 additions,
- * "Waits the server asks for are sane"):
- * - `Retry-After` as seconds, or as an HTTP date read against the answer's own `Date` header
- *   (so a server clock an hour ahead asks for the wait it means, not an hour more);
- * - else `X-RateLimit-Reset` / `RateLimit-Reset`: told apart by magnitude — ≥ 1e12 epoch
- *   milliseconds, ≥ 1e9 epoch seconds (both read against `Date` too), else seconds from now.
- * Never negative, never NaN; undefined when no header says anything usable.
- */
-export function retryAfterMs(headers: Record<string, string>, now: number): number | undefined {
-  const date = headers.date ? Date.parse(headers.date) : NaN;
-  const serverNow = Number.isNaN(date) ? now : date;
-  const ra = headers['retry-after']?.trim();
-  if (ra) {
-    if (/^\d+(\.\d+)?$/.test(ra)) return Number(ra) * 1000;
-    const at = Date.parse(ra);
-    if (!Number.isNaN(at)) return Math.max(0, at - serverNow);
-  }
-  const reset = (headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'])?.trim();
-  if (reset && /^\d+(\.\d+)?$/.test(reset)) {
-    const n = Number(reset);
-    if (n >= 1e12) return Math.max(0, n - serverNow);
-    if (n >= 1e9) return Math.max(0, n * 1000 - serverNow);
-    return n * 1000;
-  }
-  return undefined;
 }

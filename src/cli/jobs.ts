@@ -1,6 +1,6 @@
 /** `run`, `resume`, `retry`: the job engine with progress output and the end summary. */
 import { JobEvents } from '../job/events.js';
-import { runJob, resumeJob, retryJob, type JobResult, type RunJobOptions } from '../job/run.js';
+import { runJob, resumeJob, retryJob, type JobResult, type RunJobOptions } from '../run.js';
 import { snapshot } from '../job/job.js';
 import { systemClock, type Clock } from '../clock.js';
 import { durationOption, resolveRate } from '../config.js';
@@ -10,7 +10,7 @@ import { ProgressTracker } from '../report/progress.js';
 import { apiContext, apiHint, type ApiContext, type Io, type Options } from './context.js';
 import { exitCodeForResult } from './exit.js';
 import { auditFromOptions, webhooksFromOptions } from './services.js';
-import type { EngineOptions } from '../job/runner.js';
+import type { EngineOptions } from '../run.js';
 import { bdt, count, noun } from '../util/words.js';
 
 export type JobCommand = 'run' | 'resume' | 'retry';

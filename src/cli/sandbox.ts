@@ -7,7 +7,7 @@ import { startSandbox } from '../sandbox/index.js';
 import { parseStatusWords, type FaultEncoding, type Faults } from '../sandbox/faults.js';
 import { AlsamiflexiClient } from '../api/client.js';
 import { RateLimiter } from '../limit/limiter.js';
-import { runJob } from '../job/run.js';
+import { runJob } from '../run.js';
 import { JobEvents } from '../job/events.js';
 import { parseDuration, parseRate } from '../util/units.js';
 import type { Io } from './context.js';

@@ -20,119 +20,37 @@ import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BatchError } from '../errors.js';
 import { syncDir } from '../util/fs.js';
+import { entryId, RegistryIndex, type Line } from './registry-index.js';
+import {
+  repeatCode,
+  type Claim,
+  type ClaimOptions,
+  type ClaimResult,
+  type EarlierIntent,
+  type Registry,
+  type RegistryOutcome,
+} from './registry-contract.js';
 
-/** What is known of an intent: `sent` = no answer yet (or the answer was lost with a process). */
-export type EntryState = 'sent' | 'processing' | 'completed' | 'failed' | 'unknown' | 'released';
-/** Outcomes a job reports for its intents; `skipped` = a claim that lost, never sent. */
-export type RegistryOutcome = Exclude<EntryState, 'sent'> | 'skipped';
+export { repeatCode } from './registry-contract.js';
+export type {
+  Claim,
+  ClaimOptions,
+  ClaimResult,
+  EarlierIntent,
+  EntryState,
+  Registry,
+  RegistryOutcome,
+} from './registry-contract.js';
 
-export interface Claim {
-  number: string;
-  amount: number;
-  reference: string;
-  /** job name, for messages */
-  job: string;
-  /** unique id of the job instance: its own earlier intents never block it */
-  jobId: string;
-  row: number;
-  attempt: number;
-  /** epoch ms */
-  at: number;
-}
-
-/** An earlier payment that blocks a claim. */
-export interface EarlierIntent {
-  job: string;
-  row: number;
-  reference: string;
-  transactionId?: string;
-  amount: number;
-  at: number;
-  state: EntryState;
-}
-
-export interface ClaimOptions {
-  /** look back this far (ms); 0 = no check (SPEC §2 `--repeat-window 0`) */
-  windowMs: number;
-  /** pay even if an earlier payment matches (`--allow-repeat`): the intent is still recorded */
-  allowRepeat: boolean;
-}
-
-export type ClaimResult =
-  | {
-      ok: true;
-      /** same number, another amount, inside the window (a warning, SPEC §5a) */ otherAmount: EarlierIntent | null;
-    }
-  | { ok: false; code: 'ALREADY_PAID' | 'MAYBE_PAID'; earlier: EarlierIntent };
-
-export interface Registry {
-  /** Read-only look-up (balance pre-check): the earlier payment that would block each claim now. */
-  peek(claims: Claim[], opts: ClaimOptions): Promise<(EarlierIntent | null)[]>;
-  /** Records the intents durably and decides each atomically with it; results in order. */
-  claim(claims: Claim[], opts: ClaimOptions): Promise<ClaimResult[]>;
-  /** Records what became of an intent. Durable by `flush`/`close`; it guards no send. */
-  outcome(jobId: string, row: number, attempt: number, state: RegistryOutcome, transactionId?: string): void;
-  flush(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** ALREADY_PAID: the earlier one has a transaction; MAYBE_PAID: its outcome is not known. */
-export function repeatCode(state: EntryState): 'ALREADY_PAID' | 'MAYBE_PAID' {
-  return state === 'completed' || state === 'processing' ? 'ALREADY_PAID' : 'MAYBE_PAID';
-}
-
-const BLOCKING: ReadonlySet<EntryState> = new Set(['sent', 'processing', 'completed', 'unknown']);
-/** which earlier intent to name when several block: the most settled one */
-const RANK: Record<EntryState, number> = {
-  completed: 4,
-  processing: 3,
-  unknown: 2,
-  sent: 1,
-  failed: 0,
-  released: 0,
-};
-
-interface Entry {
-  id: string;
-  pos: number;
-  job: string;
-  jobId: string;
-  row: number;
-  reference: string;
-  amount: number;
-  at: number;
-  state: EntryState;
-  txn?: string;
-}
-
-type Line =
-  | {
-      t: 'i';
-      c: string;
-      n: string;
-      a: number;
-      r: string;
-      j: string;
-      u: string;
-      w: number;
-      k: number;
-      at: number;
-    }
-  | { t: 'o'; id: string; s: RegistryOutcome; x?: string };
-
-const entryId = (jobId: string, row: number, att: number) => `${jobId}/${row}/${att}`;
-
+/** `<state-dir>/registry/<account>.jsonl`, absolute. */
 export function registryPath(stateDir: string, account: string): string {
   return join(resolve(stateDir), 'registry', `${account}.jsonl`);
 }
 
 export class FileRegistry implements Registry {
-  private readonly byNumber = new Map<string, Entry[]>();
-  private readonly byId = new Map<string, Entry>();
-  private readonly mine = new Map<string, number>();
   private readonly nonce = randomBytes(6).toString('hex');
+  private readonly index = new RegistryIndex(this.nonce);
   private seq = 0;
-  private pos = 0;
   private offset = 0;
   private queue: { line: string; done: () => void; fail: (e: unknown) => void }[] = [];
   private writing: Promise<void> | null = null;
@@ -167,7 +85,7 @@ export class FileRegistry implements Registry {
   async peek(claims: Claim[], opts: ClaimOptions): Promise<(EarlierIntent | null)[]> {
     if (opts.allowRepeat || opts.windowMs <= 0) return claims.map(() => null);
     await this.refresh();
-    return claims.map((c) => this.blocker(c, opts.windowMs, Infinity));
+    return claims.map((c) => this.index.blocker(c, opts.windowMs, Infinity));
   }
 
   async claim(claims: Claim[], opts: ClaimOptions): Promise<ClaimResult[]> {
@@ -192,17 +110,16 @@ export class FileRegistry implements Registry {
     // the file's order decides: read everything written before (and after) our intents
     await this.refresh();
     return claims.map((c, i) => {
-      const pos = this.mine.get(ids[i]!);
-      this.mine.delete(ids[i]!);
+      const pos = this.index.takeMine(ids[i]!);
       if (pos === undefined)
         throw new BatchError('INTERNAL', `the account registry ${this.path} lost an intent just written`);
       const check = !opts.allowRepeat && opts.windowMs > 0;
-      const earlier = check ? this.blocker(c, opts.windowMs, pos) : null;
+      const earlier = check ? this.index.blocker(c, opts.windowMs, pos) : null;
       if (earlier) {
         this.outcome(c.jobId, c.row, c.attempt, 'skipped');
         return { ok: false, code: repeatCode(earlier.state), earlier };
       }
-      return { ok: true, otherAmount: check ? this.otherAmount(c, opts.windowMs) : null };
+      return { ok: true, otherAmount: check ? this.index.otherAmount(c, opts.windowMs) : null };
     });
   }
 
@@ -233,32 +150,6 @@ export class FileRegistry implements Registry {
     } finally {
       await this.fh.close();
     }
-  }
-
-  /** The most settled earlier blocking intent of another job (before file position `before`). */
-  private blocker(c: Claim, windowMs: number, before: number): EarlierIntent | null {
-    let best: Entry | null = null;
-    for (const e of this.byNumber.get(c.number) ?? []) {
-      if (
-        e.pos >= before ||
-        e.amount !== c.amount ||
-        e.jobId === c.jobId ||
-        e.at < c.at - windowMs ||
-        !BLOCKING.has(e.state)
-      )
-        continue;
-      if (!best || RANK[e.state] > RANK[best.state] || (RANK[e.state] === RANK[best.state] && e.at > best.at))
-        best = e;
-    }
-    return best && earlierOf(best);
-  }
-
-  private otherAmount(c: Claim, windowMs: number): EarlierIntent | null {
-    for (const e of this.byNumber.get(c.number) ?? []) {
-      if (e.amount !== c.amount && e.jobId !== c.jobId && e.at >= c.at - windowMs && BLOCKING.has(e.state))
-        return earlierOf(e);
-    }
-    return null;
   }
 
   /** Group commit: lines queued while a write is in progress share the next write and fsync. */
@@ -323,82 +214,15 @@ export class FileRegistry implements Registry {
       if (end < 0) return;
       let start = 0;
       for (let nl = buf.indexOf(10); nl !== -1 && nl <= end; nl = buf.indexOf(10, start)) {
-        this.apply(buf.toString('utf8', start, nl));
+        if (!this.index.apply(buf.toString('utf8', start, nl))) {
+          throw new BatchError(
+            'JOB_CORRUPT',
+            `the account registry ${this.path} is damaged near byte ${this.offset}; refusing to guess what was paid`,
+          );
+        }
         start = nl + 1;
       }
       this.offset += end + 1;
     }
   }
-
-  private apply(text: string): void {
-    if (!text) return;
-    const line = parseLine(text);
-    if (!line) {
-      throw new BatchError(
-        'JOB_CORRUPT',
-        `the account registry ${this.path} is damaged near byte ${this.offset}; refusing to guess what was paid`,
-      );
-    }
-    if (line.t === 'o') {
-      const e = this.byId.get(line.id);
-      if (!e) return;
-      e.state = line.s === 'skipped' ? 'released' : line.s;
-      if (line.x) e.txn = line.x;
-      return;
-    }
-    const pos = this.pos++;
-    if (line.c.startsWith(this.nonce)) this.mine.set(line.c, pos);
-    const id = entryId(line.u, line.w, line.k);
-    const again = this.byId.get(id);
-    if (again) {
-      // the same attempt claimed again (a resume after a crash): one payment at most
-      again.state = 'sent';
-      again.at = line.at;
-      return;
-    }
-    const e: Entry = {
-      id,
-      pos,
-      job: line.j,
-      jobId: line.u,
-      row: line.w,
-      reference: line.r,
-      amount: line.a,
-      at: line.at,
-      state: 'sent',
-    };
-    this.byId.set(id, e);
-    const list = this.byNumber.get(line.n);
-    if (list) list.push(e);
-    else this.byNumber.set(line.n, [e]);
-  }
-}
-
-function earlierOf(e: Entry): EarlierIntent {
-  return {
-    job: e.job,
-    row: e.row,
-    reference: e.reference,
-    amount: e.amount,
-    at: e.at,
-    state: e.state,
-    ...(e.txn ? { transactionId: e.txn } : {}),
-  };
-}
-
-/**
- * A line, or null. A record torn by a crash mid-write and then followed by another process's
- * append shares a line with that whole record: the last `{"t":` in the line is tried too.
- */
-function parseLine(text: string): Line | null {
-  for (const from of [0, text.lastIndexOf('{"t":')]) {
-    if (from < 0 || (from === 0 && text[0] !== '{')) continue;
-    try {
-      const v = JSON.parse(text.slice(from)) as Line;
-      if (v && (v.t === 'i' || v.t === 'o')) return v;
-    } catch {
-      // try the next candidate
-    }
-  }
-  return null;
 }

@@ -1,15 +1,15 @@
 /**
- * The library's job entry points (SPEC §8): runJob (validate, plan, run or resume),
- * resumeJob and retryJob. Each takes the job's lock for its whole life.
+ * The job entry points (SPEC §8): runJob (validate, plan, run or resume), resumeJob and
+ * retryJob. Each takes the job's lock for its whole life. They take the results writer as
+ * `writeResults`; the library and the CLI call them through `src/run.ts`, which passes
+ * report/results.ts's (docs/design.md, "Import direction").
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Operator } from '../api/types.js';
-import { normalizeBaseUrl } from '../api/account.js';
 import { systemClock } from '../clock.js';
 import { BatchError } from '../errors.js';
-import { createValidator, type ColumnMap } from '../validate/index.js';
+import type { ColumnMap } from '../validate/index.js';
 import { assertRegularFile } from '../csv/encoding.js';
 import { acquireLock } from './lock.js';
 import {
@@ -23,10 +23,11 @@ import {
   writePlan,
   type JobMeta,
 } from './job.js';
-import { applyRecord, type PlannedRow } from './rows.js';
+import { applyRecord } from './rows.js';
+import { plan } from './plan.js';
 import { drive, type EngineOptions, type JobResult } from './runner.js';
-import { defaultOutputs, jobOutputs, refuseInputAsOutput } from '../report/results.js';
-import { bdt } from '../util/words.js';
+import { jobOutputs } from './outputs.js';
+import { refuseInputAsOutput } from '../util/same-file.js';
 
 export type { EngineOptions, JobResult } from './runner.js';
 
@@ -45,6 +46,9 @@ export interface RunJobOptions extends EngineOptions {
 /**
  * `run <csv>`: a new job for this file, or the resumption of its unfinished one. A file whose
  * job has finished is refused (JOB_FINISHED) unless a new `job` name is given.
+ * @throws BatchError JOB_FINISHED, JOB_MISMATCH (another file or account), JOB_LOCKED, USAGE (an
+ *   output naming the input), the planning errors of plan.ts; stops of the run itself are in
+ *   the result's `stopped`, not thrown
  */
 export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   const csv = resolve(opts.csv);
@@ -110,7 +114,10 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   }
 }
 
-/** `resume <job>`: submit its pending rows, poll its processing rows. */
+/**
+ * `resume <job>`: submit its pending rows, poll its processing rows.
+ * @throws BatchError JOB_NOT_FOUND, JOB_MISMATCH (another account, or the input changed), JOB_LOCKED, USAGE
+ */
 export async function resumeJob(opts: EngineOptions & { job: string }): Promise<JobResult> {
   return withJob(opts, async () => undefined);
 }
@@ -119,6 +126,7 @@ export async function resumeJob(opts: EngineOptions & { job: string }): Promise<
  * `retry <job>`: failed rows become pending again as a new attempt with new references;
  * with `includeUnknown`, unknown rows too, with their original reference (the API may have
  * carried them out: only safe if it rejects or replays a reused reference).
+ * @throws BatchError as {@link resumeJob}
  */
 export async function retryJob(
   opts: EngineOptions & { job: string; includeUnknown?: boolean },
@@ -179,88 +187,6 @@ async function withJob(
   }
 }
 
-async function plan(
-  opts: RunJobOptions,
-  csv: string,
-  name: string,
-  hash: string,
-  size: number,
-): Promise<{ meta: JobMeta; rows: PlannedRow[] }> {
-  const operators = opts.operators ?? (await opts.client.getOperators(opts.signal));
-  const validator = await createValidator(csv, {
-    operators,
-    map: opts.map,
-    allowDuplicates: opts.allowDuplicates,
-    signal: opts.signal,
-  });
-  const rows: PlannedRow[] = [];
-  let valid = 0;
-  let total = 0;
-  for await (const v of validator.rows()) {
-    if (v.ok) {
-      valid++;
-      total += v.value.amount;
-      rows.push({
-        row: v.row,
-        line: v.line,
-        valid: true,
-        number: v.value.number,
-        amount: v.value.amount,
-        operatorId: v.value.operatorId,
-        operatorName: v.value.operatorName,
-        explicitRef: v.value.reference,
-        ...(v.value.warning ? { warning: v.value.warning } : {}),
-      });
-    } else {
-      rows.push({
-        row: v.row,
-        line: v.line,
-        valid: false,
-        number: v.partial.number,
-        amount: v.partial.amount,
-        operatorName: v.partial.operatorName,
-        explicitRef: v.partial.reference ?? null,
-        code: v.code,
-        msg: v.message,
-      });
-    }
-  }
-  if (rows.length === 0) throw new BatchError('FILE_NO_DATA', `${csv} has a header but no data rows`);
-  if (opts.maxTotal !== undefined && total > opts.maxTotal) {
-    throw new BatchError(
-      'MAX_TOTAL_EXCEEDED',
-      `valid rows add up to ${bdt(total)}, more than --max-total ${bdt(opts.maxTotal)}; nothing was sent`,
-      {
-        total,
-        maxTotal: opts.maxTotal,
-      },
-    );
-  }
-  const after = await hashFile(csv);
-  if (after.hash !== hash)
-    throw new BatchError('FILE_UNREADABLE', `${csv} changed while it was being read; run again`);
-  const meta: JobMeta = {
-    version: 1,
-    job: name,
-    id: randomBytes(8).toString('hex'),
-    account: opts.client.account,
-    baseUrl: normalizeBaseUrl(opts.client.baseUrl),
-    input: { path: csv, hash, size },
-    results: defaultOutputs(csv, opts.out).results,
-    columns: validator.source.columns,
-    roles: validator.roles,
-    options: {
-      allowDuplicates: opts.allowDuplicates ?? false,
-      ...(opts.map ? { map: opts.map as Record<string, string> } : {}),
-    },
-    rows: rows.length,
-    valid,
-    total,
-    createdAt: new Date((opts.clock ?? systemClock).now()).toISOString(),
-  };
-  return { meta, rows };
-}
-
 function finishedError(meta: JobMeta): BatchError {
   return new BatchError(
     'JOB_FINISHED',
@@ -277,6 +203,7 @@ function sameAccount(meta: JobMeta, account: string): boolean {
 /**
  * `resume`/`retry`/`run` of a job under another account (another base URL or key) would send
  * its rows, or poll its transactions, somewhere they do not belong (SPEC §5a): exit 2.
+ * @throws BatchError JOB_MISMATCH naming the base URL the job was made against
  */
 export function checkAccount(meta: JobMeta, account: string): void {
   if (sameAccount(meta, account)) return;

@@ -21,7 +21,7 @@ import { Poller } from './poller.js';
 import { JobEvents } from './events.js';
 import type { WebhookReceiver } from './webhooks.js';
 import type { OpenJob } from './job.js';
-import { jobOutputs, writeResults, type WrittenResults } from '../report/results.js';
+import { jobOutputs, type ResultsWriter, type WrittenResults } from './outputs.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
 import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
 import type { Registry } from './registry.js';
@@ -65,6 +65,8 @@ export interface EngineOptions {
   repeatWindowMs?: number;
   /** `--allow-repeat`: pay rows the registry holds an earlier payment of */
   allowRepeat?: boolean;
+  /** writes the results, failed and unknown CSVs at the end and at every stop (report/results.ts's writeResults) */
+  writeResults: ResultsWriter;
 }
 
 export interface JobResult extends WrittenResults {
@@ -293,7 +295,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
 }
 
 async function finish(job: OpenJob, opts: EngineOptions): Promise<WrittenResults> {
-  return writeResults(job.meta, job.rows, jobOutputs(job.meta, opts.out), { bom: opts.bom });
+  return opts.writeResults(job.meta, job.rows, jobOutputs(job.meta, opts.out), { bom: opts.bom });
 }
 
 async function checkWritable(file: string): Promise<void> {

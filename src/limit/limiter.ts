@@ -27,8 +27,7 @@
 import Bottleneck from 'bottleneck';
 import PQueue from 'p-queue';
 import { systemClock, type Clock } from '../clock.js';
-import type { RequestKind, RequestScheduler } from '../api/client.js';
-import { retryAfterMs } from '../api/outcome.js';
+import { retryAfterMs, type RequestKind, type RequestScheduler } from '../api/headers.js';
 import type { Rate } from '../util/units.js';
 import { PacingMargin, SendLog } from './margin.js';
 import { redisBottleneck, type SharedBottleneck } from './redis.js';

@@ -9,7 +9,7 @@ import { writeCsvBatchesAtomic } from '../csv/write.js';
 import { BatchError } from '../errors.js';
 import { bdt } from '../util/words.js';
 import { resultHeader } from '../report/columns.js';
-import { refuseInputAsOutput } from '../report/results.js';
+import { refuseInputAsOutput } from '../util/same-file.js';
 import { mapColumns, type ColumnMap, type Roles } from './header.js';
 import { indexOperators } from './normalize.js';
 import { emptySummary, reportRow, tally, type ValidationSummary } from './report.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlsamiflexiClient } from '../../src/api/client.js';
-import { runJob } from '../../src/job/run.js';
+import { runJob } from '../../src/run.js';
 import { exitCodeFor } from '../../src/cli/exit.js';
 
 const ORIGIN = 'http://api.test';

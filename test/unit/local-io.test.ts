@@ -10,7 +10,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlsamiflexiClient } from '../../src/api/client.js';
-import { runJob } from '../../src/job/run.js';
+import { runJob } from '../../src/run.js';
 import { Journal } from '../../src/job/journal.js';
 import { BatchError, localIoError } from '../../src/errors.js';
 import { exitCodeFor } from '../../src/cli/exit.js';

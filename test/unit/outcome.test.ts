@@ -6,10 +6,10 @@ import {
   getOutcome,
   postOutcome,
   readStatusWord,
-  retryAfterMs,
   type Answer,
 } from '../../src/api/outcome.js';
 import { decodeBody } from '../../src/api/decode.js';
+import { retryAfterMs } from '../../src/api/headers.js';
 import { addSecret, mask, safeUrl } from '../../src/api/mask.js';
 import { balanceSchema } from '../../src/api/types.js';
 

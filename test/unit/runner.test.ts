@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlsamiflexiClient } from '../../src/api/client.js';
-import { runJob, type RunJobOptions } from '../../src/job/run.js';
+import { runJob, type RunJobOptions } from '../../src/run.js';
 import { snapshot } from '../../src/job/job.js';
 
 const ORIGIN = 'http://api.test';

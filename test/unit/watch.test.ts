@@ -17,7 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { FakeClock } from '../../src/clock.js';
 import { BatchError } from '../../src/errors.js';
 import { ROW_STATUSES, type RowStatus } from '../../src/job/rows.js';
-import type { JobResult, RunJobOptions } from '../../src/job/run.js';
+import type { JobResult, RunJobOptions } from '../../src/run.js';
 import { isCandidate, watchFolder } from '../../src/watch.js';
 
 async function until(cond: () => boolean) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { AlsamiflexiClient } from '../../src/api/client.js';
 import { FakeClock } from '../../src/clock.js';
 import { JobEvents } from '../../src/job/events.js';
-import { runJob } from '../../src/job/run.js';
+import { runJob } from '../../src/run.js';
 import { WebhookReceiver } from '../../src/job/webhooks.js';
 
 const ORIGIN = 'http://api.test';

@@ -1,0 +1,116 @@
+/**
+ * Where a CSV's header line is and which delimiter it uses (SPEC §3a), read from the first
+ * chunk of the file: an Excel `sep=X` line, title or blank lines above the header, a header
+ * cell holding a line break. The reader (read.ts) then streams from that line.
+ */
+import { parse as parseSync } from 'csv-parse/sync';
+import { BatchError } from '../errors.js';
+import { looksLikeHeader, type ColumnMap } from '../validate/header.js';
+import { ANY_LINE_ENDING } from './encoding.js';
+import { newlinesIn } from './line-parser.js';
+
+export type Delimiter = ',' | ';' | '\t';
+
+/** SPEC §3a: the header is the first of the first 10 lines where a number and an amount column can be found. */
+const HEADER_SEARCH_LINES = 10;
+
+/**
+ * Where the header is (SPEC §3a) in the first chunk of the file: an Excel `sep=X` first line
+ * sets the delimiter and is skipped; then the first record starting in the next 10 lines in
+ * which a number and an amount column can be found. Records, not lines: Excel lets a
+ * header cell hold a line break (`"Mobile⏎Number"`). When no record qualifies, the first
+ * non-blank line is taken, and the header check says what is missing in it. `line` is 1-based.
+ * @throws BatchError CSV_PARSE when a `sep=` line names a delimiter other than , ; or tab
+ */
+export function locateHeader(
+  path: string,
+  text: string,
+  map: ColumnMap | undefined,
+): { line: number; delimiter: Delimiter } {
+  const body = text.replace(/^\uFEFF/, '');
+  const firstLine = /^[^\r\n]*/.exec(body)![0];
+  const sepLine = /^\s*"?sep=(.)"?\s*$/i.exec(firstLine);
+  let sep: Delimiter | undefined;
+  if (sepLine) {
+    const d = sepLine[1]!;
+    if (d !== ',' && d !== ';' && d !== '\t') {
+      throw new BatchError(
+        'CSV_PARSE',
+        `${path}, line 1: "sep=${d}" names a delimiter this tool does not read; save the file with , ; or tab between cells`,
+        {
+          path,
+          line: 1,
+        },
+      );
+    }
+    sep = d;
+  }
+  const from = sep ? 2 : 1;
+  const to = from + HEADER_SEARCH_LINES - 1;
+  let best: { line: number; delimiter: Delimiter; cells: number } | undefined;
+  for (const delimiter of sep ? [sep] : ([',', ';', '\t'] as const)) {
+    for (const { line, fields } of headRecords(body, delimiter, to)) {
+      if (line < from || (best && line > best.line)) continue;
+      if (!looksLikeHeader(fields, map)) continue;
+      // one record read as a header with two delimiters: the one that splits it into more cells wins
+      if (!best || line < best.line || fields.length > best.cells)
+        best = { line, delimiter, cells: fields.length };
+      break;
+    }
+  }
+  if (best) return { line: best.line, delimiter: best.delimiter };
+  const lines = body.split(/\r\n|\n|\r/, to);
+  const filled = lines.findIndex((l, i) => i + 1 >= from && l.trim() !== '');
+  return filled === -1
+    ? { line: from, delimiter: sep ?? detectDelimiter(body) }
+    : { line: filled + 1, delimiter: sep ?? detectDelimiter(lines[filled]!) };
+}
+
+/**
+ * The records of the head that start on lines 1..`to`, with their start line (counted as the
+ * reader counts them). Parsing stops after line `to`; a quote still open at the end of the
+ * chunk only loses the record it opens.
+ */
+function headRecords(text: string, delimiter: Delimiter, to: number): { line: number; fields: string[] }[] {
+  const out: { line: number; fields: string[] }[] = [];
+  let next = 1;
+  try {
+    parseSync(text, {
+      delimiter,
+      relax_quotes: true,
+      relax_column_count: true,
+      record_delimiter: ANY_LINE_ENDING,
+      on_record: (record: string[]) => {
+        if (next > to) throw new Error('enough'); // the rest of the chunk is not looked at
+        out.push({ line: next, fields: record });
+        next += 1 + newlinesIn(record);
+        return null;
+      },
+    });
+  } catch {
+    // enough records, or a quote still open at the end of the chunk: the records before are what counts
+  }
+  return out;
+}
+
+/**
+ * The delimiter is the one of `,` `;` tab that occurs most often (outside quotes) in the
+ * first non-empty line; a tie or none at all means `,`.
+ */
+export function detectDelimiter(text: string): Delimiter {
+  const counts = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  let seen = false;
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '\n' || c === '\r')) {
+      if (seen) break;
+    } else if (!quoted && (c === ',' || c === ';' || c === '\t')) counts[c]++;
+    if (c !== '\n' && c !== '\r' && c !== ' ') seen = true;
+  }
+  let best: Delimiter = ',';
+  if (counts[';'] > counts[best]) best = ';';
+  if (counts['\t'] > counts[best]) best = '\t';
+  return best;
+}

@@ -1,0 +1,61 @@
+/**
+ * Where a job's outputs go (SPEC §4): the results CSV and the failed- and unknown-rows CSVs
+ * beside it, named after the input or after `--out`; the job remembers its results path
+ * (`job.json` `results`), so `resume`, `retry` and `report` write where `run` did. And the
+ * shape of the writer that fills them: the engine calls it through
+ * `EngineOptions.writeResults`, so `job/` never imports `report/` (docs/design.md, "Import
+ * direction"); `report/results.ts` is the one the library and the CLI pass.
+ */
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { JobMeta } from './job.js';
+import type { RowState } from './rows.js';
+
+/** Absolute paths of a job's three CSVs. */
+export interface Outputs {
+  results: string;
+  failed: string;
+  /** written only when some rows are unknown; removed when none are */
+  unknown: string;
+}
+
+export interface WrittenResults {
+  results: string;
+  failed: string;
+  /** null when no row is unknown (and no unknown CSV exists) */
+  unknown: string | null;
+  /** why the input could not be used (changed or gone): the files came from the job's record */
+  inputChanged: string | null;
+}
+
+/**
+ * Writes the three files of `outputs` for `rows` (indexed by row number); `bom` starts each
+ * with a UTF-8 BOM. Throws the fs error of an output that cannot be written, never because of
+ * the input. `writeResults` of `report/results.ts` is the one the library and the CLI use.
+ */
+export type ResultsWriter = (
+  meta: JobMeta,
+  rows: RowState[],
+  outputs: Outputs,
+  options: { bom?: boolean },
+) => Promise<WrittenResults>;
+
+/**
+ * `<input dir>/<basename>.results.csv`, with `.failed.csv` and `.unknown.csv` beside it; with
+ * `out`, the results there and the others beside it, named after it (`x.results.csv` → `x`).
+ */
+export function defaultOutputs(inputPath: string, out?: string): Outputs {
+  const results = out
+    ? resolve(out)
+    : join(dirname(inputPath), `${basename(inputPath, extname(inputPath))}.results.csv`);
+  const base = basename(results).replace(/(\.results)?\.csv$/i, '');
+  return {
+    results,
+    failed: join(dirname(results), `${base}.failed.csv`),
+    unknown: join(dirname(results), `${base}.unknown.csv`),
+  };
+}
+
+/** A job's outputs: `out` when given, else the results path the job remembers (SPEC §4). */
+export function jobOutputs(meta: { input: { path: string }; results?: string }, out?: string): Outputs {
+  return defaultOutputs(meta.input.path, out ?? meta.results);
+}
