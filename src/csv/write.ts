@@ -7,17 +7,20 @@
  * Every file starts with a UTF-8 BOM unless `bom: false` (SPEC §2 `--bom`/`--no-bom`): without
  * it Excel on Windows reads the file as the local code page and garbles Bengali names.
  *
- * The format is csv-stringify's with its default options, byte for byte (`,` between cells,
- * `\n` after each record, a cell quoted only when it holds `"`, `,`, `\n` or `\r`, a `"`
- * doubled inside quotes), made by `csvLines` below instead of csv-stringify itself: for
- * string cells that rule is all csv-stringify does, and its per-cell generality (cast
- * functions, option objects, separator arrays) cost more than the whole validation of a row —
- * `validate --out` of 1,000,000 rows spent 25 % of its time in csv-stringify and most of a
- * further 24 % in the garbage collector (bench/README.md, "validate.mjs"). The equality is
- * pinned by test/unit/csv-write.test.ts against csv-stringify on random and hostile cells.
+ * The format is csv-stringify's (default options: `,` between cells, `\n` after each record, a
+ * cell quoted only when it holds `"`, `,`, `\n` or `\r`). csv-stringify formats every record
+ * that needs quoting; a record none of whose cells needs it is, by that rule, just its cells
+ * joined by `,`, and is written so without a call into csv-stringify. That shortcut is the
+ * whole speed-up of issue #13: through csv-stringify's sync API (per batch; per row was worse)
+ * a million-row `validate --out` spent 25 % of its time in csv-stringify's per-cell generality
+ * (cast functions, option objects, separator arrays) and most of a further 24 % collecting its
+ * garbage — more than all of the validation (bench/README.md, "validate.mjs"). Payroll rows
+ * needing quotes (a `Rahman, Md.` name) are the few. test/unit/csv-format.test.ts pins the
+ * output to csv-stringify's, byte for byte, on random and hostile cells.
  * The formula guard (`'` before `= + - @`) is not the format's job: report/cells.ts builds
  * every cell.
  */
+import { stringify } from 'csv-stringify/sync';
 import { AtomicFile } from '../util/fs.js';
 
 export interface WriteCsvOptions {
@@ -29,15 +32,6 @@ type Rows = AsyncIterable<string[]> | Iterable<string[]>;
 type Batches = AsyncIterable<string[][]> | Iterable<string[][]>;
 
 const BATCH = 1000;
-const BOM = '\ufeff';
-/** What makes csv-stringify (default options) quote a string cell: the quote, delimiter, record delimiter, CR. */
-const NEEDS_QUOTES = /[",\n\r]/;
-const QUOTE = /"/g;
-
-/** One cell as csv-stringify writes a string with its default options. */
-export function csvCell(value: string): string {
-  return NEEDS_QUOTES.test(value) ? `"${value.replace(QUOTE, '""')}"` : value;
-}
 
 /**
  * One record as CSV text, without the record delimiter: what csv-stringify/sync writes for a
@@ -46,10 +40,9 @@ export function csvCell(value: string): string {
  * batch was written doubled the young-generation GC of `validate --out`).
  */
 export function csvRecord(cells: readonly string[]): string {
-  // Most records need no quotes at all: one native join and one scan of the line decide
-  // that, instead of a test per cell.
+  // One native join and one scan of the line tell whether any cell needs quoting.
   const line = cells.join(',');
-  return isPlain(line, cells.length) ? line : quotedLine(cells);
+  return isPlain(line, cells.length) ? line : stringify([cells]).slice(0, -1);
 }
 
 /**
@@ -78,12 +71,6 @@ function isPlain(line: string, cells: number): boolean {
   return true;
 }
 
-function quotedLine(row: readonly string[]): string {
-  let line = '';
-  for (let i = 0; i < row.length; i++) line += (i > 0 ? ',' : '') + csvCell(row[i]!);
-  return line;
-}
-
 /**
  * One CSV being written: `create` opens the temp file and writes the header, `write` adds
  * rows, `commit` makes it the file at `path`, `abort` leaves `path` as it was. For writing
@@ -103,7 +90,7 @@ export class AtomicCsv {
     // 0o666 before the umask: the user's own file, readable like any file they save
     const file = new AtomicCsv(await AtomicFile.open(path, 0o666));
     try {
-      await file.#file.write(((options.bom ?? true) ? BOM : '') + csvLines([header]));
+      await file.#file.write(stringify([header], { bom: options.bom ?? true }));
     } catch (err) {
       await file.abort();
       throw err;
