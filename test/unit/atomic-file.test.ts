@@ -73,6 +73,21 @@ describe('AtomicFile', () => {
     expect(await temps(d)).toEqual([]);
   });
 
+  it('a file larger than its in-between flushes (every 8 MiB) is committed whole, or aborted whole', async () => {
+    const d = await mkdtemp(join(dir, 'large-'));
+    const path = join(d, 'report.csv');
+    const chunk = Buffer.alloc(1 << 20, 'x');
+    const file = await AtomicFile.open(path, 0o666);
+    for (let i = 0; i < 20; i++) await file.write(chunk);
+    await file.commit();
+    expect((await stat(path)).size).toBe(20 << 20);
+    const again = await AtomicFile.open(path, 0o666);
+    for (let i = 0; i < 10; i++) await again.write('y'.repeat(1 << 20));
+    await again.abort(); // while a flush may still be running
+    expect((await stat(path)).size).toBe(20 << 20);
+    expect(await temps(d)).toEqual([]);
+  });
+
   it('fails at once when the folder is missing', async () => {
     await expect(AtomicFile.open(join(dir, 'no', 'such.csv'), 0o666)).rejects.toMatchObject({
       code: 'ENOENT',
