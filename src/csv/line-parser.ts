@@ -30,7 +30,9 @@ export class LineParser extends Parser {
   #batch: CsvRecord[] = [];
 
   constructor(headerLine: number, options: ConstructorParameters<typeof Parser>[0]) {
-    super(options);
+    // 2 batches read ahead, not 16: ~20,000 parsed records waiting for a consumer that awaits
+    // a write per batch (validate --out) doubled its GC (bench/README.md; a stream option, untyped)
+    super({ ...options, readableHighWaterMark: 2 } as ConstructorParameters<typeof Parser>[0]);
     this.#headerLine = headerLine;
   }
 

@@ -1,15 +1,27 @@
 /**
- * Atomic CSV output (SPEC §4): rows are formatted by csv-stringify and streamed into
- * `<path>.tmp-<pid>`, which is fsync'd and renamed over `path`. A reader sees the old file or
- * the new one, never half of one; if the rows fail mid-way the temp file is removed and
- * `path` is untouched. The parent directory must exist.
+ * Atomic CSV output (SPEC §4): rows are formatted a batch at a time and streamed through an
+ * `AtomicFile` (util/fs.ts: temp file beside the target, fsync, rename, fsync of the
+ * directory). A reader sees the old file or the new one, never half of one; if the rows fail
+ * mid-way the temp file is removed and `path` is untouched. The parent directory must exist.
  *
  * Every file starts with a UTF-8 BOM unless `bom: false` (SPEC §2 `--bom`/`--no-bom`): without
  * it Excel on Windows reads the file as the local code page and garbles Bengali names.
+ *
+ * The format is csv-stringify's (default options: `,` between cells, `\n` after each record, a
+ * cell quoted only when it holds `"`, `,`, `\n` or `\r`). csv-stringify formats every record
+ * that needs quoting; a record none of whose cells needs it is, by that rule, just its cells
+ * joined by `,`, and is written so without a call into csv-stringify. That shortcut is the
+ * whole speed-up of issue #13: through csv-stringify's sync API (per batch; per row was worse)
+ * a million-row `validate --out` spent 25 % of its time in csv-stringify's per-cell generality
+ * (cast functions, option objects, separator arrays) and most of a further 24 % collecting its
+ * garbage — more than all of the validation (bench/README.md, "validate.mjs"). Payroll rows
+ * needing quotes (a `Rahman, Md.` name) are the few. test/unit/csv-format.test.ts pins the
+ * output to csv-stringify's, byte for byte, on random and hostile cells.
+ * The formula guard (`'` before `= + - @`) is not the format's job: report/cells.ts builds
+ * every cell.
  */
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { AtomicFile } from '../util/fs.js';
 
 export interface WriteCsvOptions {
   /** start the file with a UTF-8 BOM (default true) */
@@ -22,29 +34,63 @@ type Batches = AsyncIterable<string[][]> | Iterable<string[][]>;
 const BATCH = 1000;
 
 /**
+ * One record as CSV text, without the record delimiter: what csv-stringify/sync writes for a
+ * record of string cells, less its `\n`. For `AtomicCsv.writeRecords`: formatting each row as
+ * it is made lets its cells die young (issue #13: a batch of rows kept as arrays until the
+ * batch was written doubled the young-generation GC of `validate --out`).
+ */
+export function csvRecord(cells: readonly string[]): string {
+  // One native join and one scan of the line tell whether any cell needs quoting.
+  const line = cells.join(',');
+  return isPlain(line, cells.length) ? line : stringify([cells]).slice(0, -1);
+}
+
+/**
+ * Records as CSV text: cells joined by `,`, each record ended by `\n` — what
+ * `stringify(rows)` of csv-stringify/sync returns for string cells.
+ */
+export function csvLines(rows: readonly (readonly string[])[]): string {
+  return recordsText(rows.map(csvRecord));
+}
+
+function recordsText(records: readonly string[]): string {
+  return records.length === 0 ? '' : records.join('\n') + '\n';
+}
+
+/** True when no cell of the record joined as `line` holds `"`, `\n`, `\r` or a `,` of its own. */
+function isPlain(line: string, cells: number): boolean {
+  // one pass finds both a character that forces quotes and a comma more than the join put
+  let commas = 0; // the join put cells − 1 of them; one more belongs to a cell
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c > 44) continue; // every character that matters is below '-'
+    if (c === 44) {
+      if (++commas >= cells) return false;
+    } else if (c === 34 || c === 10 || c === 13) return false;
+  }
+  return true;
+}
+
+/**
  * One CSV being written: `create` opens the temp file and writes the header, `write` adds
  * rows, `commit` makes it the file at `path`, `abort` leaves `path` as it was. For writing
  * several files in one pass over the input.
  */
 export class AtomicCsv {
-  readonly #fh: FileHandle;
-  readonly #tmp: string;
+  readonly #file: AtomicFile;
   readonly path: string;
-  #done = false;
 
-  private constructor(path: string, tmp: string, fh: FileHandle) {
-    this.path = path;
-    this.#tmp = tmp;
-    this.#fh = fh;
+  private constructor(file: AtomicFile) {
+    this.#file = file;
+    this.path = file.path;
   }
 
   /** @throws the fs error (ENOENT when the directory is missing, EACCES…) */
   static async create(path: string, header: string[], options: WriteCsvOptions = {}): Promise<AtomicCsv> {
-    const tmp = `${path}.tmp-${process.pid}`;
-    const fh = await open(tmp, 'w'); // fails at once when the directory is missing
-    const file = new AtomicCsv(path, tmp, fh);
+    // 0o666 before the umask: the user's own file, readable like any file they save
+    const file = new AtomicCsv(await AtomicFile.open(path, 0o666));
     try {
-      await writeAll(fh, stringify([header], { bom: options.bom ?? true }));
+      await file.#file.write(stringify([header], { bom: options.bom ?? true }));
     } catch (err) {
       await file.abort();
       throw err;
@@ -52,37 +98,35 @@ export class AtomicCsv {
     return file;
   }
 
-  async write(rows: string[][]): Promise<void> {
-    if (rows.length > 0) await writeAll(this.#fh, stringify(rows));
+  /**
+   * Appends the rows as one write (a batch of the input's records: one write per read chunk),
+   * resolved once written, so awaiting it keeps backpressure.
+   * @throws the fs error; then `abort`
+   */
+  async write(rows: readonly (readonly string[])[]): Promise<void> {
+    if (rows.length > 0) await this.#file.write(csvLines(rows));
   }
 
+  /**
+   * Appends records already formatted by `csvRecord`, as one write.
+   * @throws the fs error; then `abort`
+   */
+  async writeRecords(records: readonly string[]): Promise<void> {
+    if (records.length > 0) await this.#file.write(recordsText(records));
+  }
+
+  /** @throws the fs error of fsync or rename; the temp file is then removed, `path` untouched */
   async commit(): Promise<void> {
-    try {
-      await this.#fh.sync();
-      await this.#close();
-      await rename(this.#tmp, this.path);
-    } catch (err) {
-      await this.abort();
-      throw err;
-    }
-    // The rename itself is durable only once the directory is synced; not every platform
-    // allows opening a directory, and the data is already safe, so failure is ignored.
-    await fsyncDir(dirname(this.path)).catch(() => undefined);
+    await this.#file.commit();
   }
 
   /** Removes the temp file; never throws. */
   async abort(): Promise<void> {
-    await this.#close().catch(() => undefined);
-    await rm(this.#tmp, { force: true }).catch(() => undefined);
-  }
-
-  async #close(): Promise<void> {
-    if (this.#done) return;
-    this.#done = true;
-    await this.#fh.close();
+    await this.#file.abort();
   }
 }
 
+/** Writes `path` atomically: the header, then the rows (grouped into writes of 1,000). */
 export async function writeCsvAtomic(
   path: string,
   header: string[],
@@ -93,8 +137,9 @@ export async function writeCsvAtomic(
 }
 
 /**
- * The same, for rows that arrive in groups (as the validator produces them): formatting a
- * group at once is several times faster than a stream transform per row.
+ * The same, for rows that arrive in groups (as the validator produces them): one format and
+ * one write per group, each awaited before the next group is pulled.
+ * @throws the fs error, or whatever the iteration throws; `path` is then untouched
  */
 export async function writeCsvBatchesAtomic(
   path: string,
@@ -102,14 +147,32 @@ export async function writeCsvBatchesAtomic(
   batches: Batches,
   options: WriteCsvOptions = {},
 ): Promise<void> {
+  await writeCsvRecordsAtomic(path, header, formatted(batches), options);
+}
+
+/**
+ * The same, for groups of records already formatted by `csvRecord` (so the caller can format
+ * each row as it makes it).
+ * @throws the fs error, or whatever the iteration throws; `path` is then untouched
+ */
+export async function writeCsvRecordsAtomic(
+  path: string,
+  header: string[],
+  batches: AsyncIterable<readonly string[]> | Iterable<readonly string[]>,
+  options: WriteCsvOptions = {},
+): Promise<void> {
   const file = await AtomicCsv.create(path, header, options);
   try {
-    for await (const batch of batches) await file.write(batch);
+    for await (const records of batches) await file.writeRecords(records);
   } catch (err) {
     await file.abort();
     throw err;
   }
   await file.commit();
+}
+
+async function* formatted(batches: Batches): AsyncGenerator<string[]> {
+  for await (const batch of batches) yield batch.map(csvRecord);
 }
 
 async function* batched(rows: Rows): AsyncGenerator<string[][]> {
@@ -122,19 +185,4 @@ async function* batched(rows: Rows): AsyncGenerator<string[][]> {
     }
   }
   if (batch.length > 0) yield batch;
-}
-
-/** Batches are written whole with positional-less writes, looping over short writes. */
-async function writeAll(fh: FileHandle, text: string): Promise<void> {
-  const buf = Buffer.from(text, 'utf8');
-  for (let off = 0; off < buf.length;) off += (await fh.write(buf, off)).bytesWritten;
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -10,7 +10,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { BatchError } from '../errors.js';
-import { syncDir, writeFileAtomic } from '../util/fs.js';
+import { AtomicFile, syncDir, writeFileAtomic } from '../util/fs.js';
 import { Journal, replay, type JournalRecord } from './journal.js';
 import {
   applyRecord,
@@ -119,23 +119,22 @@ export async function listJobs(stateDir: string): Promise<JobMeta[]> {
 
 export async function writePlan(paths: JobPaths, meta: JobMeta, planned: PlannedRow[]): Promise<void> {
   await fsp.mkdir(paths.dir, { recursive: true });
-  const tmp = `${paths.plan}.tmp-${process.pid}`;
-  const fh = await fsp.open(tmp, 'w', 0o600);
+  const plan = await AtomicFile.open(paths.plan, 0o600);
   try {
     let buf = '';
     for (const p of planned) {
       buf += JSON.stringify(p) + '\n';
       if (buf.length > 1 << 20) {
-        await fh.write(buf);
+        await plan.write(buf);
         buf = '';
       }
     }
-    await fh.write(buf);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    await plan.write(buf);
+  } catch (err) {
+    await plan.abort();
+    throw err;
   }
-  await fsp.rename(tmp, paths.plan);
+  await plan.commit();
   await fsp.rm(paths.journal, { force: true });
   await syncDir(paths.dir);
   await writeFileAtomic(paths.meta, JSON.stringify(meta, null, 2) + '\n');

@@ -11,7 +11,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { openCsv } from '../csv/read.js';
-import { AtomicCsv } from '../csv/write.js';
+import { AtomicCsv, csvRecord } from '../csv/write.js';
 import { BatchError } from '../errors.js';
 import { hashFile, type JobMeta } from '../job/job.js';
 import type { RowState } from '../job/rows.js';
@@ -128,26 +128,27 @@ async function writeAll(
     files.push(results);
     const failed = await write(() => AtomicCsv.create(outputs.failed, failedHeader(meta.columns), options));
     files.push(failed);
-    const lines = { results: [] as string[][], failed: [] as string[][], unknown: [] as string[][] };
+    // each line is formatted as it is built (csvRecord): its cells die young (issue #13)
+    const lines = { results: [] as string[], failed: [] as string[], unknown: [] as string[] };
     const add = (cells: string[], r: RowState | undefined) => {
       if (!r) {
-        lines.results.push([...cells, ...new Array<string>(11).fill('')]);
+        lines.results.push(csvRecord([...cells, ...new Array<string>(11).fill('')]));
         return;
       }
       const o = rowOutcome(r);
-      lines.results.push([...cells, ...outcomeCells(o)]);
       const to = feedBack(o);
-      if (to === 'failed') lines.failed.push([...cells, ...failedCells(o)]);
-      if (to === 'unknown') lines.unknown.push([...cells, ...unknownCells(o)]);
+      if (to === 'failed') lines.failed.push(csvRecord(failedCells(o, cells.slice())));
+      if (to === 'unknown') lines.unknown.push(csvRecord(unknownCells(o, cells.slice())));
+      lines.results.push(csvRecord(outcomeCells(o, cells)));
     };
     const flush = async () => {
       if (lines.unknown.length > 0 && !unknown) {
         unknown = await write(() => AtomicCsv.create(outputs.unknown, unknownHeader(meta.columns), options));
         files.push(unknown);
       }
-      await write(() => results.write(lines.results));
-      await write(() => failed.write(lines.failed));
-      if (unknown) await write(() => unknown!.write(lines.unknown));
+      await write(() => results.writeRecords(lines.results));
+      await write(() => failed.writeRecords(lines.failed));
+      if (unknown) await write(() => unknown!.writeRecords(lines.unknown));
       lines.results = [];
       lines.failed = [];
       lines.unknown = [];
@@ -160,7 +161,10 @@ async function writeAll(
         await flush();
       }
     } else {
-      for (const r of rows) if (r) add(recordCells(meta, r), r);
+      for (const r of rows) {
+        if (r) add(recordCells(meta, r), r);
+        if (lines.results.length >= 1000) await flush(); // a million lines are not held at once
+      }
       await flush();
     }
     const why = inputCheck ? await inputCheck() : null;

@@ -5,7 +5,7 @@
  */
 import type { Operator } from '../api/types.js';
 import { openCsv, type CsvFile } from '../csv/read.js';
-import { writeCsvBatchesAtomic } from '../csv/write.js';
+import { csvRecord, writeCsvRecordsAtomic } from '../csv/write.js';
 import { BatchError } from '../errors.js';
 import { bdt } from '../util/words.js';
 import { resultHeader } from '../report/columns.js';
@@ -113,12 +113,13 @@ export async function runValidation(
   } else {
     const width = columns.length;
     const roles = validator.roles;
-    await writeCsvBatchesAtomic(
+    await writeCsvRecordsAtomic(
       opts.out,
       resultHeader(columns),
       (async function* () {
+        // each line formatted as it is built: its cells die young (issue #13, bench/README.md)
         for await (const batch of batches())
-          yield batch.map((verdict) => reportRow(verdict, width, roles, delimiter));
+          yield batch.map((verdict) => csvRecord(reportRow(verdict, width, roles, delimiter)));
       })(),
       { bom: opts.bom },
     );

@@ -54,5 +54,5 @@ export function reportRow(verdict: RowVerdict, width: number, _roles: Roles, del
     code: verdict.ok ? '' : verdict.code,
     message: verdict.ok ? (value.warning === undefined ? '' : `warning: ${value.warning}`) : verdict.message,
   };
-  return [...inputCells(verdict.fields, width, delimiter), ...outcomeCells(outcome)];
+  return outcomeCells(outcome, inputCells(verdict.fields, width, delimiter));
 }
