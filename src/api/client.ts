@@ -16,6 +16,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { ApiError, BatchError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
+import { DEFAULTS } from '../defaults.js';
 import { readAnswer } from './decode.js';
 import { addSecret, mask } from './mask.js';
 import {
@@ -122,7 +123,7 @@ export class AlsamiflexiClient {
     } catch {
       throw new BatchError('USAGE', `invalid base URL "${mask(this.baseUrl)}"`);
     }
-    this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.timeoutMs = opts.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher =
       opts.dispatcher ?? new Agent({ connect: { timeout: this.timeoutMs }, keepAliveTimeout: 4_000 });
@@ -130,9 +131,9 @@ export class AlsamiflexiClient {
     this.clock = opts.clock ?? systemClock;
     this.getRetries = opts.getRetries ?? 4;
     this.backoffBaseMs = opts.backoffBaseMs ?? 500;
-    this.backoffMaxMs = opts.backoffMaxMs ?? 15_000;
+    this.backoffMaxMs = opts.backoffMaxMs ?? DEFAULTS.backoffMaxMs;
     this.rateLimitedWaitMs = opts.rateLimitedWaitMs ?? 1_000;
-    this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
+    this.maxWaitMs = opts.maxWaitMs ?? DEFAULTS.maxWaitMs;
     this.stopSignal = opts.signal;
     this.random = opts.random ?? Math.random;
   }
