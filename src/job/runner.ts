@@ -309,6 +309,8 @@ async function checkWritable(file: string): Promise<void> {
     throw new BatchError(
       'USAGE',
       `the results cannot be written: folder ${dir} ${why} (choose another with --out); nothing was sent`,
+      {},
+      { cause: err },
     );
   }
 }

@@ -135,6 +135,20 @@ describe('recharge-batch CLI', () => {
     expect(stderr).not.toContain('EPIPE');
   });
 
+  it('--debug shows the stack and the error it came from; without it, one line', async () => {
+    const missing = join(tempDir(), 'night.json');
+    const plain = await runCli(['jobs', '--config', missing]);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr.trim().split('\n')).toEqual([
+      `error: --config ${missing}: there is no such file; check the name and folder, or leave --config out`,
+    ]);
+    const debug = await runCli(['jobs', '--config', missing, '--debug']);
+    expect(debug.code).toBe(2);
+    expect(debug.stderr).toMatch(/^error: --config .*: there is no such file/);
+    expect(debug.stderr).toMatch(/^BatchError: --config .*\n\s+at /m);
+    expect(debug.stderr).toMatch(/^caused by: Error: ENOENT: no such file or directory/m);
+  });
+
   it('reads options from env and a --config file, the flag winning', async () => {
     const dir = tempDir();
     const cfg = join(dir, 'cfg.json');
