@@ -26,6 +26,7 @@ function fixture(name: string): string {
   return fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
 }
 
+/** Runs the fixtures' payroll batch against an in-process sandbox. @returns the job's exit code */
 export async function demoCommand(
   opts: { json: boolean; quiet: boolean },
   io: Io,

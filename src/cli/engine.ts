@@ -20,6 +20,11 @@ const perMinute = (r: Rate) => (r.limit * 60_000) / r.windowMs;
 
 export type JobCommand = 'run' | 'resume' | 'retry';
 
+/**
+ * Runs `run` (target: the CSV), `resume` or `retry` (target: the job name) to its end or stop.
+ * @returns the exit code (SPEC §2): the job's own, or 4 when stopped resumably
+ * @throws BatchError before anything is sent (a bad --log-file or --webhook-listen, no key …)
+ */
 export async function jobCommand(
   command: JobCommand,
   target: string,

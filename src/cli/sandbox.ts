@@ -104,6 +104,10 @@ function faultOptions(f: SandboxArgs['faults']): Partial<Faults> {
   };
 }
 
+/**
+ * Serves the simulated API (SPEC §9) until the stop signal; durations are text with a unit.
+ * @throws BatchError USAGE for a bad duration or rate (before anything listens)
+ */
 export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal): Promise<number> {
   const key = a.apiKey ?? 'sandbox-key';
   const sb = await startSandbox({

@@ -44,6 +44,11 @@ export const watch: Command<WatchArgs> = {
   run: (a, o, cli) => watchCommand(a, o, cli.io, cli.stopSignal()),
 };
 
+/**
+ * Runs the watched folder (SPEC §10) until stopped, or once with `--once`.
+ * @returns the worst exit code of the files processed (SPEC §2 codes)
+ * @throws BatchError USAGE for `--job`/`--out` on the command line, a bad `--settle`, no key
+ */
 export async function watchCommand(
   args: WatchArgs,
   options: ResolvedOptions,

@@ -45,7 +45,7 @@ export interface Rate {
   windowMs: number;
 }
 
-/** `60/min`, `20/s`, `1000/h`, `120/minute`. */
+/** `60/min`, `20/s`, `1000/h`, `120/minute` → requests per window (ms). @throws BatchError USAGE naming `what` */
 export function parseRate(text: string, what = 'rate limit'): Rate {
   const m = /^\s*(\d+)\s*\/\s*(ms|s|sec|second|m|min|minute|h|hr|hour)\s*$/i.exec(text);
   if (!m || Number(m[1]) <= 0) {
