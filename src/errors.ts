@@ -3,51 +3,58 @@
  * exit code and a line of text. Tests assert the code, never the message.
  */
 
-/** Whole-run problems. Row-level problems are {@link RowErrorCode}s carried in results. */
-export type ErrorCode =
+/**
+ * Whole-run problems, each with one exit code (src/cli/exit.ts, a `Record` over this list, so a
+ * new code cannot be left without one). Row-level problems are {@link RowErrorCode}s carried in
+ * results.
+ */
+export const ERROR_CODES = [
   // usage and input (exit 2)
-  | 'USAGE'
-  | 'CONFIG_INVALID'
-  | 'FILE_NOT_FOUND'
-  | 'FILE_UNREADABLE'
-  | 'FILE_IS_OUTPUT'
-  | 'FILE_EMPTY'
-  | 'FILE_NO_DATA'
-  | 'FILE_BINARY'
-  | 'FILE_ENCODING'
-  | 'CSV_PARSE'
-  | 'HEADER_MISSING_COLUMN'
-  | 'HEADER_AMBIGUOUS'
-  | 'HEADER_MAP_INVALID'
-  | 'OPERATORS_FILE_INVALID'
-  | 'MAX_TOTAL_EXCEEDED'
-  | 'JOB_NOT_FOUND'
-  | 'JOB_LOCKED'
-  | 'JOB_FINISHED'
-  | 'JOB_MISMATCH'
-  | 'JOB_CORRUPT'
+  'USAGE',
+  'CONFIG_INVALID',
+  'FILE_NOT_FOUND',
+  'FILE_UNREADABLE',
+  'FILE_IS_OUTPUT',
+  'FILE_EMPTY',
+  'FILE_NO_DATA',
+  'FILE_BINARY',
+  'FILE_ENCODING',
+  'CSV_PARSE',
+  'HEADER_MISSING_COLUMN',
+  'HEADER_AMBIGUOUS',
+  'HEADER_MAP_INVALID',
+  'OPERATORS_FILE_INVALID',
+  'MAX_TOTAL_EXCEEDED',
+  'JOB_NOT_FOUND',
+  'JOB_LOCKED',
+  'JOB_FINISHED',
+  'JOB_MISMATCH',
+  'JOB_CORRUPT',
   // API access (exit 3)
-  | 'API_UNAUTHORIZED'
-  | 'API_UNREACHABLE'
-  | 'API_TIMEOUT'
-  | 'API_BAD_RESPONSE'
-  | 'API_ERROR'
+  'API_UNAUTHORIZED',
+  'API_UNREACHABLE',
+  'API_TIMEOUT',
+  'API_BAD_RESPONSE',
+  'API_ERROR',
   /** 429 after 429 for longer than --max-wait before anything was sent (SPEC §5 additions) */
-  | 'API_RATE_LIMITED'
+  'API_RATE_LIMITED',
   /** the circuit breaker: several POSTs in a row got no readable answer (SPEC §5 additions) */
-  | 'API_UNREADABLE'
+  'API_UNREADABLE',
   // local files (exit 2 before anything was sent, else 4; SPEC §5 additions)
-  | 'LOCAL_IO'
-  | 'LOCAL_IO_STOPPED'
+  'LOCAL_IO',
+  'LOCAL_IO_STOPPED',
   // stopped early, resumable (exit 4)
-  | 'INSUFFICIENT_BALANCE'
-  | 'INTERRUPTED'
-  | 'POLL_TIMEOUT'
+  'INSUFFICIENT_BALANCE',
+  'INTERRUPTED',
+  'POLL_TIMEOUT',
   /** the API asked for a wait longer than --max-wait, or kept answering 429 mid-run */
-  | 'RATE_LIMITED'
-  | 'INPUT_CHANGED'
+  'RATE_LIMITED',
+  'INPUT_CHANGED',
   // a bug
-  | 'INTERNAL';
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Row-level codes of SPEC §3 (validation) plus the outcome codes the runner records. */
 export type RowErrorCode =

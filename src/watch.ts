@@ -131,19 +131,28 @@ async function checkFolder(dir: string): Promise<void> {
     st = await fsp.stat(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new BatchError('FILE_NOT_FOUND', `${dir}: no such folder`, { path: dir });
-    throw new BatchError('FILE_UNREADABLE', `${dir}: cannot read (${code ?? String(err)})`, { path: dir });
+    if (code === 'ENOENT')
+      throw new BatchError('FILE_NOT_FOUND', `${dir}: no such folder`, { path: dir }, { cause: err });
+    throw new BatchError(
+      'FILE_UNREADABLE',
+      `${dir}: cannot read (${code ?? String(err)})`,
+      {
+        path: dir,
+      },
+      { cause: err },
+    );
   }
   if (!st.isDirectory())
     throw new BatchError('USAGE', `${dir} is not a folder: watch takes the folder the CSV files land in`, {
       path: dir,
     });
   // finished files are moved out of it: find out now, not after the first batch has been paid
-  await fsp.access(dir, constants.W_OK | constants.X_OK).catch(() => {
+  await fsp.access(dir, constants.W_OK | constants.X_OK).catch((err: unknown) => {
     throw new BatchError(
       'USAGE',
       `${dir} is not writable: watch moves each file to done/ or rejected/ when its job ends; nothing was sent`,
       { path: dir },
+      { cause: err },
     );
   });
 }
@@ -234,6 +243,7 @@ async function moveTogether(
       'INTERNAL',
       `${input} could not be moved to ${to}/ (${why}); its job has ended — move it by hand, then run watch again`,
       { path: input },
+      { cause: err },
     );
   }
 }

@@ -16,6 +16,7 @@
 import type { z } from 'zod';
 import { ApiError, BatchError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
+import { DEFAULTS } from '../defaults.js';
 import { addSecret, mask } from './mask.js';
 import {
   acceptedTransaction,
@@ -84,15 +85,15 @@ export class AlsamiflexiClient {
     } catch {
       throw new BatchError('USAGE', `invalid base URL "${mask(this.baseUrl)}"`);
     }
-    this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.timeoutMs = opts.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
     this.transport = new Transport(this.baseUrl, key, this.timeoutMs, opts.dispatcher);
     this.scheduler = opts.scheduler ?? passThrough;
     this.clock = opts.clock ?? systemClock;
     this.getRetries = opts.getRetries ?? 4;
     this.backoffBaseMs = opts.backoffBaseMs ?? 500;
-    this.backoffMaxMs = opts.backoffMaxMs ?? 15_000;
+    this.backoffMaxMs = opts.backoffMaxMs ?? DEFAULTS.backoffMaxMs;
     this.rateLimitedWaitMs = opts.rateLimitedWaitMs ?? 1_000;
-    this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
+    this.maxWaitMs = opts.maxWaitMs ?? DEFAULTS.maxWaitMs;
     this.stopSignal = opts.signal;
     this.random = opts.random ?? Math.random;
   }

@@ -5,9 +5,7 @@ import { resolve } from 'node:path';
 import { BatchError } from '../errors.js';
 import { listJobs } from '../job/job.js';
 import { RateLimiter } from '../limit/limiter.js';
-import { durationOption, resolveRate, type OptionName } from '../config.js';
-
-export type Options = Record<OptionName, unknown>;
+import { planRate, type ResolvedOptions } from '../config.js';
 
 export interface Io {
   out(line: string): void;
@@ -54,12 +52,10 @@ export function redactingIo(secret: () => string | undefined): Io {
 /** The line for a missing key; `validate` adds the way to check a file without one. */
 export const NO_KEY = 'no API key: set ALSAMIFLEXI_API_KEY in the environment (or give --api-key)';
 
-export function apiKey(options: Options, missing = NO_KEY): string {
-  const key = options['api-key'];
-  if (typeof key !== 'string' || key.trim() === '') {
-    throw new BatchError('USAGE', missing);
-  }
-  return key.trim();
+/** The API key, trimmed. @throws BatchError USAGE (`missing`) when none was given */
+export function apiKey(options: Pick<ResolvedOptions, 'apiKey'>, missing = NO_KEY): string {
+  if (options.apiKey === undefined) throw new BatchError('USAGE', missing);
+  return options.apiKey;
 }
 
 /**
@@ -69,10 +65,10 @@ export function apiKey(options: Options, missing = NO_KEY): string {
  */
 export function apiHint(
   err: { code?: unknown; message?: unknown; status?: unknown },
-  baseUrl: unknown,
+  baseUrl: string | undefined,
 ): string {
   const notFound = err.status === 404 || /No such endpoint|HTTP 404/i.test(String(err.message ?? ''));
-  if (!notFound || typeof baseUrl !== 'string') return '';
+  if (!notFound || baseUrl === undefined) return '';
   return /\/api\/v1\/?$/.test(baseUrl)
     ? ` — ${baseUrl} does not serve the Alsamiflexi API: check --base-url (ALSAMIFLEXI_BASE_URL)`
     : ` — --base-url should end in /api/v1 (it is ${baseUrl}); set ALSAMIFLEXI_BASE_URL=${baseUrl.replace(/\/+$/, '')}/api/v1`;
@@ -85,32 +81,26 @@ export interface ApiContext {
 }
 
 /**
- * The client behind the shared limiter. `signal` (the command's stop signal) ends every wait
- * of every request at once (SPEC §5 additions, "Signals reach every wait").
+ * The client behind the shared limiter (SPEC §6). `signal` (the command's stop signal) ends
+ * every wait of every request at once (SPEC §5 additions, "Signals reach every wait").
+ * @throws BatchError USAGE without a key, or for `--plan enterprise` without `--rate-limit`
  */
-export function apiContext(options: Options, signal?: AbortSignal): ApiContext {
-  const rate = resolveRate(options.plan, options['rate-limit']);
-  const concurrency = Number(options.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new BatchError(
-      'USAGE',
-      `--concurrency ${String(options.concurrency)}: give a whole number of requests at once, at least 1 (e.g. --concurrency 4)`,
-    );
+export function apiContext(options: ResolvedOptions, signal?: AbortSignal): ApiContext {
+  const rate = planRate(options);
   const key = apiKey(options);
   addSecret(key);
-  const maxWaitMs = durationOption(options, 'max-wait');
   const limiter = new RateLimiter({
     rate,
-    concurrency,
-    maxWaitMs,
-    ...(options.redis ? { redis: { url: String(options.redis), apiKey: key } } : {}),
+    concurrency: options.concurrency,
+    maxWaitMs: options.maxWaitMs,
+    ...(options.redis ? { redis: { url: options.redis, apiKey: key } } : {}),
   });
   const client = new AlsamiflexiClient({
     apiKey: key,
-    baseUrl: String(options['base-url']),
-    requestTimeoutMs: durationOption(options, 'request-timeout'),
+    baseUrl: options.baseUrl,
+    requestTimeoutMs: options.requestTimeoutMs,
     scheduler: limiter,
-    maxWaitMs,
+    maxWaitMs: options.maxWaitMs,
     signal,
   });
   return {

@@ -18,8 +18,14 @@ export const EXIT_HELP = `Exit codes:
   4  stopped early and resumable: balance short, interrupted by a signal, rows still processing at --poll-timeout, a wait longer than --max-wait, a local disk failure after sending,
      the input file changed or disappeared during the run`;
 
-/** Every error code's exit code: exhaustive, so a new code cannot be forgotten. */
-const EXIT_FOR: Record<ErrorCode, number> = {
+/** One of the five exit codes of SPEC §2. */
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * Every error code's exit code: exhaustive (a `Record` over ErrorCode), so a new code does not
+ * compile until it has one — it can never fall to exit 2 by default.
+ */
+export const EXIT_FOR: Readonly<Record<ErrorCode, ExitCode>> = {
   USAGE: EXIT.USAGE,
   CONFIG_INVALID: EXIT.USAGE,
   FILE_NOT_FOUND: EXIT.USAGE,
@@ -57,11 +63,15 @@ const EXIT_FOR: Record<ErrorCode, number> = {
   INTERNAL: EXIT.STOPPED,
 };
 
-export function exitCodeFor(code: ErrorCode): number {
-  return EXIT_FOR[code] ?? EXIT.USAGE;
+/**
+ * The exit code of an error code. A code that is not one (only a value cast past the type
+ * could be) is treated as a bug: exit 4, the journal intact, resumable.
+ */
+export function exitCodeFor(code: ErrorCode): ExitCode {
+  return Object.hasOwn(EXIT_FOR, code) ? EXIT_FOR[code] : EXIT_FOR.INTERNAL;
 }
 
-export function exitCodeForResult(r: JobResult): number {
+export function exitCodeForResult(r: JobResult): ExitCode {
   if (r.stopped) return exitCodeFor(r.stopped.code);
   const c = r.counts;
   if (c.pending + c.processing > 0) return EXIT.STOPPED;

@@ -1,18 +1,55 @@
-/** `sandbox` (the local API simulator, SPEC §9) and `demo` (a sample batch against it). */
-import { copyFile, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/** `sandbox` (SPEC §9): the local API simulator, with the faults of real APIs to rehearse against. */
 import { startSandbox } from '../sandbox/index.js';
 import { parseStatusWords, type FaultEncoding, type Faults } from '../sandbox/faults.js';
-import { AlsamiflexiClient } from '../api/client.js';
-import { RateLimiter } from '../limit/limiter.js';
-import { runJob } from '../run.js';
-import { JobEvents } from '../job/events.js';
 import { parseDuration, parseRate } from '../util/units.js';
 import type { Io } from './context.js';
-import { exitCodeForResult } from './exit.js';
-import { jsonSummary } from './jobs.js';
+import { COMMON, type Command } from './command.js';
+import { sandboxOptions, type SandboxFlags } from './sandbox-options.js';
+
+export const sandbox: Command<SandboxFlags> = {
+  command: 'sandbox',
+  describe: 'start the local API simulator',
+  uses: ['api-key', ...COMMON],
+  builder: sandboxOptions,
+  run: (a, o, cli) =>
+    sandboxCommand(
+      {
+        port: a.port,
+        host: a.host,
+        apiKey: o.apiKey,
+        balance: a.balance,
+        rateLimit: a['rate-limit'],
+        window: a.window,
+        completeAfter: a['complete-after'],
+        failRate: a['fail-rate'],
+        errorRate: a['error-rate'],
+        dropRate: a['drop-rate'],
+        latency: a.latency,
+        arrivalJitter: a['arrival-jitter'],
+        seed: a.seed,
+        dedup: a.dedup,
+        webhookUrl: a['webhook-url'],
+        webhookDuplicates: a['webhook-duplicates'],
+        webhookForge: a['webhook-forge'],
+        webhookLate: a['webhook-late'],
+        rateLimitHeaders: a['rate-limit-headers'],
+        faults: {
+          noStatus: a['fault-no-status'],
+          encoding: a['fault-encoding'] ?? null,
+          resetFormat: a['fault-reset-format'],
+          retryAfterFormat: a['fault-retry-after-format'],
+          clockSkew: a['fault-clock-skew'],
+          rateLimited: a['fault-rate-limited'] ?? [],
+          retryAfter: a['fault-retry-after'],
+          echoKey: a['fault-echo-key'],
+          successFalseRate: a['fault-success-false'],
+          statusWords: a['status-words'],
+        },
+      },
+      cli.io,
+      cli.stopSignal(),
+    ),
+};
 
 export interface SandboxArgs {
   port: number;
@@ -67,6 +104,10 @@ function faultOptions(f: SandboxArgs['faults']): Partial<Faults> {
   };
 }
 
+/**
+ * Serves the simulated API (SPEC §9) until the stop signal; durations are text with a unit.
+ * @throws BatchError USAGE for a bad duration or rate (before anything listens)
+ */
 export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal): Promise<number> {
   const key = a.apiKey ?? 'sandbox-key';
   const sb = await startSandbox({
@@ -105,76 +146,4 @@ export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal
   await sb.close();
   io.err('sandbox stopped');
   return 0;
-}
-
-/** Where the packaged fixtures live, from dist/cli/ or src/cli/. */
-function fixture(name: string): string {
-  return fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
-}
-
-export async function demoCommand(
-  opts: { json: boolean; quiet: boolean },
-  io: Io,
-  signal: AbortSignal,
-): Promise<number> {
-  const key = 'demo-key';
-  const dir = await mkdtemp(join(tmpdir(), 'recharge-batch-demo-'));
-  const csv = join(dir, 'payroll.csv');
-  await copyFile(fixture('payroll.csv'), csv);
-  const sb = await startSandbox({
-    port: 0,
-    apiKey: key,
-    balance: 500_000,
-    rateLimit: '1200/min',
-    completeAfterMs: 400,
-    seed: 7,
-  });
-  const limiter = new RateLimiter({ rate: parseRate('1200/min'), concurrency: 8 });
-  const client = new AlsamiflexiClient({
-    apiKey: key,
-    baseUrl: sb.url,
-    scheduler: limiter,
-    requestTimeoutMs: 10_000,
-  });
-  const events = new JobEvents();
-  if (!opts.quiet && !opts.json) {
-    io.out(`demo: a sandbox API on ${sb.url} (1200 requests/min, transactions complete after 0.4 s)`);
-    io.out(`demo: running the payroll batch ${csv}`);
-    let done = 0;
-    events.on('row:final', ({ row }) => {
-      done++;
-      if (done <= 3 || done % 25 === 0)
-        io.out(`  row ${row.row}: ${row.number} ${row.amount} BDT → ${row.status} (${row.txn ?? '-'})`);
-    });
-  }
-  try {
-    const result = await runJob({
-      csv,
-      stateDir: join(dir, 'state'),
-      client,
-      concurrency: 8,
-      pollAfterMs: 500,
-      pollEveryMs: 300,
-      pollTimeoutMs: 60_000,
-      pollShareIntervalMs: limiter.interval,
-      events,
-      signal,
-    });
-    const code = exitCodeForResult(result);
-    if (opts.json) {
-      io.out(JSON.stringify(jsonSummary(result, code)));
-    } else if (!opts.quiet) {
-      const c = result.counts;
-      io.out(
-        `demo: job ${result.job} — ${c.completed} rows completed (${result.amounts.completed.toLocaleString('en-US')} BDT), ${c.failed} failed, ${c.unknown} unknown`,
-      );
-      io.out(`demo: results written to ${result.results}`);
-      io.out(`demo: the sandbox's ledger holds ${sb.ledger().length} transactions, one per completed row`);
-    }
-    return code;
-  } finally {
-    await limiter.stop().catch(() => undefined);
-    await client.close();
-    await sb.close();
-  }
 }

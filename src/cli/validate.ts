@@ -5,7 +5,59 @@
 import type { Operator } from '../api/types.js';
 import type { ColumnMap, RowVerdict, ValidationSummary } from '../validate/index.js';
 import { runValidation } from '../validate/index.js';
+import { loadOperatorsFile } from '../validate/index.js';
 import { bdt, count, noun } from '../util/words.js';
+import { API, COMMON, csvPositional, type Command } from './command.js';
+import { NO_KEY, apiContext, apiKey } from './context.js';
+
+/** The command line's `validate`: the operator list (amount limits) from the API, or offline from a file. */
+export const validate: Command<{ csv: string }> = {
+  command: 'validate <csv>',
+  describe: 'validation only, nothing is submitted; --out writes the report CSV',
+  uses: [
+    ...API,
+    'operators',
+    'map',
+    'allow-duplicates',
+    'max-total',
+    'out',
+    'bom',
+    'json',
+    'quiet',
+    ...COMMON,
+  ],
+  builder: csvPositional,
+  async run(a, o, { io }) {
+    let operators;
+    if (o.operators) operators = await loadOperatorsFile(o.operators);
+    else {
+      apiKey(
+        o,
+        `${NO_KEY}; to check a file offline, give the operator list instead: --operators operators.json (saved from \`recharge-batch operators --json\`)`,
+      );
+      const ctx = apiContext(o);
+      try {
+        operators = await ctx.client.getOperators();
+      } finally {
+        await ctx.close();
+      }
+    }
+    return validateCommand(
+      {
+        csv: a.csv,
+        operators,
+        map: o.map,
+        allowDuplicates: o.allowDuplicates,
+        out: o.out,
+        bom: o.bom,
+        json: o.json,
+        quiet: o.quiet,
+        maxTotal: o.maxTotal,
+      },
+      io,
+    );
+  },
+};
 
 export interface Io {
   out(line: string): void;

@@ -2,29 +2,64 @@
 import { relative } from 'node:path';
 import { BatchError } from '../errors.js';
 import { parseDuration } from '../util/units.js';
-import { durationOption } from '../config.js';
+import type { ResolvedOptions } from '../config.js';
 import { watchFolder, type FileOutcome } from '../watch.js';
-import { apiContext, type Io, type Options } from './context.js';
-import { engineOptions, fileOptions, jsonSummary, progress } from './jobs.js';
+import { apiContext, type Io } from './context.js';
+import { COMMON, ENGINE, FILE, type Command } from './command.js';
+import { engineOptions, fileOptions } from './engine.js';
+import { progress } from './progress.js';
+import { jsonSummary } from './summary.js';
 import { auditFromOptions, webhooksFromOptions } from './services.js';
 
+/** What `watch` takes besides the shared options: its own flags, as typed. */
 export interface WatchArgs {
+  dir: string;
   once: boolean;
   /** duration text, e.g. `5s` */
   settle: string;
+  /** refused: given here only to say why (one name or one results path would mix the files' jobs up) */
+  job?: string;
+  out?: string;
 }
 
+export const watch: Command<WatchArgs> = {
+  command: 'watch <dir>',
+  describe: 'run every *.csv that lands in <dir> as a job, one at a time: done/ or rejected/ after',
+  uses: [...ENGINE, ...FILE, ...COMMON],
+  builder: (y) =>
+    y
+      .positional('dir', { type: 'string', demandOption: true, describe: 'the folder the CSV files land in' })
+      .option('once', {
+        type: 'boolean',
+        default: false,
+        describe: 'process what is there now, then exit with the worst exit code (for cron)',
+      })
+      .option('settle', {
+        type: 'string',
+        default: '5s',
+        describe: 'a file is taken once its size has not changed for this long',
+      })
+      .option('job', { type: 'string', hidden: true })
+      .option('out', { type: 'string', hidden: true }),
+  run: (a, o, cli) => watchCommand(a, o, cli.io, cli.stopSignal()),
+};
+
+/**
+ * Runs the watched folder (SPEC §10) until stopped, or once with `--once`.
+ * @returns the worst exit code of the files processed (SPEC §2 codes)
+ * @throws BatchError USAGE for `--job`/`--out` on the command line, a bad `--settle`, no key
+ */
 export async function watchCommand(
-  dir: string,
-  options: Options,
   args: WatchArgs,
+  options: ResolvedOptions,
   io: Io,
   signal: AbortSignal,
 ): Promise<number> {
+  const { dir } = args;
   // one name or one results path for every file would mix jobs up
-  if (options.job)
+  if (args.job !== undefined)
     throw new BatchError('USAGE', '--job cannot be used with watch: each file gets its own job name');
-  if (options.out)
+  if (args.out !== undefined)
     throw new BatchError(
       'USAGE',
       "--out cannot be used with watch: each file's results go beside it in done/",
@@ -40,8 +75,7 @@ export async function watchCommand(
     await webhooks?.close();
     throw err;
   }
-  const quiet = Boolean(options.quiet);
-  const json = Boolean(options.json);
+  const { quiet, json } = options;
   if (!quiet)
     io.err(`watching ${dir} for *.csv files${args.once ? ' (once)' : ''}; settled after ${args.settle}`);
   let stopProgress = () => undefined as void;
@@ -58,9 +92,9 @@ export async function watchCommand(
         stopProgress = progress(
           events,
           io,
-          { ...options, quiet: quiet || json },
+          { baseUrl: options.baseUrl, quiet: quiet || json },
           ctx.limiter.interval,
-          durationOption(options, 'poll-after'),
+          options.pollAfterMs,
           () => ctx.limiter.waitingUntil(),
         );
       },

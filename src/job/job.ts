@@ -75,10 +75,21 @@ export async function hashFile(path: string): Promise<{ hash: string; size: numb
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new BatchError('FILE_NOT_FOUND', `${path}: no such file`, { path });
+    if (code === 'ENOENT')
+      throw new BatchError('FILE_NOT_FOUND', `${path}: no such file`, { path }, { cause: err });
     if (code === 'EISDIR')
-      throw new BatchError('FILE_UNREADABLE', `${path} is a directory, not a CSV file`, { path });
-    throw new BatchError('FILE_UNREADABLE', `${path}: cannot read (${code ?? String(err)})`, { path });
+      throw new BatchError(
+        'FILE_UNREADABLE',
+        `${path} is a directory, not a CSV file`,
+        { path },
+        { cause: err },
+      );
+    throw new BatchError(
+      'FILE_UNREADABLE',
+      `${path}: cannot read (${code ?? String(err)})`,
+      { path },
+      { cause: err },
+    );
   }
   return { hash: h.digest('hex'), size };
 }
@@ -97,7 +108,12 @@ export async function readMeta(paths: JobPaths): Promise<JobMeta | null> {
     return JSON.parse(await fsp.readFile(paths.meta, 'utf8')) as JobMeta;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new BatchError('JOB_CORRUPT', `${paths.meta} cannot be read: ${(err as Error).message}`);
+    throw new BatchError(
+      'JOB_CORRUPT',
+      `${paths.meta} cannot be read: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    );
   }
 }
 

@@ -188,6 +188,8 @@ export class FileRegistry implements Registry {
         this.failed = new BatchError(
           'INTERNAL',
           `the account registry ${this.path} cannot be written: ${(err as Error).message}`,
+          {},
+          { cause: err },
         );
         for (const b of [...batch, ...this.queue]) b.fail(this.failed);
         this.queue = [];

@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import { setMaxListeners } from 'node:events';
 import type { AlsamiflexiClient } from '../api/client.js';
 import { systemClock, type Clock } from '../clock.js';
+import { DEFAULTS } from '../defaults.js';
 import { BatchError, localIoError, type ErrorCode } from '../errors.js';
 import { masked, type JournalRecord } from './journal.js';
 import { applyRecord, tally, type RowState, type RowStatus } from './rows.js';
@@ -154,8 +155,8 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   const poller = new Poller({
     client,
     clock,
-    pollEveryMs: opts.pollEveryMs ?? 30_000,
-    pollTimeoutMs: opts.pollTimeoutMs ?? 30 * 60_000,
+    pollEveryMs: opts.pollEveryMs ?? DEFAULTS.pollEveryMs,
+    pollTimeoutMs: opts.pollTimeoutMs ?? DEFAULTS.pollTimeoutMs,
     // half of the rate for polls at most while rows are still waiting to be sent
     pollGapMs: () => (submitting && opts.pollShareIntervalMs ? opts.pollShareIntervalMs * 2 : 0),
     onFinal: async (row, txn, st) => {
@@ -207,7 +208,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   const guard = await RepeatGuard.open(job, job.meta.account ?? client.account, pending, {
     ...opts,
     clock,
-    concurrency: opts.concurrency ?? 4,
+    concurrency: opts.concurrency ?? DEFAULTS.concurrency,
     record,
   });
   events.emit('job:started', { job: name, rows: job.rows, resumed, pending: pending.length, processing });
@@ -228,7 +229,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     resendLimit: opts.resendLimit ?? 5,
     backoffBaseMs: opts.backoffBaseMs ?? 500,
     // with webhooks, polling is the safety net: the first poll comes later (SPEC §10)
-    pollAfterMs: (opts.pollAfterMs ?? 15_000) * (opts.webhooks ? 2 : 1),
+    pollAfterMs: (opts.pollAfterMs ?? DEFAULTS.pollAfterMs) * (opts.webhooks ? 2 : 1),
   });
 
   try {
@@ -243,15 +244,18 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
       );
     }
     let next = 0;
-    const workers = Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, async () => {
-      while (!stopSubmitting.signal.aborted && next < pending.length) {
-        const i = next++;
-        const row = pending[i]!;
-        if (row.status !== 'pending') continue;
-        if (await guard.admit(i)) await submitter.submitOne(row);
-        else events.emit('row:final', { row });
-      }
-    });
+    const workers = Array.from(
+      { length: Math.max(1, opts.concurrency ?? DEFAULTS.concurrency) },
+      async () => {
+        while (!stopSubmitting.signal.aborted && next < pending.length) {
+          const i = next++;
+          const row = pending[i]!;
+          if (row.status !== 'pending') continue;
+          if (await guard.admit(i)) await submitter.submitOne(row);
+          else events.emit('row:final', { row });
+        }
+      },
+    );
     await Promise.all(workers);
     submitting = false;
     poller.close();
@@ -307,6 +311,8 @@ async function checkWritable(file: string): Promise<void> {
     throw new BatchError(
       'USAGE',
       `the results cannot be written: folder ${dir} ${why} (choose another with --out); nothing was sent`,
+      {},
+      { cause: err },
     );
   }
 }

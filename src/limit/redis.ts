@@ -73,6 +73,7 @@ export function redisBottleneck(
       await client.ping(); // queued until connected; rejected once the retries give up
     } catch (err) {
       client.disconnect();
+      // no `cause`: ioredis' own message may hold the URL with its password (redacted here only)
       throw new BatchError(
         'USAGE',
         `cannot use Redis at ${where} for the shared rate limit: ${redactUrls((err as Error).message, url)}`,

@@ -105,6 +105,8 @@ export class AuditLog {
         throw new BatchError(
           'USAGE',
           `the audit log ${opts.file} cannot be opened for appending (${code}); choose another --log-file; nothing was sent`,
+          {},
+          { cause: err },
         );
       }
     } else if (opts.destination) {

@@ -20,6 +20,24 @@ export function parseDuration(text: string | number, what = 'duration'): number 
   return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]!);
 }
 
+const UNIT_ORDER: [string, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+];
+
+/**
+ * ms → the shortest exact text `parseDuration` reads back: 15000 → `15s`, 1800000 → `30m`,
+ * 604800000 → `7d`, 250 → `250ms`, 0 → `0`. Used to show the defaults (src/defaults.ts) in
+ * `--help` and the README's options table.
+ */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0';
+  for (const [unit, size] of UNIT_ORDER) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
 export interface Rate {
   /** requests allowed per window */
   limit: number;
@@ -27,7 +45,7 @@ export interface Rate {
   windowMs: number;
 }
 
-/** `60/min`, `20/s`, `1000/h`, `120/minute`. */
+/** `60/min`, `20/s`, `1000/h`, `120/minute` → requests per window (ms). @throws BatchError USAGE naming `what` */
 export function parseRate(text: string, what = 'rate limit'): Rate {
   const m = /^\s*(\d+)\s*\/\s*(ms|s|sec|second|m|min|minute|h|hr|hour)\s*$/i.exec(text);
   if (!m || Number(m[1]) <= 0) {

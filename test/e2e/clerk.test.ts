@@ -41,7 +41,8 @@ describe('config file and options', () => {
     expect(broken.stderr).toContain(`--config ${cfg}`);
     expect(broken.stderr).not.toContain('sk_live_secret');
     writeFileSync(cfg, JSON.stringify({ concurrency: 'sk_live_secret' }));
-    const typed = await runCli(['balance', '--config', cfg], apiEnv(sb.url));
+    // (resume uses --concurrency; balance, which does not, ignores the key)
+    const typed = await runCli(['resume', 'night-job', '--config', cfg, '--state-dir', dir], apiEnv(sb.url));
     expect(typed.code).toBe(2);
     expect(typed.stderr.trim()).toBe(
       `error: --config ${cfg}: "concurrency" must be a number, like "concurrency": 4; fix the file or leave that key out`,

@@ -95,11 +95,20 @@ describe('recharge-batch CLI', () => {
     [['frobnicate'], '"frobnicate" is not a command'],
     [['stauts', 'x'], '"stauts" is not a command: did you mean status? (see --help)'],
     [[], 'name a command, e.g. `recharge-batch validate payroll.csv` (see --help)'],
+    [['validate'], 'validate needs the CSV file, e.g. `recharge-batch validate payroll.csv`'],
+    [['watch'], 'watch needs the folder to watch, e.g. `recharge-batch watch /srv/payroll/incoming`'],
+    [['resume'], "resume needs a job name (or the job's input CSV): see `recharge-batch jobs`"],
+    [['retry'], "retry needs a job name (or the job's input CSV): see `recharge-batch jobs`"],
+    [['report'], "report needs a job name (or the job's input CSV): see `recharge-batch jobs`"],
+    [['balance', '--poll-evry', '1m'], 'unknown option --poll-evry: did you mean --poll-every? (see --help)'],
+    [['sandbox', '--fail-rte', '0.1'], 'unknown option --fail-rte: did you mean --fail-rate? (see --help)'],
+    [['operatrs'], '"operatrs" is not a command: did you mean operators? (see --help)'],
+    [['balance', '--request-timeout', '5'], '--request-timeout "5" has no unit: write 5ms, 5s, 5m, 5h or 5d'],
     [
-      ['balance', '--concurrency', 'abc'],
+      ['resume', 'some-job', '--concurrency', 'abc'],
       '--concurrency "abc" is not a number: write it like --concurrency 4',
     ],
-    [['balance', '--concurrency'], '--concurrency needs a value'],
+    [['run', 'payroll.csv', '--concurrency'], '--concurrency needs a value'],
     [['balance', '--plan', 'platinum'], 'unknown --plan'],
     [['balance', '--rate-limit', 'fast'], 'invalid --rate-limit'],
     [['resume', 'some-job', '--poll-after', 'soon'], 'invalid --poll-after'],
@@ -124,6 +133,20 @@ describe('recharge-batch CLI', () => {
     const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
     expect(code).toBe(0);
     expect(stderr).not.toContain('EPIPE');
+  });
+
+  it('--debug shows the stack and the error it came from; without it, one line', async () => {
+    const missing = join(tempDir(), 'night.json');
+    const plain = await runCli(['jobs', '--config', missing]);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr.trim().split('\n')).toEqual([
+      `error: --config ${missing}: there is no such file; check the name and folder, or leave --config out`,
+    ]);
+    const debug = await runCli(['jobs', '--config', missing, '--debug']);
+    expect(debug.code).toBe(2);
+    expect(debug.stderr).toMatch(/^error: --config .*: there is no such file/);
+    expect(debug.stderr).toMatch(/^BatchError: --config .*\n\s+at /m);
+    expect(debug.stderr).toMatch(/^caused by: Error: ENOENT: no such file or directory/m);
   });
 
   it('reads options from env and a --config file, the flag winning', async () => {

@@ -1,39 +1,204 @@
-/** Where jobs live by default (SPEC §2 `--state-dir`): never relative to the working folder. */
-import { describe, expect, it } from 'vitest';
-import { defaultStateDir, resolveOptions } from '../../src/config.js';
+/** Options resolved once (SPEC §2): flag > env > config file > default, typed, units required. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OPTIONS, defaultStateDir, planRate, resolveOptions } from '../../src/config.js';
+import { DEFAULTS } from '../../src/defaults.js';
+import { formatDuration, parseDuration } from '../../src/util/units.js';
+
+const HOME = { HOME: '/home/clerk' };
+const dir = mkdtempSync(join(tmpdir(), 'rb-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+function configFile(content: unknown): string {
+  const path = join(dir, `c${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+const refused = (code: string, text: string) =>
+  expect.objectContaining({ code, message: expect.stringContaining(text) });
 
 describe('state dir', () => {
   it('RECHARGE_BATCH_STATE_DIR, else $XDG_STATE_HOME/recharge-batch, else ~/.local/state/recharge-batch', () => {
     const env = { HOME: '/home/clerk', XDG_STATE_HOME: '/var/state' };
-    expect(resolveOptions({}, { ...env, RECHARGE_BATCH_STATE_DIR: '/srv/rb' })['state-dir']).toBe('/srv/rb');
-    expect(resolveOptions({}, env)['state-dir']).toBe('/var/state/recharge-batch');
-    expect(resolveOptions({}, { HOME: '/home/clerk' })['state-dir']).toBe(
-      '/home/clerk/.local/state/recharge-batch',
-    );
-    expect(resolveOptions({ 'state-dir': './mine' }, env)['state-dir']).toBe('./mine');
+    expect(resolveOptions({}, { ...env, RECHARGE_BATCH_STATE_DIR: '/srv/rb' }).stateDir).toBe('/srv/rb');
+    expect(resolveOptions({}, env).stateDir).toBe('/var/state/recharge-batch');
+    expect(resolveOptions({}, HOME).stateDir).toBe('/home/clerk/.local/state/recharge-batch');
+    expect(resolveOptions({ 'state-dir': './mine' }, env).stateDir).toBe('./mine');
   });
   it('ignores a relative XDG_STATE_HOME, as the XDG spec says', () => {
     expect(defaultStateDir({ HOME: '/home/clerk', XDG_STATE_HOME: 'state' })).toBe(
       '/home/clerk/.local/state/recharge-batch',
     );
   });
-  it('--repeat-window defaults to 7d and --allow-repeat to off', () => {
-    const o = resolveOptions({}, { HOME: '/h' });
-    expect(o['repeat-window']).toBe('7d');
-    expect(o['allow-repeat']).toBe(false);
+});
+
+describe('defaults', () => {
+  it('come from DEFAULTS, typed: durations in ms, the plan, booleans', () => {
+    const o = resolveOptions({}, HOME);
+    expect(o).toMatchObject({
+      plan: 'starter',
+      concurrency: DEFAULTS.concurrency,
+      pollAfterMs: DEFAULTS.pollAfterMs,
+      pollEveryMs: DEFAULTS.pollEveryMs,
+      pollTimeoutMs: DEFAULTS.pollTimeoutMs,
+      requestTimeoutMs: DEFAULTS.requestTimeoutMs,
+      maxWaitMs: DEFAULTS.maxWaitMs,
+      repeatWindowMs: DEFAULTS.repeatWindowMs,
+      webhookPath: DEFAULTS.webhookPath,
+      allowRepeat: false,
+      bom: true,
+      json: false,
+    });
+    expect(o.apiKey).toBeUndefined();
+    expect(planRate(o)).toEqual({ limit: 60, windowMs: 60_000 });
+  });
+  it('are shown in --help and the README as written, and read back to the same ms', () => {
+    expect(OPTIONS['poll-after'].default).toBe('15s');
+    expect(OPTIONS['poll-timeout'].default).toBe('30m');
+    expect(OPTIONS['repeat-window'].default).toBe('7d');
+    expect(OPTIONS.concurrency.default).toBe(4);
+    for (const ms of [0, 250, 1500, 15_000, 90_000, 30 * 60_000, 7 * 86_400_000])
+      expect(parseDuration(formatDuration(ms))).toBe(ms);
   });
 });
 
-describe('durations', () => {
-  it('refuse a bare number: --repeat-window 7 read as 7 ms would turn the repeat check off', async () => {
-    const { parseDuration } = await import('../../src/util/units.js');
-    expect(() => parseDuration('7', '--repeat-window')).toThrow(
-      expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('7d') }),
+describe('precedence: flag > environment > config file > default', () => {
+  it('for a duration, a number, a boolean and a rate', () => {
+    const cfg = configFile({
+      'poll-every': '3m',
+      concurrency: 3,
+      'allow-partial': true,
+      'rate-limit': '30/min',
+    });
+    const env = {
+      ...HOME,
+      RECHARGE_BATCH_CONFIG: cfg,
+      RECHARGE_BATCH_POLL_EVERY: '2m',
+      RECHARGE_BATCH_CONCURRENCY: '2',
+    };
+    expect(resolveOptions({}, { ...HOME, RECHARGE_BATCH_CONFIG: cfg })).toMatchObject({
+      pollEveryMs: 180_000,
+      concurrency: 3,
+      allowPartial: true,
+      rateLimit: { limit: 30, windowMs: 60_000 },
+    });
+    expect(resolveOptions({}, env)).toMatchObject({
+      pollEveryMs: 120_000,
+      concurrency: 2,
+      allowPartial: true,
+    });
+    const flags = { 'poll-every': '1m', concurrency: 1, 'allow-partial': false, 'rate-limit': '20/s' };
+    expect(resolveOptions(flags, env)).toMatchObject({
+      pollEveryMs: 60_000,
+      concurrency: 1,
+      allowPartial: false,
+      rateLimit: { limit: 20, windowMs: 1000 },
+    });
+  });
+  it('ALSAMIFLEXI_API_KEY and ALSAMIFLEXI_BASE_URL count as the environment; the key is trimmed', () => {
+    const o = resolveOptions(
+      {},
+      { ...HOME, ALSAMIFLEXI_API_KEY: ' k-1 \n', ALSAMIFLEXI_BASE_URL: 'http://x/api/v1' },
     );
-    expect(() => parseDuration('5', '--request-timeout')).toThrow(expect.objectContaining({ code: 'USAGE' }));
-    expect(parseDuration('0', '--repeat-window')).toBe(0);
-    expect(parseDuration('7d')).toBe(7 * 86_400_000);
-    expect(parseDuration('250ms')).toBe(250);
-    expect(parseDuration(1500)).toBe(1500); // a number from a library caller is ms
+    expect(o.apiKey).toBe('k-1');
+    expect(o.baseUrl).toBe('http://x/api/v1');
+  });
+});
+
+describe('a duration must name its unit', () => {
+  it.each([
+    ['a flag', { 'request-timeout': '5' }, {}, '--request-timeout "5" has no unit: write 5ms, 5s'],
+    [
+      'the environment',
+      {},
+      { RECHARGE_BATCH_POLL_AFTER: '15' },
+      'RECHARGE_BATCH_POLL_AFTER "15" has no unit',
+    ],
+    ['a config file (text)', {}, { cfg: { 'max-wait': '300' } }, '"max-wait" (in --config'],
+    [
+      'a config file (a JSON number)',
+      {},
+      { cfg: { 'repeat-window': 7 } },
+      'must be a duration with its unit',
+    ],
+  ])('from %s', (_what, flags, envIn, text) => {
+    const { cfg, ...rest } = envIn as { cfg?: unknown } & Record<string, string>;
+    const env = { ...HOME, ...rest, ...(cfg ? { RECHARGE_BATCH_CONFIG: configFile(cfg) } : {}) };
+    expect(() => resolveOptions(flags, env)).toThrow(
+      expect.objectContaining({ message: expect.stringContaining(text) }),
+    );
+  });
+  it('0 needs no unit; a bare number from a library caller is ms', () => {
+    expect(resolveOptions({ 'repeat-window': '0' }, HOME).repeatWindowMs).toBe(0);
+    expect(
+      resolveOptions({}, { ...HOME, RECHARGE_BATCH_CONFIG: configFile({ 'repeat-window': 0 }) })
+        .repeatWindowMs,
+    ).toBe(0);
+    expect(parseDuration(1500)).toBe(1500);
+    expect(() => parseDuration('7', '--repeat-window')).toThrow(refused('USAGE', '7d'));
+  });
+});
+
+describe('integers and words are checked where they are read', () => {
+  it.each([
+    [{ concurrency: 0 }, 'USAGE', '--concurrency 0: give a whole number'],
+    [{ concurrency: 2.5 }, 'USAGE', '--concurrency 2.5: give a whole number'],
+    [{ concurrency: 'abc' }, 'CONFIG_INVALID', '--concurrency "abc" is not a number'],
+    [{ 'max-total': '-5' }, 'CONFIG_INVALID', '--max-total "-5" is not a number'],
+    [{ plan: 'platinum' }, 'USAGE', 'unknown --plan "platinum"'],
+    [{ 'rate-limit': 'fast' }, 'USAGE', 'invalid --rate-limit "fast"'],
+    [{ map: ['phone'] }, 'HEADER_MAP_INVALID', '--map "phone" is not understood'],
+  ])('%j', (flags, code, text) => {
+    expect(() => resolveOptions(flags, HOME)).toThrow(refused(code, text));
+  });
+  it('names the variable when the environment gave it', () => {
+    expect(() => resolveOptions({}, { ...HOME, RECHARGE_BATCH_CONCURRENCY: '0' })).toThrow(
+      refused('USAGE', 'RECHARGE_BATCH_CONCURRENCY 0'),
+    );
+  });
+  it('--plan enterprise needs --rate-limit, when the rate is needed', () => {
+    const o = resolveOptions({ plan: 'Enterprise' }, HOME);
+    expect(o.plan).toBe('enterprise');
+    expect(() => planRate(o)).toThrow(refused('USAGE', 'give --rate-limit'));
+    expect(planRate(resolveOptions({ plan: 'enterprise', 'rate-limit': '600/min' }, HOME))).toEqual({
+      limit: 600,
+      windowMs: 60_000,
+    });
+  });
+  it('--map reads a list or a config object into the column map', () => {
+    expect(resolveOptions({ map: ['number=Cell', 'amount=Taka'] }, HOME).map).toEqual({
+      number: 'Cell',
+      amount: 'Taka',
+    });
+    const cfg = configFile({ map: { number: 'Cell' } });
+    expect(resolveOptions({}, { ...HOME, RECHARGE_BATCH_CONFIG: cfg }).map).toEqual({ number: 'Cell' });
+  });
+});
+
+describe('options a command does not use', () => {
+  it('take their default whatever the environment or the config file says, so they cannot break it', () => {
+    const cfg = configFile({ plan: 'platinum', 'poll-every': 'soon', concurrency: 0 });
+    const env = { ...HOME, RECHARGE_BATCH_CONFIG: cfg, RECHARGE_BATCH_POLL_AFTER: '5' };
+    const o = resolveOptions({}, env, ['state-dir', 'json']);
+    expect(o).toMatchObject({
+      plan: 'starter',
+      pollEveryMs: DEFAULTS.pollEveryMs,
+      pollAfterMs: DEFAULTS.pollAfterMs,
+    });
+    // a flag of an unused option is ignored too (the command line accepts it: scripts keep working)
+    expect(resolveOptions({ 'poll-every': 'soon' }, HOME, ['json']).pollEveryMs).toBe(DEFAULTS.pollEveryMs);
+    // the same values are refused by a command that uses them
+    expect(() => resolveOptions({}, env, ['plan'])).toThrow(refused('USAGE', 'unknown "plan" (in --config'));
+  });
+  it('a config file is still read whole: an unknown key or the API key in it is refused', () => {
+    const env = { ...HOME, RECHARGE_BATCH_CONFIG: configFile({ 'poll-evry': '1m' }) };
+    expect(() => resolveOptions({}, env, ['json'])).toThrow(
+      refused('CONFIG_INVALID', '"poll-evry" is not an option'),
+    );
+    const key = { ...HOME, RECHARGE_BATCH_CONFIG: configFile({ 'api-key': 'x' }) };
+    expect(() => resolveOptions({}, key, ['json'])).toThrow(
+      refused('CONFIG_INVALID', 'do not store the API key'),
+    );
   });
 });

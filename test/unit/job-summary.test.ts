@@ -1,6 +1,6 @@
 /** The end summary of run/resume/retry ends with the next step (issue 11 point 5). */
 import { describe, expect, it } from 'vitest';
-import { humanSummary, nextSteps } from '../../src/cli/jobs.js';
+import { humanSummary, nextSteps } from '../../src/cli/summary.js';
 import type { JobResult } from '../../src/job/run.js';
 
 const zero = { pending: 0, processing: 0, completed: 0, failed: 0, invalid: 0, unknown: 0, skipped: 0 };

@@ -7,9 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { JobEvents } from '../../src/job/events.js';
 import { ProgressTracker } from '../../src/report/progress.js';
-import { showProgress } from '../../src/cli/jobs.js';
+import { showProgress } from '../../src/cli/progress.js';
 import type { RowState } from '../../src/job/rows.js';
-import type { Options } from '../../src/cli/context.js';
 
 /** 50 rows, the first 6 invalid (the issue's `6/50 | 0/min` case). */
 function rows(): RowState[] {
@@ -97,7 +96,7 @@ describe('ProgressTracker while the API asks to wait', () => {
 });
 
 describe('showProgress', () => {
-  const options = { quiet: false, 'base-url': 'http://127.0.0.1:1/api/v1' } as unknown as Options;
+  const options = { quiet: false, baseUrl: 'http://127.0.0.1:1/api/v1' };
   it('off a terminal: the start line and the first progress line at once; a stop is said once', () => {
     const events = new JobEvents();
     const err: string[] = [];
@@ -121,7 +120,7 @@ describe('showProgress', () => {
   it('a 404 from a base URL without /api/v1 gets the hint', () => {
     const events = new JobEvents();
     const err: string[] = [];
-    const o = { quiet: false, 'base-url': 'http://127.0.0.1:8080' } as unknown as Options;
+    const o = { quiet: false, baseUrl: 'http://127.0.0.1:8080' };
     const shown = showProgress(events, { out: () => undefined, err: (l) => err.push(l) }, o, {
       intervalMs: 1000,
       pollAfterMs: 0,

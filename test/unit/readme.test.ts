@@ -1,11 +1,12 @@
-/** Options are documented once (src/config.ts): the README's table must be the generated one. */
+/** Options are documented once (src/config/options.ts): the README's table must be the generated one. */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { OPTIONS, envName } from '../../src/config.js';
+import { COMMANDS } from '../../src/cli/commands.js';
 
 describe('README', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  it('lists every option with the words --help uses', () => {
+  it('lists every option with the words --help uses and the commands that use it', () => {
     const table = readme.slice(
       readme.indexOf('<!-- options-table:start -->'),
       readme.indexOf('<!-- options-table:end -->'),
@@ -15,6 +16,10 @@ describe('README', () => {
       expect(line, `--${name} in the README table`).toBeDefined();
       expect(line).toContain(spec.describe);
       expect(line).toContain(envName(name));
+      const users = COMMANDS.filter((c) => (c.uses as readonly string[]).includes(name)).map(
+        (c) => c.command.split(' ')[0],
+      );
+      expect(line).toContain(`| ${users.length === COMMANDS.length ? 'every command' : users.join(', ')} |`);
     }
   });
   it('documents every exit code and the two quick-start commands', () => {

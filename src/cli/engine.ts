@@ -1,0 +1,171 @@
+/**
+ * The job engine as `run`, `resume`, `retry` (and `watch`) drive it: progress output, the
+ * audit log and webhook receiver beside it, and the end summary (SPEC §2, §7, §10).
+ */
+import { JobEvents } from '../job/events.js';
+import { runJob, resumeJob, retryJob, type JobResult, type RunJobOptions } from '../job/run.js';
+import { snapshot } from '../job/job.js';
+import type { EngineOptions } from '../job/runner.js';
+import { planRate, type ResolvedOptions } from '../config.js';
+import type { Rate } from '../util/units.js';
+import { loadOperatorsFile } from '../validate/index.js';
+import { apiContext, apiHint, type ApiContext, type Io } from './context.js';
+import { exitCodeForResult } from './exit.js';
+import { auditFromOptions, webhooksFromOptions } from './services.js';
+import { showProgress } from './progress.js';
+import { humanSummary, jsonSummary } from './summary.js';
+import { count, noun } from '../util/words.js';
+
+const perMinute = (r: Rate) => (r.limit * 60_000) / r.windowMs;
+
+export type JobCommand = 'run' | 'resume' | 'retry';
+
+/**
+ * Runs `run` (target: the CSV), `resume` or `retry` (target: the job name) to its end or stop.
+ * @returns the exit code (SPEC §2): the job's own, or 4 when stopped resumably
+ * @throws BatchError before anything is sent (a bad --log-file or --webhook-listen, no key …)
+ */
+export async function jobCommand(
+  command: JobCommand,
+  target: string,
+  options: ResolvedOptions,
+  extra: { includeUnknown?: boolean },
+  io: Io,
+  signal: AbortSignal,
+): Promise<number> {
+  // decided before the engine runs, so its start line is not "retrying … 0 rows to send"; the
+  // engine still runs, for its checks (account, lock, input unchanged) and to rewrite the results
+  const nothing =
+    command === 'run'
+      ? null
+      : await nothingToDo(command, options.stateDir, target, extra.includeUnknown === true);
+  // opened first: a --log-file that cannot be written stops the command before anything is sent
+  const audit = auditFromOptions(options);
+  const webhooks = await webhooksFromOptions(options, io);
+  let ctx: ApiContext;
+  try {
+    ctx = apiContext(options, signal);
+  } catch (err) {
+    await webhooks?.close();
+    throw err;
+  }
+  const events = new JobEvents();
+  audit?.listen(events);
+  const shown = showProgress(events, io, nothing ? { ...options, quiet: true } : options, {
+    verb: command === 'retry' ? 'retrying' : undefined,
+    intervalMs: ctx.limiter.interval,
+    pollAfterMs: options.pollAfterMs,
+    limitPerMin: perMinute(planRate(options)),
+    waitingUntil: () => ctx.limiter.waitingUntil(),
+  });
+  const engine: EngineOptions = {
+    ...engineOptions(options, ctx, signal),
+    events,
+    ...(webhooks ? { webhooks } : {}),
+  };
+  let result: JobResult;
+  try {
+    if (command === 'run') {
+      result = await runJob({
+        ...engine,
+        csv: target,
+        job: options.job,
+        ...(await fileOptions(options)),
+      });
+    } else if (command === 'resume') {
+      result = await resumeJob({ ...engine, job: target });
+    } else {
+      result = await retryJob({ ...engine, job: target, includeUnknown: extra.includeUnknown });
+    }
+  } finally {
+    shown.stop();
+    await webhooks?.close();
+    await ctx.close();
+  }
+  const code = exitCodeForResult(result);
+  if (nothing && !result.stopped && result.counts.pending + result.counts.processing === 0) {
+    // the job's own exit code, and one plain line instead of a summary of nothing
+    if (options.json) io.out(JSON.stringify({ ...jsonSummary(result, code), nothing_to_do: true }));
+    else if (!options.quiet) io.err(nothing.line(result.counts));
+    return code;
+  }
+  // each stop is said once: as it happens ("stopping: …") or, if that line was not shown, here;
+  // a signal was already announced by the signal handler
+  if (result.stopped && !shown.stopAnnounced && result.stopped.code !== 'INTERRUPTED') {
+    io.err(`stopped: ${result.stopped.message}${apiHint(result.stopped, options.baseUrl)}`);
+  }
+  if (options.json) {
+    io.out(JSON.stringify(jsonSummary(result, code)));
+  } else if (!options.quiet) {
+    for (const line of humanSummary(result)) io.out(line);
+  }
+  return code;
+}
+
+/**
+ * `resume` of a finished job, or `retry` of one with no failed rows (nor unknown ones with
+ * --include-unknown): nothing is sent, the line says so, and the exit code is the job's own (0
+ * if every row completed), not a failure of the command. Null when there is something to do, or
+ * a row was left mid-send by a crash (the engine turns it into `unknown` first).
+ */
+async function nothingToDo(
+  command: 'resume' | 'retry',
+  stateDir: string,
+  job: string,
+  includeUnknown: boolean,
+): Promise<{ line: (c: Record<string, number>) => string } | null> {
+  const s = await snapshot(stateDir, job);
+  const c = s.tally.counts;
+  if (!s.finished || (command === 'retry' && c.failed + (includeUnknown ? c.unknown : 0) > 0)) return null;
+  const line = (c: Record<string, number>) => {
+    const left: string[] = [];
+    if (c.failed)
+      left.push(
+        `${count(c.failed, 'failed row')}: \`recharge-batch retry ${job}\` sends ${noun(c.failed, 'it', 'them')} again`,
+      );
+    if (c.invalid) left.push(`${count(c.invalid, 'invalid row')} to correct in the failed CSV and run again`);
+    if (c.unknown) {
+      left.push(
+        `${count(c.unknown, 'unknown row')} to check with Alsamiflexi first (${noun(c.unknown, 'it', 'they')} may have been paid; --include-unknown resends with the same reference, only safe if the API refuses a reused one)`,
+      );
+    }
+    const head =
+      command === 'retry'
+        ? `nothing to retry in job ${job}: no failed rows`
+        : `nothing to resume in job ${job}: it has finished`;
+    return `${head}${left.length ? `; ${left.join('; ')}` : ' — every row completed'}`;
+  };
+  return { line };
+}
+
+/** The engine's options from the command line (what run, resume, retry and watch share). */
+export function engineOptions(options: ResolvedOptions, ctx: ApiContext, signal: AbortSignal): EngineOptions {
+  return {
+    stateDir: options.stateDir,
+    client: ctx.client,
+    concurrency: options.concurrency,
+    pollAfterMs: options.pollAfterMs,
+    pollEveryMs: options.pollEveryMs,
+    pollTimeoutMs: options.pollTimeoutMs,
+    pollShareIntervalMs: ctx.limiter.interval,
+    allowPartial: options.allowPartial,
+    referenceDedup: options.referenceDedup,
+    repeatWindowMs: options.repeatWindowMs,
+    allowRepeat: options.allowRepeat,
+    out: options.out,
+    bom: options.bom,
+    signal,
+  };
+}
+
+/** The options that apply when a file becomes a new job (run, watch). */
+export async function fileOptions(
+  options: ResolvedOptions,
+): Promise<Pick<RunJobOptions, 'allowDuplicates' | 'map' | 'maxTotal' | 'operators'>> {
+  return {
+    allowDuplicates: options.allowDuplicates,
+    map: options.map,
+    maxTotal: options.maxTotal,
+    operators: options.operators ? await loadOperatorsFile(options.operators) : undefined,
+  };
+}

@@ -1,0 +1,50 @@
+/** `report <job>` (SPEC §2, §4, §5a): (re)write the results and failed CSVs from the checkpoint. */
+import { snapshot } from '../job/job.js';
+import { checkAccount } from '../job/run.js';
+import { accountId } from '../api/account.js';
+import { jobOutputs, refuseInputAsOutput, writeResults } from '../report/results.js';
+import { COMMON, jobPositional, type Command } from './command.js';
+import { EXIT } from './exit.js';
+import { resolveJob } from './target.js';
+
+/**
+ * Rewrites the job's CSVs where the job remembers them (or at `--out`). An input that changed
+ * or is gone is not paired with the job's verdicts: the files come from the job's own record,
+ * and a warning says so (exit 0: the report was written).
+ */
+export const report: Command<{ job: string }> = {
+  command: 'report <job>',
+  describe: '(re)write the results and failed CSVs from the checkpoint',
+  uses: ['state-dir', 'out', 'bom', 'json', 'api-key', 'base-url', ...COMMON],
+  builder: jobPositional,
+  async run(a, options, { io }) {
+    const job = await resolveJob(a.job, options.stateDir, 'report');
+    const s = await snapshot(options.stateDir, job);
+    // report needs no key; when one is given, it must be the job's account (SPEC §5a)
+    if (options.apiKey) checkAccount(s.meta, accountId(options.baseUrl, options.apiKey));
+    const outputs = jobOutputs(s.meta, options.out);
+    await refuseInputAsOutput(s.meta.input.path, outputs);
+    const written = await writeResults(s.meta, s.rows, outputs, { bom: options.bom });
+    if (options.json) {
+      const { results, failed, unknown, inputChanged } = written;
+      io.out(
+        JSON.stringify({
+          job,
+          counts: s.tally.counts,
+          amounts: s.tally.amounts,
+          results,
+          failed,
+          unknown,
+          input_changed: inputChanged,
+        }),
+      );
+    } else {
+      io.out(`results: ${written.results}`);
+      io.out(`failed rows, to fix and feed back: ${written.failed}`);
+      if (written.unknown)
+        io.out(`unknown rows, to check with the API (never feed them back): ${written.unknown}`);
+    }
+    if (written.inputChanged) io.err(`warning: ${written.inputChanged}`);
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,103 @@
+/** The end of a job command (SPEC §7): the `--json` object, the human summary and the next step. */
+import type { JobResult } from '../job/run.js';
+import { bdt, count, noun } from '../util/words.js';
+
+export function jsonSummary(r: JobResult, exitCode: number) {
+  return {
+    job: r.job,
+    counts: r.counts,
+    amounts: r.amounts,
+    results: r.results,
+    failed: r.failed,
+    unknown: r.unknown,
+    input_changed: r.inputChanged,
+    stopped: r.stopped ? { code: r.stopped.code, message: r.stopped.message } : null,
+    repeats: {
+      earlier_jobs: r.repeats.earlierJobs,
+      unsettled: r.repeats.unsettled,
+      warnings: r.repeats.warnings,
+    },
+    exit_code: exitCode,
+  };
+}
+
+/** The end summary: counts, money, files, and always the next step (SPEC §7). */
+export function humanSummary(r: JobResult): string[] {
+  const c = r.counts as Record<string, number>;
+  const total = Object.values(c).reduce((a, b) => a + b, 0);
+  const parts = ['completed', 'failed', 'unknown', 'processing', 'pending']
+    .filter((st) => (c[st] ?? 0) > 0)
+    .map((st) => `${c[st]} ${st}`);
+  if (c.invalid) parts.push(`${c.invalid} invalid (not sent)`);
+  if (c.skipped) parts.push(`${c.skipped} skipped (paid before)`);
+  const lines = [
+    `job ${r.job}: ${count(total, 'row')} — ${parts.join(', ') || 'nothing to do'}`,
+    `  recharged: ${bdt(r.amounts.completed)}${r.amounts.processing ? `, still processing: ${bdt(r.amounts.processing)}` : ''}`,
+    `  results: ${r.results}`,
+  ];
+  if (c.failed + c.invalid > 0) lines.push(`  failed rows: ${r.failed}`);
+  if (c.unknown > 0 && r.unknown) lines.push(`  unknown rows: ${r.unknown}`);
+  lines.push(...repeatLines(r));
+  if (r.inputChanged && r.stopped?.code !== 'INPUT_CHANGED') lines.push(`  warning: ${r.inputChanged}`);
+  return [...lines, ...nextSteps(r).map((step, i) => `${i === 0 ? 'next: ' : '      '}${step}`)];
+}
+
+/** What the user does now, most urgent first; one line each. */
+export function nextSteps(r: JobResult): string[] {
+  const c = r.counts as Record<string, number>;
+  const steps: string[] = [];
+  const resume = `recharge-batch resume ${r.job}`;
+  const code = r.stopped?.code;
+  if (code === 'API_UNAUTHORIZED') steps.push(`check the API key (ALSAMIFLEXI_API_KEY), then \`${resume}\``);
+  else if (code === 'INSUFFICIENT_BALANCE')
+    steps.push(`top up the account (${bdt(r.amounts.pending)} still to send), then \`${resume}\``);
+  else if (
+    code === 'API_UNREACHABLE' ||
+    code === 'API_ERROR' ||
+    code === 'API_TIMEOUT' ||
+    code === 'API_BAD_RESPONSE'
+  ) {
+    steps.push(`check the connection and --base-url, then \`${resume}\``);
+  } else if (code === 'POLL_TIMEOUT')
+    steps.push(`\`${resume}\` later: ${count(c.processing ?? 0, 'row')} still processing at the API`);
+  else if ((c.pending ?? 0) + (c.processing ?? 0) > 0)
+    steps.push(`\`${resume}\` to finish the ${count((c.pending ?? 0) + (c.processing ?? 0), 'row')} left`);
+  const toFix = (c.failed ?? 0) + (c.invalid ?? 0);
+  // one way back for these rows, never two (retrying and feeding the file back would pay twice)
+  if (toFix > 0) {
+    steps.push(
+      `open ${r.failed}: its error_message says why each of the ${count(toFix, 'row')} was not paid; correct what is wrong, then run that file: \`recharge-batch run ${r.failed}\``,
+    );
+  }
+  if ((c.unknown ?? 0) > 0) {
+    const where = r.unknown ?? `${r.results} (status unknown)`;
+    steps.push(
+      `check the ${count(c.unknown!, 'unknown row')} in ${where} with Alsamiflexi by reference or transaction id before paying ${noun(c.unknown!, 'it', 'them')} again: ${noun(c.unknown!, 'it', 'they')} may have been paid (never feed that file back as it is)`,
+    );
+  }
+  if (steps.length === 0) steps.push('nothing — every row is done');
+  return steps;
+}
+
+/** SPEC §5a: skipped rows name the earlier jobs; other amounts to the same number are warned. */
+function repeatLines(r: JobResult): string[] {
+  const lines: string[] = [];
+  const { earlierJobs, unsettled, warnings } = r.repeats;
+  if (r.counts.skipped > 0) {
+    lines.push(
+      `  ${count(r.counts.skipped, 'row')} skipped, ${bdt(r.amounts.skipped)} not sent: already paid (or maybe paid) by ${noun(earlierJobs.length, 'job', 'jobs')} ${earlierJobs.join(', ')} — see error_message in the results; --allow-repeat pays them again`,
+    );
+    if (unsettled > 0)
+      lines.push(
+        `  ${unsettled} of them match a payment that is not known to be completed (MAYBE_PAID, or still processing): check those with the API`,
+      );
+  }
+  if (warnings.length > 0) {
+    lines.push(
+      `  warning: ${count(warnings.length, 'number was', 'numbers were')} paid another amount by an earlier job inside --repeat-window:`,
+    );
+    for (const w of warnings.slice(0, 10)) lines.push(`    ${w}`);
+    if (warnings.length > 10) lines.push(`    … and ${warnings.length - 10} more`);
+  }
+  return lines;
+}
