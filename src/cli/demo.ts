@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { startSandbox } from '../sandbox/index.js';
 import { AlsamiflexiClient } from '../api/client.js';
 import { RateLimiter } from '../limit/limiter.js';
-import { runJob } from '../job/run.js';
+import { runJob } from '../run.js';
 import { JobEvents } from '../job/events.js';
 import { parseRate } from '../util/units.js';
 import type { Io } from './context.js';

@@ -3,9 +3,9 @@
  * audit log and webhook receiver beside it, and the end summary (SPEC §2, §7, §10).
  */
 import { JobEvents } from '../job/events.js';
-import { runJob, resumeJob, retryJob, type JobResult, type RunJobOptions } from '../job/run.js';
+import { runJob, resumeJob, retryJob, type JobResult, type RunJobOptions } from '../run.js';
 import { snapshot } from '../job/job.js';
-import type { EngineOptions } from '../job/runner.js';
+import type { EngineOptions } from '../run.js';
 import { planRate, type ResolvedOptions } from '../config.js';
 import type { Rate } from '../util/units.js';
 import { loadOperatorsFile } from '../validate/index.js';
