@@ -126,7 +126,7 @@ async function nothingToDo(
     if (c.invalid) left.push(`${count(c.invalid, 'invalid row')} to correct in the failed CSV and run again`);
     if (c.unknown) {
       left.push(
-        `${count(c.unknown, 'unknown row')} to check with Alsamiflexi first (${noun(c.unknown, 'it', 'they')} may have been paid; --include-unknown resends with the same reference, only safe if the API refuses a reused one)`,
+        `${count(c.unknown, 'unknown row')} to check with Alsamiflexi first (${noun(c.unknown, 'it', 'they')} may have been paid; retry --include-unknown --reference-dedup resends with the same reference, only safe if the API refuses or replays a reused one)`,
       );
     }
     const head =

@@ -165,7 +165,7 @@ describe('run', () => {
     expect([...chargesPerNumber(s).values()].every((n) => n === 1)).toBe(true);
   });
 
-  it('500s and dropped connections without --reference-dedup: ambiguous rows are unknown, never resent; retry --include-unknown against a replaying API resolves them', async () => {
+  it('500s and dropped connections without --reference-dedup: ambiguous rows are unknown, never resent; retry --include-unknown is refused without --reference-dedup and, with it, against a replaying API resolves them', async () => {
     const s = await sandbox({ errorRate: 0.1, dropRate: 0.1, seed: 11, dedup: 'replay' });
     const dir = tempDir();
     const { path } = writeBatch(dir, 60);
@@ -183,8 +183,19 @@ describe('run', () => {
     );
 
     s.configure({ errorRate: 0, dropRate: 0 });
+    // without the declaration that the API dedups references, resending could pay twice: refused
+    const charged = s.ledger().length;
+    const refused = await runCli(
+      ['retry', summary.job, '--include-unknown', ...fastArgs(state)],
+      apiEnv(s.url),
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--reference-dedup');
+    expect(refused.stderr).toContain('Nothing was sent');
+    expect(refused.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
+    expect(s.ledger()).toHaveLength(charged);
     const retry = await runCli(
-      ['retry', summary.job, '--include-unknown', ...fastArgs(state), '--json'],
+      ['retry', summary.job, '--include-unknown', '--reference-dedup', ...fastArgs(state), '--json'],
       apiEnv(s.url),
     );
     expect(retry.code).toBe(0);
