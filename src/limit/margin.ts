@@ -33,8 +33,12 @@ export const UNANNOUNCED_SLOWDOWN = 1.1;
 export const MARGIN_NARROW = MARGIN_STEP / 200;
 /**
  * The most a request's lateness may hold the send `limit` places after it, as a fraction of the
- * window (5 %: 50 ms in a 1 s window, 3 s in a minute; 0–40 ms arrival jitter needs 40 ms).
- * Beyond it, only 429s widen the margin.
+ * window (25 %: 250 ms in a 1 s window, 15 s in a minute). 0–40 ms of network jitter needs
+ * 40 ms, but a busy machine stalls a process for 100–300 ms at times (measured with the
+ * ratelimit bench at load 10: caps of 5 % and 10 % still drew 429s after such stalls), and a
+ * hold costs only the one late request's excess while a 429 costs a whole second. The cap
+ * bounds what a server whose own work varies by seconds can cost; beyond it, 429s widen the
+ * margin.
  */
 export const JITTER_CAP = 0.25;
 /**
