@@ -20,17 +20,45 @@ import { JITTER_CAP, JITTER_SLACK_MS } from './margin.js';
 import type { Send } from './send-log.js';
 
 /**
- * Round trips remembered per kind: four windows' worth, at least 64, at most 1024. The fastest
- * of them stands for the least delay any request can have; a short memory (one window, 32)
- * missed it on a busy machine, took the excess of a late request for too little and drew 429s.
+ * Round trips remembered per kind: sixteen windows' worth, at least 256, at most 4096. The
+ * fastest of them stands for the least delay any request can have; a short memory (one window,
+ * then four) missed it on a busy machine, took the excess of a late request for a few ms too
+ * little and drew 429s.
  */
 export function roundTripHistory(limit: number): number {
-  return Math.min(1024, Math.max(64, 4 * limit));
+  return Math.min(4096, Math.max(256, 16 * limit));
+}
+
+/** The fastest and slowest of the last `keep` values, each in O(1) amortised (monotonic queues). */
+class Extremes {
+  private seq = 0;
+  private readonly low: { seq: number; v: number }[] = [];
+  private readonly high: { seq: number; v: number }[] = [];
+
+  constructor(private readonly keep: number) {}
+
+  add(v: number): void {
+    const seq = this.seq++;
+    while (this.low.length > 0 && this.low.at(-1)!.v >= v) this.low.pop();
+    while (this.high.length > 0 && this.high.at(-1)!.v <= v) this.high.pop();
+    this.low.push({ seq, v });
+    this.high.push({ seq, v });
+    if (this.low[0]!.seq <= seq - this.keep) this.low.shift();
+    if (this.high[0]!.seq <= seq - this.keep) this.high.shift();
+  }
+
+  get fastest(): number {
+    return this.low[0]!.v;
+  }
+
+  get slowest(): number {
+    return this.high[0]!.v;
+  }
 }
 
 /** The last round trips of each request kind, in ms. */
 export class RoundTrips {
-  private readonly byKind = new Map<string, number[]>();
+  private readonly byKind = new Map<string, Extremes>();
 
   /** `keep`: round trips remembered per kind (see roundTripHistory) */
   constructor(private readonly keep: number) {}
@@ -38,9 +66,8 @@ export class RoundTrips {
   /** An answered request of `kind` took `ms` from its booked send time to its answer. */
   add(kind: string, ms: number): void {
     let trips = this.byKind.get(kind);
-    if (!trips) this.byKind.set(kind, (trips = []));
-    trips.push(ms);
-    if (trips.length > this.keep) trips.shift();
+    if (!trips) this.byKind.set(kind, (trips = new Extremes(this.keep)));
+    trips.add(ms);
   }
 
   /**
@@ -52,10 +79,9 @@ export class RoundTrips {
    */
   lateness(kind: string, at: number, rttMs: number | undefined, now: number): number {
     const trips = this.byKind.get(kind);
-    if (!trips || trips.length === 0) return 0;
-    const fastest = Math.min(...trips);
-    if (rttMs !== undefined) return Math.max(0, rttMs - fastest);
-    return Math.max(0, now - at - fastest, Math.max(...trips) - fastest);
+    if (!trips) return 0;
+    if (rttMs !== undefined) return Math.max(0, rttMs - trips.fastest);
+    return Math.max(0, now - at - trips.fastest, trips.slowest - trips.fastest);
   }
 
   /**
@@ -71,8 +97,7 @@ export class RoundTrips {
   /** The widest spread (slowest − fastest, ms) of any kind's recent round trips; 0 if none. */
   spreadMs(): number {
     let widest = 0;
-    for (const trips of this.byKind.values())
-      if (trips.length > 0) widest = Math.max(widest, Math.max(...trips) - Math.min(...trips));
+    for (const trips of this.byKind.values()) widest = Math.max(widest, trips.slowest - trips.fastest);
     return widest;
   }
 }
