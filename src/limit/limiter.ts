@@ -21,10 +21,10 @@
  * `limit` sends within `window × (1 + margin)`, and a send waits `window` + the lateness of the
  * one booked `limit` places before it, read from that request's round trip (timed here from its
  * booked send to its answer; round-trips.ts) — what a strict sliding window needs when arrivals
- * jitter. The margin widens on 429s our pace did not predict (margin.ts). Bottleneck's `minTime` is that span ÷ limit rounded down and the log
- * holds the rest (a few ms every `limit` sends): rounding each spacing up would waste up to 2 %
- * of the rate at 20/s (52 → 53 ms); with Redis, where the log sees only this process, it is
- * rounded up instead.
+ * jitter. The margin widens on 429s our pace did not predict (margin.ts). Bottleneck's
+ * `minTime` is that span ÷ limit rounded down and the log holds the rest (a few ms every `limit`
+ * sends): rounding each spacing up wasted up to 2 % of the rate at 20/s (52.2 → 53 ms); with
+ * Redis, where the log sees only this process, it is rounded up instead.
  */
 import Bottleneck from 'bottleneck';
 import PQueue from 'p-queue';
