@@ -9,7 +9,7 @@
  *
  * The server's own word wins: a 429's Retry-After, or a `Remaining: 0` header with a reset
  * time, closes a gate that every job waits at before sending; the jobs then leave the gate
- * one `minTime` apart, so a pause never ends in a burst. A server limit lower than ours
+ * one `minTime` apart, so a pause never ends in a burst (gate.ts). A server limit lower than ours
  * (`X-RateLimit-Limit` / `RateLimit-Limit`) slows the pacing down to match.
  *
  * Every wait here ends at once when the request's signal aborts — in Bottleneck's queue
@@ -17,20 +17,26 @@
  * does nothing) and at the gate (SPEC §5 additions, "Signals reach every wait"). A gate closed
  * by headers alone (no 429) is never held longer than --max-wait: a 429 will say more.
  *
- * Jitter (SPEC §6, issue #13): the margin adapts to 429s our pace did not predict (margin.ts).
- * Requests that come while held ones are still being let out of the gate queue behind them
- * (they used to leave beside them: a bunch that drew a 429 about every 2 s against a busy sliding
- * window). A sliding log of our own sends backs the spacing: never more than `limit` sends
- * within `window × (1 + margin)`, what a strict sliding window needs when arrivals jitter by up
- * to `window × margin`.
+ * Jitter (SPEC §6, issue #13): a sliding log of our own sends backs the spacing: never more than
+ * `limit` sends within `window × (1 + margin)`, and a send waits `window` + the lateness of the
+ * one booked `limit` places before it, read from that request's round trip (timed here from its
+ * booked send to its answer; round-trips.ts) — what a strict sliding window needs when arrivals
+ * jitter. The margin widens on 429s our pace did not predict (margin.ts). Bottleneck's
+ * `minTime` is that span ÷ limit rounded down and the log holds the rest (a few ms every `limit`
+ * sends): rounding each spacing up wasted up to 2 % of the rate at 20/s (52.2 → 53 ms); with
+ * Redis, where the log sees only this process, it is rounded up instead.
  */
 import Bottleneck from 'bottleneck';
 import PQueue from 'p-queue';
 import { systemClock, type Clock } from '../clock.js';
 import { retryAfterMs, type RequestKind, type RequestScheduler } from '../api/headers.js';
 import type { Rate } from '../util/units.js';
-import { PacingMargin, SendLog } from './margin.js';
+import { Gate } from './gate.js';
+import { PacingMargin } from './margin.js';
 import { redisBottleneck, type SharedBottleneck } from './redis.js';
+import { RoundTrips, roundTripHistory } from './round-trips.js';
+import { SendLog, type Send } from './send-log.js';
+import { untilAborted } from './until-aborted.js';
 
 export const PLANS = {
   starter: { limit: 60, windowMs: 60_000 },
@@ -38,7 +44,7 @@ export const PLANS = {
 } as const satisfies Record<string, Rate>;
 export type Plan = keyof typeof PLANS | 'enterprise';
 
-export { MARGIN_NARROW, MARGIN_STEP, UNANNOUNCED_SLOWDOWN } from './margin.js';
+export { JITTER_CAP, JITTER_SLACK_MS, MARGIN_NARROW, MARGIN_STEP, UNANNOUNCED_SLOWDOWN } from './margin.js';
 
 /** Lower number runs first: due polls before meta calls before new submissions. */
 const PRIORITY: Record<RequestKind, number> = { poll: 3, meta: 4, submit: 5 };
@@ -49,7 +55,7 @@ export interface LimiterOptions {
   clock?: Clock;
   /**
    * Fraction added to the spacing between requests, for network jitter (default 0.02): the base
-   * of the adaptive margin, which 429s widen and quiet windows narrow back to it.
+   * of the adaptive margin, which 429s widen and quiet windows narrow back to it (margin.ts).
    */
   safety?: number;
   /** Share the pacing with every process using this API key, through Redis (SPEC §6). */
@@ -61,11 +67,16 @@ export interface LimiterOptions {
 export interface LimiterStats {
   scheduled: number;
   rateLimited: number;
+  /** ms the gate was closed by 429s and reset headers */
   backOffMs: number;
   /** the pacing margin now, a fraction (0.02 = 2 %) */
   margin: number;
   /** 429s that widened the margin */
   widened: number;
+  /** slowest − fastest recent round trip of one request kind (ms; round-trips.ts) */
+  roundTripSpreadMs: number;
+  /** sends held back for the lateness of the request `limit` places before (round-trips.ts) */
+  heldForLateness: number;
 }
 
 export class RateLimiter implements RequestScheduler {
@@ -82,14 +93,10 @@ export class RateLimiter implements RequestScheduler {
   private serverAnnouncesLimit = false;
   /** when our recent requests were (or are booked to be) sent: one more than the limit */
   private readonly sent: SendLog;
-  private blockedUntil = 0;
-  private nextGateSlot = 0;
-  private readonly counters: Omit<LimiterStats, 'margin'> = {
-    scheduled: 0,
-    rateLimited: 0,
-    backOffMs: 0,
-    widened: 0,
-  };
+  /** how long recent requests took from their booked send to their answer, per kind */
+  private readonly trips: RoundTrips;
+  private readonly gate: Gate;
+  private readonly counters = { scheduled: 0, rateLimited: 0, widened: 0, heldForLateness: 0 };
   private readonly shared: SharedBottleneck | null = null;
   /** in Redis mode Bottleneck's maxConcurrent would be cluster-wide: --concurrency is per process */
   private readonly local: PQueue | null = null;
@@ -99,12 +106,14 @@ export class RateLimiter implements RequestScheduler {
     this.rate = opts.rate;
     this.maxWaitMs = opts.maxWaitMs ?? 5 * 60_000;
     this.clock = opts.clock ?? systemClock;
+    this.gate = new Gate(this.clock);
     this.safety = opts.safety ?? 0.02;
     this.margin = new PacingMargin(this.safety, opts.rate.windowMs);
     this.sent = new SendLog(opts.rate.limit + 1);
+    this.trips = new RoundTrips(roundTripHistory(opts.rate.limit));
     this.limit = opts.rate.limit;
-    this.minTime = spacing(opts.rate.limit, opts.rate.windowMs, this.safety);
     const concurrency = Math.max(1, opts.concurrency);
+    this.minTime = minTimeFor(this.spanMs(), this.limit, Boolean(opts.redis));
     if (opts.redis) {
       this.shared = redisBottleneck(opts.redis.url, opts.redis.apiKey, { minTime: this.minTime });
       this.shared.ready.then(
@@ -126,14 +135,19 @@ export class RateLimiter implements RequestScheduler {
     await this.shared?.ready;
   }
 
-  /** The pacing interval in ms (for ETAs and tests). */
+  /** The pacing interval in ms, window × (1 + margin) ÷ limit, not rounded (for ETAs and tests). */
   get interval(): number {
-    return this.minTime;
+    return this.spanMs() / this.limit;
+  }
+
+  /** The least time (whole ms) `limit` sends must span: window × (1 + margin), rounded up. */
+  private spanMs(): number {
+    return Math.ceil(this.rate.windowMs * (1 + this.margin.value));
   }
 
   /** When the gate opens again (epoch ms), while the server has asked us to wait; else null. */
   waitingUntil(): number | null {
-    return this.blockedUntil > this.clock.now() ? this.blockedUntil : null;
+    return this.gate.openAt();
   }
 
   async schedule<T>(kind: RequestKind, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -147,14 +161,18 @@ export class RateLimiter implements RequestScheduler {
     const run = () =>
       bottleneck.schedule({ priority: PRIORITY[kind] }, async () => {
         signal?.throwIfAborted();
-        await this.gate(signal);
-        // no extra event-loop turn when the log does not hold the request (almost always): each
-        // turn lets other work run between the pacing decision and the send
-        const held = this.logSlot(signal);
-        if (held) await held;
+        await this.gate.pass(this.minTime, signal);
+        const send = this.logSlot(kind);
+        // no extra event-loop turn when the log does not hold the request: each turn lets other
+        // work run between the pacing decision and the send
+        const wait = send.at - this.clock.now();
+        if (wait > 0) await this.clock.sleep(wait, signal);
         signal?.throwIfAborted();
         started = true;
-        return fn();
+        const answer = await fn();
+        send.rttMs = this.clock.now() - send.at;
+        this.trips.add(kind, send.rttMs);
+        return answer;
       });
     // p-queue's priority is the higher the sooner: the reverse of Bottleneck's
     const queued = this.local ? (this.local.add(run, { priority: 9 - PRIORITY[kind] }) as Promise<T>) : run();
@@ -176,7 +194,7 @@ export class RateLimiter implements RequestScheduler {
         { 'x-ratelimit-reset': headers['x-ratelimit-reset'] ?? headers['ratelimit-reset'] ?? '' },
         this.clock.now(),
       );
-      if (wait !== undefined && wait > 0) this.block(Math.min(wait, this.maxWaitMs));
+      if (wait !== undefined && wait > 0) this.gate.close(Math.min(wait, this.maxWaitMs));
     }
   }
 
@@ -203,9 +221,9 @@ export class RateLimiter implements RequestScheduler {
     this.counters.rateLimited++;
     const predicted = this.predicted();
     this.margin.refused(this.clock.now());
-    this.block(Math.max(ms, this.minTime));
+    this.gate.close(Math.max(ms, this.minTime));
     if (!predicted) {
-      this.margin.widen(this.serverAnnouncesLimit, this.minTime, this.rate.windowMs / this.limit);
+      this.margin.widen(this.serverAnnouncesLimit);
       this.counters.widened++;
       this.repace();
     }
@@ -218,32 +236,45 @@ export class RateLimiter implements RequestScheduler {
    */
   private predicted(): boolean {
     const now = this.clock.now();
-    if (now < this.blockedUntil) return true;
+    if (this.gate.openAt() !== null) return true;
     return this.sent.count(now - this.rate.windowMs, now) > this.limit;
   }
 
   /** Re-derives the spacing from the limit and the margin, and hands it to Bottleneck. */
   private repace(): void {
-    const next = spacing(this.limit, this.rate.windowMs, this.margin.value);
+    const next = minTimeFor(this.spanMs(), this.limit, this.shared !== null);
     if (next === this.minTime) return;
     this.minTime = next;
     void this.bottleneck?.updateSettings({ minTime: next });
   }
 
   /**
-   * Books this request's send time in the sliding log — never before the previous booking, never
-   * the (limit+1)-th within `window × (1 + margin)` — and waits until then. With even spacing this
-   * never waits (and returns nothing); it holds the rule whatever the spacing did.
+   * Books this request's send in the sliding log — never before the previous booking, and after
+   * the send booked `limit` places before it by `window × (1 + margin)` or by `window` + that
+   * request's lateness (round-trips.ts), whichever is more. Mostly now; later once every `limit`
+   * sends, where the rounded-down spacing leaves the span short, and after a late request.
    */
-  private logSlot(signal?: AbortSignal): Promise<void> | undefined {
+  private logSlot(kind: RequestKind): Send {
     const now = this.clock.now();
     if (this.margin.relax(now)) this.repace();
-    const at = this.sent.book(now, this.limit, Math.ceil(this.rate.windowMs * (1 + this.margin.value)));
-    return at > now ? this.clock.sleep(at - now, signal) : undefined;
+    const span = this.spanMs();
+    let late = false;
+    const send = this.sent.book(now, kind, this.limit, (earlier) => {
+      const gap = this.trips.gapAfter(earlier, now, this.rate.windowMs);
+      late = gap > span;
+      return Math.max(span, gap);
+    });
+    if (late && send.at > now) this.counters.heldForLateness++;
+    return send;
   }
 
   stats(): LimiterStats {
-    return { ...this.counters, margin: this.margin.value };
+    return {
+      ...this.counters,
+      backOffMs: this.gate.closedMs,
+      margin: this.margin.value,
+      roundTripSpreadMs: this.trips.spreadMs(),
+    };
   }
 
   /** Drops queued jobs (they reject) and waits for running ones. */
@@ -253,54 +284,12 @@ export class RateLimiter implements RequestScheduler {
       .catch(() => undefined);
     await this.shared?.close();
   }
-
-  private block(ms: number): void {
-    const until = this.clock.now() + ms;
-    if (until > this.blockedUntil) {
-      this.counters.backOffMs += until - Math.max(this.blockedUntil, this.clock.now());
-      this.blockedUntil = until;
-    }
-  }
-
-  private async gate(signal?: AbortSignal): Promise<void> {
-    const now = this.clock.now();
-    // requests that come while the held ones are still being let out one interval apart queue
-    // behind them, instead of leaving beside them (SPEC §6 jitter: no bunch after a hold)
-    if (now >= this.blockedUntil && now >= this.nextGateSlot) return;
-    const slot = Math.max(this.blockedUntil, this.nextGateSlot);
-    this.nextGateSlot = slot + this.minTime;
-    await this.clock.sleep(slot - now, signal);
-  }
 }
 
 /**
- * `p`, or the signal's reason as soon as it aborts while the job still waits (`started()`
- * false). The work behind `p` is not cancelled: a queued job finds the signal aborted when its
- * turn comes and sends nothing; a job already sending is waited for, whatever the signal.
+ * Bottleneck's spacing (whole ms, at least 1) for `limit` sends in `spanMs`: rounded down when
+ * this process's send log makes up the rest, up when the pace is shared through Redis.
  */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, started: () => boolean): Promise<T> {
-  if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      if (started()) return;
-      p.catch(() => undefined);
-      reject(signal.reason as Error);
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e as Error);
-      },
-    );
-  });
-}
-
-function spacing(limit: number, windowMs: number, safety: number): number {
-  return Math.ceil((windowMs / limit) * (1 + safety));
+function minTimeFor(spanMs: number, limit: number, shared: boolean): number {
+  return Math.max(1, shared ? Math.ceil(spanMs / limit) : Math.floor(spanMs / limit));
 }

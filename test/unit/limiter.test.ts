@@ -116,14 +116,14 @@ describe('RateLimiter', () => {
 
   it('slows its pace by 10 % per 429 when the server announces no limit to re-sync from, up to 2×', async () => {
     const limiter = new RateLimiter({ rate: { limit: 100, windowMs: 1000 }, concurrency: 1 });
-    expect(limiter.interval).toBe(11);
+    expect(limiter.interval).toBe(10.2);
     limiter.backOff(1);
-    expect(limiter.interval).toBe(12); // 10 ms × 1.02 × 1.1, rounded up
+    expect(limiter.interval).toBe(11.22); // 10 ms × 1.02 × 1.1
     for (let i = 0; i < 40; i++) {
       vi.advanceTimersByTime(50); // each 429 after the previous hold: a new one
       limiter.backOff(1);
     }
-    expect(limiter.interval).toBe(21); // at most half the configured rate: 10 ms × 2 × 1.02
+    expect(limiter.interval).toBe(20.4); // at most half the configured rate: 10 ms × 2 × 1.02
     await limiter.stop();
   });
 });
