@@ -244,16 +244,29 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
       );
     }
     let next = 0;
+    const send = async (i: number, row: RowState) => {
+      if (await guard.admit(i)) return submitter.submitOne(row);
+      events.emit('row:final', { row });
+      return null;
+    };
     const workers = Array.from(
       { length: Math.max(1, opts.concurrency ?? DEFAULTS.concurrency) },
       async () => {
+        // the previous row's outcome becomes durable while this worker sends its next row
+        let settling: Promise<void> = Promise.resolve();
         while (!stopSubmitting.signal.aborted && next < pending.length) {
           const i = next++;
           const row = pending[i]!;
           if (row.status !== 'pending') continue;
-          if (await guard.admit(i)) await submitter.submitOne(row);
-          else events.emit('row:final', { row });
+          // an error here waits for the previous row's outcome, whose error names its transaction id
+          const sent = await send(i, row).catch(async (err: unknown) => {
+            await settling;
+            throw err;
+          });
+          await settling;
+          settling = sent?.settled ?? Promise.resolve();
         }
+        await settling;
       },
     );
     await Promise.all(workers);
