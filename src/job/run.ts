@@ -96,13 +96,16 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
         await job.journal.close();
       }
     }
-    const created = await plan(opts, csv, name, hash, size).catch(async (err: unknown) => {
+    const planned = async () => {
+      const planning = await plan(opts, csv, name, hash, size);
+      await writePlan(paths, planning.rows, planning.finish);
+    };
+    await planned().catch(async (err: unknown) => {
       // nothing was planned: leave no half-made job behind
       await lock.release();
       await fsp.rm(paths.dir, { recursive: true, force: true });
       throw err;
     });
-    await writePlan(paths, created.meta, created.rows);
     const job = await openJob(opts.stateDir, name, (opts.clock ?? systemClock).now);
     try {
       return await drive(job, opts, false);

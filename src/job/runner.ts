@@ -24,6 +24,7 @@ import type { WebhookReceiver } from './webhooks.js';
 import type { OpenJob } from './job.js';
 import { jobOutputs, type ResultsWriter, type WrittenResults } from './outputs.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
+import { startingRows, toPay } from './pending.js';
 import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
 import type { Registry } from './registry.js';
 import { count } from '../util/words.js';
@@ -194,16 +195,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   if (opts.signal?.aborted) onSignal();
   opts.signal?.addEventListener('abort', onSignal, { once: true });
 
-  const pending: RowState[] = [];
-  let processing = 0;
-  for (const r of job.rows) {
-    if (!r) continue;
-    if (r.status === 'pending') pending.push(r);
-    if (r.status === 'processing') {
-      processing++;
-      poller.add(r, clock.now());
-    }
-  }
+  const { pending, processing } = startingRows(job.rows, (r) => poller.add(r, clock.now()));
   // SPEC §5a: rows another job already paid are skipped, and left out of the balance pre-check
   const guard = await RepeatGuard.open(job, job.meta.account ?? client.account, pending, {
     ...opts,
@@ -234,9 +226,9 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
 
   try {
     const repeats = pending.length > 0 ? await guard.prescan() : new Set<number>();
-    const toPay = pending.filter((r) => !repeats.has(r.row));
-    if (toPay.length > 0 && !stopped) {
-      await balanceCheck(client, toPay, opts.allowPartial ?? false, stop, stopSubmitting.signal).catch(
+    const need = toPay(pending, repeats);
+    if (need.rows > 0 && !stopped) {
+      await balanceCheck(client, need, opts.allowPartial ?? false, stop, stopSubmitting.signal).catch(
         (err: unknown) => {
           // stopped by a signal while checking: nothing was sent, the stop says why
           if (!stopSubmitting.signal.aborted) throw err;

@@ -206,21 +206,23 @@ export class Submitter {
   }
 }
 
-/** Before the first POST (SPEC §5): the balance must cover the pending rows, unless --allow-partial. */
+/**
+ * Before the first POST (SPEC §5): the balance must cover the rows to pay (`need`: how many,
+ * and their total in BDT), unless --allow-partial; otherwise `stop` with the shortfall.
+ */
 export async function balanceCheck(
   client: AlsamiflexiClient,
-  pending: RowState[],
+  need: { rows: number; amount: number },
   allowPartial: boolean,
   stop: (code: ErrorCode, message: string) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const need = pending.reduce((s, r) => s + (r.amount ?? 0), 0);
   const { balance, currency } = await client.getBalance(signal);
-  if (balance >= need || allowPartial) return;
-  const short = Math.ceil((need - balance) * 100) / 100;
+  if (balance >= need.amount || allowPartial) return;
+  const short = Math.ceil((need.amount - balance) * 100) / 100;
   stop(
     'INSUFFICIENT_BALANCE',
-    `the balance of ${bdt(balance, currency)} is short of the ${bdt(need, currency)} that ${count(pending.length, 'pending row')} need, by ${bdt(short, currency)}; nothing was sent (top up, or --allow-partial)`,
+    `the balance of ${bdt(balance, currency)} is short of the ${bdt(need.amount, currency)} that ${count(need.rows, 'pending row')} need, by ${bdt(short, currency)}; nothing was sent (top up, or --allow-partial)`,
   );
 }
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlsamiflexiClient } from '../../src/api/client.js';
 import { Journal, type JournalRecord, type JournalSink } from '../../src/job/journal.js';
-import { runJob } from '../../src/job/run.js';
+import { runJob } from '../../src/run.js';
 
 /** A disk whose fsyncs cover what was written when they were asked for, and end when released. */
 class FakeDisk implements JournalSink {

@@ -1,0 +1,381 @@
+/**
+ * The rows of a job in compact form (SPEC §3 "memory must not grow with the file beyond the
+ * per-row state the job needs", §11: a 1,000,000-row `run` under 300 MB). Statuses, attempts,
+ * lines, amounts, numbers and times live in typed arrays (about 50 bytes a row); operator ids
+ * and names, error codes and earlier jobs are interned (a handful of distinct values); only
+ * what is really per row and textual — a transaction id, an error message, an explicit
+ * reference — is kept as a string, and only for the rows that have one. A generated reference
+ * is not stored at all: it is made again from the job name, row and attempt (rows.ts).
+ *
+ * {@link RowTable.rows} is the table seen as the `RowState[]` the rest of the engine reads (a
+ * Proxy: `rows[n]` is a {@link RowState} view whose fields read and write the table), so an
+ * object exists only while someone holds it.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import {
+  makeReference,
+  ROW_STATUSES,
+  ROW_TABLE,
+  type LiveStatus,
+  type PlannedRow,
+  type RowState,
+  type StatusSource,
+} from './rows.js';
+
+const STATUSES: readonly LiveStatus[] = [...ROW_STATUSES, 'sending'];
+const STATUS_CODE = new Map(STATUSES.map((s, i) => [s, i]));
+const PRESENT = 1;
+const VALID = 2;
+const PREV_PAID = 4;
+const PREV_PAID_KNOWN = 8;
+/** an invalid row's verdict message is read back from the plan when asked for (not kept) */
+const MSG_IN_PLAN = 16;
+/** how much of the plan is read at once when messages are read back (in row order, mostly) */
+const PLAN_BLOCK = 1 << 16;
+/** A normalized mobile number (SPEC §3), stored as the number it spells after its leading 0. */
+const MOBILE = /^0[1-9]\d{9}$/;
+
+type Interned = 'operatorId' | 'operatorName' | 'apiOperator' | 'code' | 'prevJob';
+type Text = 'explicitRef' | 'refOverride' | 'warning' | 'msg' | 'txn' | 'completedText' | 'numberText';
+
+export class RowTable implements StatusSource {
+  /** highest row number + 1 (row numbers start at 1; index 0 is never a row) */
+  length = 0;
+  private cap: number;
+  status!: Uint8Array;
+  flags!: Uint8Array;
+  att!: Uint16Array;
+  line!: Int32Array;
+  amount!: Float64Array;
+  number!: Float64Array;
+  submittedAt!: Float64Array;
+  completedAt!: Float64Array;
+  private interned = {} as Record<Interned, Uint32Array>;
+  private readonly pool: unknown[] = [undefined];
+  private readonly poolIndex = new Map<unknown, number>();
+  private readonly text: Partial<Record<Text, (string | undefined)[]>> = {};
+  /** the table as an array of rows (see the module comment) */
+  readonly rows: RowState[];
+
+  private planBlock: { at: number; buf: Buffer } | null = null;
+  planOffset!: Float64Array;
+
+  /**
+   * @param planPath the plan file the rows come from: an invalid row's message (one per row,
+   *   the bulk of a file of bad rows) is read back from it instead of being held
+   */
+  constructor(
+    readonly job: string,
+    expectedRows = 0,
+    private readonly planPath: string | null = null,
+  ) {
+    this.cap = 0;
+    this.grow(Math.max(16, expectedRows + 1));
+    this.rows = arrayView(this);
+  }
+
+  /**
+   * Adds a planned row in its initial state (SPEC §3: valid → pending, invalid → invalid);
+   * `planAt` is the byte offset of its line in the plan file, if it came from there.
+   */
+  add(p: PlannedRow, planAt?: number): void {
+    const n = p.row;
+    if (n >= this.cap) this.grow(Math.max(n + 1, this.cap * 2));
+    this.length = Math.max(this.length, n + 1);
+    this.flags[n] = PRESENT | (p.valid ? VALID : 0);
+    this.status[n] = STATUS_CODE.get(p.valid ? 'pending' : 'invalid')!;
+    this.att[n] = 1;
+    this.line[n] = p.line;
+    this.setAmount(n, p.amount);
+    this.setNumber(n, p.number);
+    this.setInterned('operatorId', n, p.operatorId);
+    this.setInterned('operatorName', n, p.operatorName);
+    this.setText('explicitRef', n, p.explicitRef ?? undefined);
+    this.setText('warning', n, p.warning);
+    this.setInterned('code', n, p.code);
+    if (!p.valid && p.msg !== undefined && planAt !== undefined && this.planPath) {
+      this.flags[n]! |= MSG_IN_PLAN;
+      this.planOffset[n] = planAt;
+    } else this.setText('msg', n, p.msg);
+  }
+
+  getMsg(n: number): string | undefined {
+    if (!this.flag(n, MSG_IN_PLAN)) return this.getText('msg', n);
+    return (JSON.parse(this.planLine(this.planOffset[n]!)) as PlannedRow).msg;
+  }
+
+  setMsg(n: number, v: string | undefined): void {
+    this.setFlag(n, MSG_IN_PLAN, false);
+    this.setText('msg', n, v);
+  }
+
+  /** The plan's line at byte `at`, through a block read ahead (results are written in row order). */
+  private planLine(at: number): string {
+    for (let size = PLAN_BLOCK; ; size *= 2) {
+      const b = this.planBlock;
+      if (b && at >= b.at) {
+        const end = b.buf.indexOf(10, at - b.at);
+        if (end >= 0) return b.buf.toString('utf8', at - b.at, end);
+      }
+      const buf = Buffer.alloc(size);
+      const fd = openSync(this.planPath!, 'r');
+      try {
+        const got = readSync(fd, buf, 0, size, at);
+        this.planBlock = { at, buf: buf.subarray(0, got) };
+        if (got < size && buf.indexOf(10) < 0) return buf.toString('utf8', 0, got); // the last line
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+
+  has(n: number): boolean {
+    return n > 0 && n < this.length && (this.flags[n]! & PRESENT) !== 0;
+  }
+
+  view(n: number): RowState | undefined {
+    return this.has(n) ? new RowView(this, n) : undefined;
+  }
+
+  statusOf(n: number): LiveStatus {
+    return STATUSES[this.status[n]!]!;
+  }
+
+  setStatus(n: number, s: LiveStatus): void {
+    this.status[n] = STATUS_CODE.get(s)!;
+  }
+
+  getInterned(col: Interned, n: number): unknown {
+    return this.pool[this.interned[col][n]!];
+  }
+
+  setInterned(col: Interned, n: number, v: unknown): void {
+    let i = v === undefined ? 0 : this.poolIndex.get(v);
+    if (i === undefined) {
+      i = this.pool.push(v) - 1;
+      this.poolIndex.set(v, i);
+    }
+    this.interned[col][n] = i;
+  }
+
+  getText(col: Text, n: number): string | undefined {
+    return this.text[col]?.[n];
+  }
+
+  setText(col: Text, n: number, v: string | undefined | null): void {
+    if (v === undefined || v === null) {
+      const a = this.text[col];
+      if (a && a[n] !== undefined) a[n] = undefined;
+      return;
+    }
+    (this.text[col] ??= new Array<string | undefined>(this.cap))[n] = v;
+  }
+
+  getNumber(n: number): string | undefined {
+    const v = this.number[n]!;
+    return Number.isNaN(v) ? this.getText('numberText', n) : `0${v}`;
+  }
+
+  setNumber(n: number, v: string | undefined): void {
+    const compact = v !== undefined && MOBILE.test(v);
+    this.number[n] = compact ? Number(v.slice(1)) : NaN;
+    this.setText('numberText', n, compact ? undefined : v);
+  }
+
+  setAmount(n: number, v: number | undefined): void {
+    this.amount[n] = v ?? NaN;
+  }
+
+  flag(n: number, bit: number): boolean {
+    return (this.flags[n]! & bit) !== 0;
+  }
+
+  setFlag(n: number, bit: number, on: boolean): void {
+    this.flags[n] = on ? this.flags[n]! | bit : this.flags[n]! & ~bit;
+  }
+
+  private grow(cap: number): void {
+    const copy = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(
+      old: T | undefined,
+      make: (n: number) => T,
+      fill?: number,
+    ): T => {
+      const a = make(cap);
+      if (fill !== undefined) a.fill(fill);
+      if (old) a.set(old);
+      return a;
+    };
+    this.status = copy(this.status, (c) => new Uint8Array(c));
+    this.flags = copy(this.flags, (c) => new Uint8Array(c));
+    this.att = copy(this.att, (c) => new Uint16Array(c));
+    this.line = copy(this.line, (c) => new Int32Array(c));
+    this.amount = copy(this.amount, (c) => new Float64Array(c), NaN);
+    this.number = copy(this.number, (c) => new Float64Array(c), NaN);
+    this.submittedAt = copy(this.submittedAt, (c) => new Float64Array(c), NaN);
+    this.completedAt = copy(this.completedAt, (c) => new Float64Array(c), NaN);
+    this.planOffset = copy(this.planOffset, (c) => new Float64Array(c));
+    for (const col of ['operatorId', 'operatorName', 'apiOperator', 'code', 'prevJob'] as const)
+      this.interned[col] = copy(this.interned[col] as Uint32Array | undefined, (c) => new Uint32Array(c));
+    this.cap = cap;
+  }
+}
+
+const num = (v: number) => (Number.isNaN(v) ? undefined : v);
+
+/** One row of a {@link RowTable}: reads and writes go to the table. */
+class RowView implements RowState {
+  constructor(
+    private readonly t: RowTable,
+    readonly row: number,
+  ) {}
+  get line() {
+    return this.t.line[this.row]!;
+  }
+  get valid() {
+    return this.t.flag(this.row, VALID);
+  }
+  get number() {
+    return this.t.getNumber(this.row);
+  }
+  get amount() {
+    return num(this.t.amount[this.row]!);
+  }
+  get operatorId() {
+    return this.t.getInterned('operatorId', this.row) as number | string | undefined;
+  }
+  get operatorName() {
+    return this.t.getInterned('operatorName', this.row) as string | undefined;
+  }
+  get explicitRef() {
+    return this.t.getText('explicitRef', this.row) ?? null;
+  }
+  get warning() {
+    return this.t.getText('warning', this.row);
+  }
+  get status() {
+    return this.t.statusOf(this.row);
+  }
+  set status(s: LiveStatus) {
+    this.t.setStatus(this.row, s);
+  }
+  get att() {
+    return this.t.att[this.row]!;
+  }
+  set att(a: number) {
+    // a reference stays what it was (a `retry` of an unknown row keeps it); rows.ts sets a new one
+    const ref = this.ref;
+    this.t.att[this.row] = a;
+    this.ref = ref;
+  }
+  get ref(): string | null {
+    const own = this.t.getText('refOverride', this.row);
+    if (own !== undefined) return own;
+    if (!this.valid && this.att === 1) return this.explicitRef;
+    return makeReference(this.t.job, this.row, this.att, this.explicitRef);
+  }
+  set ref(r: string | null) {
+    const made = makeReference(this.t.job, this.row, this.att, this.explicitRef);
+    this.t.setText('refOverride', this.row, r === made ? undefined : (r ?? undefined));
+  }
+  get txn() {
+    return this.t.getText('txn', this.row);
+  }
+  set txn(v: string | undefined) {
+    this.t.setText('txn', this.row, v);
+  }
+  get apiOperator() {
+    return this.t.getInterned('apiOperator', this.row) as string | undefined;
+  }
+  set apiOperator(v: string | undefined) {
+    this.t.setInterned('apiOperator', this.row, v);
+  }
+  get code() {
+    return this.t.getInterned('code', this.row) as string | undefined;
+  }
+  set code(v: string | undefined) {
+    this.t.setInterned('code', this.row, v);
+  }
+  get msg() {
+    return this.t.getMsg(this.row);
+  }
+  set msg(v: string | undefined) {
+    this.t.setMsg(this.row, v);
+  }
+  get submittedAt() {
+    return num(this.t.submittedAt[this.row]!);
+  }
+  set submittedAt(v: number | undefined) {
+    this.t.submittedAt[this.row] = v ?? NaN;
+  }
+  get completedAt(): string | number | undefined {
+    return this.t.getText('completedText', this.row) ?? num(this.t.completedAt[this.row]!);
+  }
+  set completedAt(v: string | number | undefined) {
+    this.t.completedAt[this.row] = typeof v === 'number' ? v : NaN;
+    this.t.setText('completedText', this.row, typeof v === 'string' ? v : undefined);
+  }
+  get prevJob() {
+    return this.t.getInterned('prevJob', this.row) as string | undefined;
+  }
+  set prevJob(v: string | undefined) {
+    this.t.setInterned('prevJob', this.row, v);
+  }
+  get prevPaid() {
+    return this.t.flag(this.row, PREV_PAID_KNOWN) ? this.t.flag(this.row, PREV_PAID) : undefined;
+  }
+  set prevPaid(v: boolean | undefined) {
+    this.t.setFlag(this.row, PREV_PAID_KNOWN, v !== undefined);
+    this.t.setFlag(this.row, PREV_PAID, v === true);
+  }
+  /** what the JSON summary and the tests see: the plain fields */
+  toJSON(): RowState {
+    const out: Record<string, unknown> = {};
+    for (const k of FIELDS) if (this[k] !== undefined) out[k] = this[k];
+    return out as unknown as RowState;
+  }
+}
+
+const FIELDS = [
+  'row',
+  'line',
+  'valid',
+  'number',
+  'amount',
+  'operatorId',
+  'operatorName',
+  'explicitRef',
+  'warning',
+  'code',
+  'msg',
+  'status',
+  'att',
+  'ref',
+  'txn',
+  'apiOperator',
+  'submittedAt',
+  'completedAt',
+  'prevJob',
+  'prevPaid',
+] as const;
+
+/** The table as a read-only array of row views: `rows[n]`, `length`, iteration, `some`… */
+function arrayView(t: RowTable): RowState[] {
+  return new Proxy([] as RowState[], {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string') {
+        const c = prop.charCodeAt(0);
+        if (c >= 48 && c <= 57) return t.view(Number(prop));
+        if (prop === 'length') return t.length;
+      } else if (prop === ROW_TABLE) return t;
+      return Reflect.get(target, prop, receiver);
+    },
+    has(target, prop) {
+      if (typeof prop === 'string' && prop.charCodeAt(0) >= 48 && prop.charCodeAt(0) <= 57)
+        return t.has(Number(prop));
+      return Reflect.has(target, prop);
+    },
+    set() {
+      throw new TypeError('the rows of a job change only through its journal (applyRecord)');
+    },
+  });
+}
