@@ -33,9 +33,10 @@ const MSG_IN_PLAN = 16;
 /** how much of the plan is read at once when messages are read back (in row order, mostly) */
 const PLAN_BLOCK = 1 << 16;
 /** A normalized mobile number (SPEC §3), stored as the number it spells after its leading 0. */
-const MOBILE = /^0[1-9]\d{9}$/;
+const MOBILE = /^01\d{9}$/;
 
-type Interned = 'operatorId' | 'operatorName' | 'apiOperator' | 'code' | 'prevJob';
+const INTERNED = ['operatorId', 'operatorName', 'apiOperator', 'code', 'prevJob'] as const;
+type Interned = (typeof INTERNED)[number];
 type Text = 'explicitRef' | 'refOverride' | 'warning' | 'msg' | 'txn' | 'completedText' | 'numberText';
 
 export class RowTable implements StatusSource {
@@ -47,10 +48,11 @@ export class RowTable implements StatusSource {
   att!: Uint16Array;
   line!: Int32Array;
   amount!: Float64Array;
-  number!: Float64Array;
+  /** a mobile number's digits after its leading 0 (they fit 32 bits); 0 = not such a number */
+  number!: Uint32Array;
   submittedAt!: Float64Array;
   completedAt!: Float64Array;
-  private interned = {} as Record<Interned, Uint32Array>;
+  private interned = {} as Record<Interned, Uint16Array | Uint32Array>;
   private readonly pool: unknown[] = [undefined];
   private readonly poolIndex = new Map<unknown, number>();
   private readonly text: Partial<Record<Text, (string | undefined)[]>> = {};
@@ -58,7 +60,8 @@ export class RowTable implements StatusSource {
   readonly rows: RowState[];
 
   private planBlock: { at: number; buf: Buffer } | null = null;
-  planOffset!: Float64Array;
+  /** the plan line of each invalid row whose message is read back (made for the first one) */
+  private planOffset: Float64Array | null = null;
 
   /**
    * @param planPath the plan file the rows come from: an invalid row's message (one per row,
@@ -95,13 +98,13 @@ export class RowTable implements StatusSource {
     this.setInterned('code', n, p.code);
     if (!p.valid && p.msg !== undefined && planAt !== undefined && this.planPath) {
       this.flags[n]! |= MSG_IN_PLAN;
-      this.planOffset[n] = planAt;
+      (this.planOffset ??= new Float64Array(this.cap))[n] = planAt;
     } else this.setText('msg', n, p.msg);
   }
 
   getMsg(n: number): string | undefined {
     if (!this.flag(n, MSG_IN_PLAN)) return this.getText('msg', n);
-    return (JSON.parse(this.planLine(this.planOffset[n]!)) as PlannedRow).msg;
+    return (JSON.parse(this.planLine(this.planOffset![n]!)) as PlannedRow).msg;
   }
 
   setMsg(n: number, v: string | undefined): void {
@@ -154,6 +157,8 @@ export class RowTable implements StatusSource {
     if (i === undefined) {
       i = this.pool.push(v) - 1;
       this.poolIndex.set(v, i);
+      // a handful of distinct values is the rule; more than 16 bits' worth widens the columns
+      if (i === 0xffff) for (const col of INTERNED) this.interned[col] = Uint32Array.from(this.interned[col]);
     }
     this.interned[col][n] = i;
   }
@@ -173,12 +178,12 @@ export class RowTable implements StatusSource {
 
   getNumber(n: number): string | undefined {
     const v = this.number[n]!;
-    return Number.isNaN(v) ? this.getText('numberText', n) : `0${v}`;
+    return v === 0 ? this.getText('numberText', n) : `0${v}`;
   }
 
   setNumber(n: number, v: string | undefined): void {
     const compact = v !== undefined && MOBILE.test(v);
-    this.number[n] = compact ? Number(v.slice(1)) : NaN;
+    this.number[n] = compact ? Number(v.slice(1)) : 0;
     this.setText('numberText', n, compact ? undefined : v);
   }
 
@@ -202,7 +207,7 @@ export class RowTable implements StatusSource {
     ): T => {
       const a = make(cap);
       if (fill !== undefined) a.fill(fill);
-      if (old) a.set(old);
+      if (old) a.set(old as never);
       return a;
     };
     this.status = copy(this.status, (c) => new Uint8Array(c));
@@ -210,12 +215,17 @@ export class RowTable implements StatusSource {
     this.att = copy(this.att, (c) => new Uint16Array(c));
     this.line = copy(this.line, (c) => new Int32Array(c));
     this.amount = copy(this.amount, (c) => new Float64Array(c), NaN);
-    this.number = copy(this.number, (c) => new Float64Array(c), NaN);
+    this.number = copy(this.number, (c) => new Uint32Array(c));
     this.submittedAt = copy(this.submittedAt, (c) => new Float64Array(c), NaN);
     this.completedAt = copy(this.completedAt, (c) => new Float64Array(c), NaN);
-    this.planOffset = copy(this.planOffset, (c) => new Float64Array(c));
-    for (const col of ['operatorId', 'operatorName', 'apiOperator', 'code', 'prevJob'] as const)
-      this.interned[col] = copy(this.interned[col] as Uint32Array | undefined, (c) => new Uint32Array(c));
+    if (this.planOffset) this.planOffset = copy(this.planOffset, (c) => new Float64Array(c));
+    const wide = this.pool.length > 0xffff;
+    for (const col of INTERNED) {
+      const old = this.interned[col] as Uint16Array | Uint32Array | undefined;
+      this.interned[col] = wide
+        ? copy(old as Uint32Array, (c) => new Uint32Array(c))
+        : copy(old, (c) => new Uint16Array(c));
+    }
     this.cap = cap;
   }
 }
