@@ -24,6 +24,7 @@ import type { WebhookReceiver } from './webhooks.js';
 import type { OpenJob } from './job.js';
 import { jobOutputs, type ResultsWriter, type WrittenResults } from './outputs.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
+import { outranks, warnOncePerWord } from './stops.js';
 import { startingRows, toPay } from './pending.js';
 import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
 import type { Registry } from './registry.js';
@@ -83,18 +84,6 @@ export interface JobResult extends WrittenResults {
   repeats: RepeatSummary;
 }
 
-/** Which stop reason wins when several happen: the one needing the user most. */
-const STOP_RANK: Partial<Record<ErrorCode, number>> = {
-  API_UNAUTHORIZED: 6,
-  API_UNREADABLE: 5,
-  API_ERROR: 4,
-  API_UNREACHABLE: 4,
-  INTERRUPTED: 3,
-  RATE_LIMITED: 2,
-  INSUFFICIENT_BALANCE: 2,
-  POLL_TIMEOUT: 1,
-};
-
 export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean): Promise<JobResult> {
   try {
     return await driveJob(job, opts, resumed);
@@ -129,7 +118,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   // every queued request listens to it until it leaves the queue: many at once is no leak
   setMaxListeners(0, stopSubmitting.signal);
   const stop = (code: ErrorCode, message: string, polls = false) => {
-    if (!stopped || (STOP_RANK[code] ?? 0) > (STOP_RANK[stopped.code] ?? 0)) stopped = { code, message };
+    if (!stopped || outranks(code, stopped.code)) stopped = { code, message };
     if (!stopSubmitting.signal.aborted) {
       events.emit('job:stopping', { code, message });
       stopSubmitting.abort(new BatchError(code, message));
@@ -144,14 +133,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     applyRecord(name, job.rows, clean);
     guard.outcome(clean); // records are made only once the guard below exists
   };
-  const warned = new Set<string>();
-  const unknownWord = (word: string) => {
-    if (warned.has(word.toLowerCase())) return;
-    warned.add(word.toLowerCase());
-    events.emit('warning', {
-      message: `${unknownWordText(word)}; such rows stay processing (see their error_message)`,
-    });
-  };
+  const unknownWord = warnOncePerWord(events);
 
   const poller = new Poller({
     client,

@@ -12,8 +12,8 @@
  * object exists only while someone holds it.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { MSG_IN_PLAN, PRESENT, RowView, VALID } from './view.js';
 import {
-  makeReference,
   ROW_STATUSES,
   ROW_TABLE,
   type LiveStatus,
@@ -24,20 +24,14 @@ import {
 
 const STATUSES: readonly LiveStatus[] = [...ROW_STATUSES, 'sending'];
 const STATUS_CODE = new Map(STATUSES.map((s, i) => [s, i]));
-const PRESENT = 1;
-const VALID = 2;
-const PREV_PAID = 4;
-const PREV_PAID_KNOWN = 8;
-/** an invalid row's verdict message is read back from the plan when asked for (not kept) */
-const MSG_IN_PLAN = 16;
 /** how much of the plan is read at once when messages are read back (in row order, mostly) */
 const PLAN_BLOCK = 1 << 16;
 /** A normalized mobile number (SPEC §3), stored as the number it spells after its leading 0. */
 const MOBILE = /^01\d{9}$/;
 
 const INTERNED = ['operatorId', 'operatorName', 'apiOperator', 'code', 'prevJob'] as const;
-type Interned = (typeof INTERNED)[number];
-type Text = 'explicitRef' | 'refOverride' | 'warning' | 'msg' | 'txn' | 'completedText' | 'numberText';
+export type Interned = (typeof INTERNED)[number];
+export type Text = 'explicitRef' | 'refOverride' | 'warning' | 'msg' | 'txn' | 'completedText' | 'numberText';
 
 export class RowTable implements StatusSource {
   /** highest row number + 1 (row numbers start at 1; index 0 is never a row) */
@@ -229,144 +223,6 @@ export class RowTable implements StatusSource {
     this.cap = cap;
   }
 }
-
-const num = (v: number) => (Number.isNaN(v) ? undefined : v);
-
-/** One row of a {@link RowTable}: reads and writes go to the table. */
-class RowView implements RowState {
-  constructor(
-    private readonly t: RowTable,
-    readonly row: number,
-  ) {}
-  get line() {
-    return this.t.line[this.row]!;
-  }
-  get valid() {
-    return this.t.flag(this.row, VALID);
-  }
-  get number() {
-    return this.t.getNumber(this.row);
-  }
-  get amount() {
-    return num(this.t.amount[this.row]!);
-  }
-  get operatorId() {
-    return this.t.getInterned('operatorId', this.row) as number | string | undefined;
-  }
-  get operatorName() {
-    return this.t.getInterned('operatorName', this.row) as string | undefined;
-  }
-  get explicitRef() {
-    return this.t.getText('explicitRef', this.row) ?? null;
-  }
-  get warning() {
-    return this.t.getText('warning', this.row);
-  }
-  get status() {
-    return this.t.statusOf(this.row);
-  }
-  set status(s: LiveStatus) {
-    this.t.setStatus(this.row, s);
-  }
-  get att() {
-    return this.t.att[this.row]!;
-  }
-  set att(a: number) {
-    // a reference stays what it was (a `retry` of an unknown row keeps it); rows.ts sets a new one
-    const ref = this.ref;
-    this.t.att[this.row] = a;
-    this.ref = ref;
-  }
-  get ref(): string | null {
-    const own = this.t.getText('refOverride', this.row);
-    if (own !== undefined) return own;
-    if (!this.valid && this.att === 1) return this.explicitRef;
-    return makeReference(this.t.job, this.row, this.att, this.explicitRef);
-  }
-  set ref(r: string | null) {
-    const made = makeReference(this.t.job, this.row, this.att, this.explicitRef);
-    this.t.setText('refOverride', this.row, r === made ? undefined : (r ?? undefined));
-  }
-  get txn() {
-    return this.t.getText('txn', this.row);
-  }
-  set txn(v: string | undefined) {
-    this.t.setText('txn', this.row, v);
-  }
-  get apiOperator() {
-    return this.t.getInterned('apiOperator', this.row) as string | undefined;
-  }
-  set apiOperator(v: string | undefined) {
-    this.t.setInterned('apiOperator', this.row, v);
-  }
-  get code() {
-    return this.t.getInterned('code', this.row) as string | undefined;
-  }
-  set code(v: string | undefined) {
-    this.t.setInterned('code', this.row, v);
-  }
-  get msg() {
-    return this.t.getMsg(this.row);
-  }
-  set msg(v: string | undefined) {
-    this.t.setMsg(this.row, v);
-  }
-  get submittedAt() {
-    return num(this.t.submittedAt[this.row]!);
-  }
-  set submittedAt(v: number | undefined) {
-    this.t.submittedAt[this.row] = v ?? NaN;
-  }
-  get completedAt(): string | number | undefined {
-    return this.t.getText('completedText', this.row) ?? num(this.t.completedAt[this.row]!);
-  }
-  set completedAt(v: string | number | undefined) {
-    this.t.completedAt[this.row] = typeof v === 'number' ? v : NaN;
-    this.t.setText('completedText', this.row, typeof v === 'string' ? v : undefined);
-  }
-  get prevJob() {
-    return this.t.getInterned('prevJob', this.row) as string | undefined;
-  }
-  set prevJob(v: string | undefined) {
-    this.t.setInterned('prevJob', this.row, v);
-  }
-  get prevPaid() {
-    return this.t.flag(this.row, PREV_PAID_KNOWN) ? this.t.flag(this.row, PREV_PAID) : undefined;
-  }
-  set prevPaid(v: boolean | undefined) {
-    this.t.setFlag(this.row, PREV_PAID_KNOWN, v !== undefined);
-    this.t.setFlag(this.row, PREV_PAID, v === true);
-  }
-  /** what the JSON summary and the tests see: the plain fields */
-  toJSON(): RowState {
-    const out: Record<string, unknown> = {};
-    for (const k of FIELDS) if (this[k] !== undefined) out[k] = this[k];
-    return out as unknown as RowState;
-  }
-}
-
-const FIELDS = [
-  'row',
-  'line',
-  'valid',
-  'number',
-  'amount',
-  'operatorId',
-  'operatorName',
-  'explicitRef',
-  'warning',
-  'code',
-  'msg',
-  'status',
-  'att',
-  'ref',
-  'txn',
-  'apiOperator',
-  'submittedAt',
-  'completedAt',
-  'prevJob',
-  'prevPaid',
-] as const;
 
 /** The table as a read-only array of row views: `rows[n]`, `length`, iteration, `some`… */
 function arrayView(t: RowTable): RowState[] {
