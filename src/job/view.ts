@@ -55,6 +55,7 @@ export class RowView implements RowState {
   }
   set att(a: number) {
     // a reference stays what it was (a `retry` of an unknown row keeps it); rows.ts sets a new one
+    if (a === this.t.att[this.row]) return;
     const ref = this.ref;
     this.t.att[this.row] = a;
     this.ref = ref;
