@@ -65,3 +65,30 @@ export function toPay(
   }
   return { rows, amount };
 }
+
+/**
+ * One submit worker: sends the next pending row (`cursor` is shared by the workers) until none
+ * is left or `stopped()`. The previous row's outcome becomes durable while it sends the next
+ * (`settled` of Submitter.submitOne): its transaction id and the next intent share one fsync.
+ */
+export async function submitWorker(
+  pending: readonly RowState[],
+  cursor: { next: number },
+  stopped: () => boolean,
+  send: (i: number, row: RowState) => Promise<{ settled: Promise<void> } | null>,
+): Promise<void> {
+  let settling: Promise<void> = Promise.resolve();
+  while (!stopped() && cursor.next < pending.length) {
+    const i = cursor.next++;
+    const row = pending[i]!;
+    if (row.status !== 'pending') continue;
+    // an error here waits for the previous row's outcome, whose error names its transaction id
+    const sent = await send(i, row).catch(async (err: unknown) => {
+      await settling;
+      throw err;
+    });
+    await settling;
+    settling = sent?.settled ?? Promise.resolve();
+  }
+  await settling;
+}

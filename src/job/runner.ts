@@ -25,7 +25,7 @@ import type { OpenJob } from './job.js';
 import { jobOutputs, type ResultsWriter, type WrittenResults } from './outputs.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
 import { outranks, warnOncePerWord } from './stops.js';
-import { startingRows, toPay } from './pending.js';
+import { startingRows, submitWorker, toPay } from './pending.js';
 import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
 import type { Registry } from './registry.js';
 import { count } from '../util/words.js';
@@ -217,31 +217,14 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
         },
       );
     }
-    let next = 0;
     const send = async (i: number, row: RowState) => {
       if (await guard.admit(i)) return submitter.submitOne(row);
       events.emit('row:final', { row });
       return null;
     };
-    const workers = Array.from(
-      { length: Math.max(1, opts.concurrency ?? DEFAULTS.concurrency) },
-      async () => {
-        // the previous row's outcome becomes durable while this worker sends its next row
-        let settling: Promise<void> = Promise.resolve();
-        while (!stopSubmitting.signal.aborted && next < pending.length) {
-          const i = next++;
-          const row = pending[i]!;
-          if (row.status !== 'pending') continue;
-          // an error here waits for the previous row's outcome, whose error names its transaction id
-          const sent = await send(i, row).catch(async (err: unknown) => {
-            await settling;
-            throw err;
-          });
-          await settling;
-          settling = sent?.settled ?? Promise.resolve();
-        }
-        await settling;
-      },
+    const cursor = { next: 0 };
+    const workers = Array.from({ length: Math.max(1, opts.concurrency ?? DEFAULTS.concurrency) }, () =>
+      submitWorker(pending, cursor, () => stopSubmitting.signal.aborted, send),
     );
     await Promise.all(workers);
     submitting = false;
