@@ -22,7 +22,7 @@
  *             no journal, no plan, no results file.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import { writeGeneratedCsv } from './lib.mjs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -111,6 +111,7 @@ async function main() {
     'req/s',
     'peak RSS',
     'time ×',
+    'speed vs loop',
   ];
   const table = results.map(({ mode, c, engine: e, baseline: b }) => [
     mode === 'limiter' ? 'RateLimiter 1e6/s' : 'no limiter',
@@ -125,6 +126,7 @@ async function main() {
     Math.round(rows / (b.ms / 1000)).toLocaleString('en-US'),
     `${b.rssMB.toFixed(0)} MB`,
     `${(e.ms / b.ms).toFixed(2)}×`,
+    `${(b.ms / e.ms).toFixed(2)}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (cells) =>
@@ -132,9 +134,25 @@ async function main() {
   console.log(line(head));
   for (const row of table) console.log(line(row));
   console.log(
-    '  (time × = engine time / baseline time; send phase = first intent to last final row; ' +
+    "  (time × = engine time / baseline time; speed vs loop = its inverse, the engine's rows/s as a share of the " +
+      "bare loop's (issue #13 goal: ≥ 0.6 at C = 4); send phase = first intent to last final row; " +
       "fsyncs = the journal's, plan and results files not counted)",
   );
+  if (process.env.BENCH_RESULT_FILE) {
+    const figures = { rows, cases: {} };
+    for (const { mode, c, engine: e, baseline: b } of results) {
+      figures.cases[`${mode === 'limiter' ? 'limiter' : 'no_limiter'}_c${c}`] = {
+        engine_s: e.ms / 1000,
+        baseline_s: b.ms / 1000,
+        speed_vs_loop: b.ms / e.ms,
+        fsyncs: e.syncs,
+        journal_lines: e.journalLines,
+        engine_rss_mb: e.rssMB,
+        baseline_rss_mb: b.rssMB,
+      };
+    }
+    writeFileSync(process.env.BENCH_RESULT_FILE, JSON.stringify(figures));
+  }
 }
 
 function runChild(args) {

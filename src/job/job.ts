@@ -8,13 +8,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { BatchError } from '../errors.js';
 import { AtomicFile, syncDir, writeFileAtomic } from '../util/fs.js';
 import { Journal, replay, type JournalRecord } from './journal.js';
+import { RowTable } from './table.js';
 import {
   applyRecord,
-  initialState,
   NO_ANSWER,
   tally,
   isFinished,
@@ -133,12 +132,22 @@ export async function listJobs(stateDir: string): Promise<JobMeta[]> {
   return metas;
 }
 
-export async function writePlan(paths: JobPaths, meta: JobMeta, planned: PlannedRow[]): Promise<void> {
+/**
+ * Writes the plan as the rows stream in (SPEC §3: planning holds no row in memory), then the
+ * job's meta, which `finish` gives once every row has been seen (it may still refuse the job,
+ * e.g. --max-total; nothing is then kept).
+ */
+export async function writePlan(
+  paths: JobPaths,
+  planned: AsyncIterable<PlannedRow>,
+  finish: () => Promise<JobMeta>,
+): Promise<JobMeta> {
   await fsp.mkdir(paths.dir, { recursive: true });
   const plan = await AtomicFile.open(paths.plan, 0o600);
+  let meta: JobMeta;
   try {
     let buf = '';
-    for (const p of planned) {
+    for await (const p of planned) {
       buf += JSON.stringify(p) + '\n';
       if (buf.length > 1 << 20) {
         await plan.write(buf);
@@ -146,6 +155,7 @@ export async function writePlan(paths: JobPaths, meta: JobMeta, planned: Planned
       }
     }
     await plan.write(buf);
+    meta = await finish();
   } catch (err) {
     await plan.abort();
     throw err;
@@ -154,17 +164,26 @@ export async function writePlan(paths: JobPaths, meta: JobMeta, planned: Planned
   await fsp.rm(paths.journal, { force: true });
   await syncDir(paths.dir);
   await writeFileAtomic(paths.meta, JSON.stringify(meta, null, 2) + '\n');
+  return meta;
 }
 
-async function readPlan(paths: JobPaths, job: string): Promise<RowState[]> {
-  const rows: RowState[] = [];
-  const rl = createInterface({ input: createReadStream(paths.plan), crlfDelay: Infinity });
-  for await (const line of rl) {
-    if (!line) continue;
-    const p = JSON.parse(line) as PlannedRow;
-    rows[p.row] = initialState(job, p);
+/** The plan's rows in their initial state, in the compact table (table.ts). */
+async function readPlan(paths: JobPaths, meta: JobMeta): Promise<RowState[]> {
+  const table = new RowTable(meta.job, meta.rows, paths.plan);
+  let carry = Buffer.alloc(0);
+  let offset = 0; // of carry's first byte in the file
+  for await (const chunk of createReadStream(paths.plan, { highWaterMark: 1 << 20 })) {
+    const buf = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    let start = 0;
+    for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
+      if (nl > start) table.add(JSON.parse(buf.toString('utf8', start, nl)) as PlannedRow, offset + start);
+      start = nl + 1;
+    }
+    carry = Buffer.from(buf.subarray(start));
+    offset += start;
   }
-  return rows;
+  if (carry.length) table.add(JSON.parse(carry.toString('utf8')) as PlannedRow, offset);
+  return table.rows;
 }
 
 export interface JobSnapshot {
@@ -186,7 +205,7 @@ async function loadJob<T>(
   const paths = jobPaths(stateDir, job);
   const meta = await readMeta(paths);
   if (!meta) throw new BatchError('JOB_NOT_FOUND', `no job "${job}" in ${resolve(stateDir)}`, { job });
-  const rows = await readPlan(paths, meta.job);
+  const rows = await readPlan(paths, meta);
   const times = { startedAt: null as number | null, updatedAt: null as number | null };
   const replayed = await replayWith(paths.journal, (rec) => {
     applyRecord(meta.job, rows, rec);

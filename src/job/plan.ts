@@ -14,7 +14,7 @@ import { createValidator, type ColumnMap } from '../validate/index.js';
 import { bdt } from '../util/words.js';
 import { hashFile, type JobMeta } from './job.js';
 import { defaultOutputs } from './outputs.js';
-import type { PlannedRow } from './rows.js';
+import { plannedRow, type PlannedRow } from './rows.js';
 
 /** What planning reads of `run`'s options (RunJobOptions in run.ts). */
 export interface PlanOptions {
@@ -32,10 +32,13 @@ export interface PlanOptions {
 }
 
 /**
- * Validates `csv` (whose sha256 is `hash`, `size` bytes) as job `name`; nothing is written.
- * @throws BatchError FILE_NO_DATA, MAX_TOTAL_EXCEEDED (nothing was sent), FILE_UNREADABLE (the
- *   file changed while it was read), the validator's file-level errors (FILE_*, CSV_PARSE,
- *   HEADER_*), and the client's errors when the operators are fetched
+ * Validates `csv` (whose sha256 is `hash`, `size` bytes) as job `name`, as a stream: `rows`
+ * yields each row's plan line as it is validated (never all held: SPEC §3, §11), and `finish`,
+ * once they have all been seen, checks the totals and gives the job's record. Nothing is
+ * written here (`writePlan` in job.ts writes both).
+ * @throws BatchError from `finish`: FILE_NO_DATA, MAX_TOTAL_EXCEEDED (nothing was sent),
+ *   FILE_UNREADABLE (the file changed while it was read); from `rows` or here: the validator's
+ *   file-level errors (FILE_*, CSV_PARSE, HEADER_*), and the client's when the operators are fetched
  */
 export async function plan(
   opts: PlanOptions,
@@ -43,7 +46,7 @@ export async function plan(
   name: string,
   hash: string,
   size: number,
-): Promise<{ meta: JobMeta; rows: PlannedRow[] }> {
+): Promise<{ rows: AsyncIterable<PlannedRow>; finish: () => Promise<JobMeta> }> {
   const operators = opts.operators ?? (await opts.client.getOperators(opts.signal));
   const validator = await createValidator(csv, {
     operators,
@@ -51,70 +54,50 @@ export async function plan(
     allowDuplicates: opts.allowDuplicates,
     signal: opts.signal,
   });
-  const rows: PlannedRow[] = [];
+  let count = 0;
   let valid = 0;
   let total = 0;
-  for await (const v of validator.rows()) {
-    if (v.ok) {
-      valid++;
-      total += v.value.amount;
-      rows.push({
-        row: v.row,
-        line: v.line,
-        valid: true,
-        number: v.value.number,
-        amount: v.value.amount,
-        operatorId: v.value.operatorId,
-        operatorName: v.value.operatorName,
-        explicitRef: v.value.reference,
-        ...(v.value.warning ? { warning: v.value.warning } : {}),
-      });
-    } else {
-      rows.push({
-        row: v.row,
-        line: v.line,
-        valid: false,
-        number: v.partial.number,
-        amount: v.partial.amount,
-        operatorName: v.partial.operatorName,
-        explicitRef: v.partial.reference ?? null,
-        code: v.code,
-        msg: v.message,
-      });
+  async function* rows(): AsyncGenerator<PlannedRow> {
+    for await (const batch of validator.batches()) {
+      for (const v of batch) {
+        count++;
+        if (v.ok) valid++;
+        if (v.ok) total += v.value.amount;
+        yield plannedRow(v);
+      }
     }
   }
-  if (rows.length === 0) throw new BatchError('FILE_NO_DATA', `${csv} has a header but no data rows`);
-  if (opts.maxTotal !== undefined && total > opts.maxTotal) {
-    throw new BatchError(
-      'MAX_TOTAL_EXCEEDED',
-      `valid rows add up to ${bdt(total)}, more than --max-total ${bdt(opts.maxTotal)}; nothing was sent`,
-      {
-        total,
-        maxTotal: opts.maxTotal,
+  const finish = async (): Promise<JobMeta> => {
+    if (count === 0) throw new BatchError('FILE_NO_DATA', `${csv} has a header but no data rows`);
+    if (opts.maxTotal !== undefined && total > opts.maxTotal) {
+      throw new BatchError(
+        'MAX_TOTAL_EXCEEDED',
+        `valid rows add up to ${bdt(total)}, more than --max-total ${bdt(opts.maxTotal)}; nothing was sent`,
+        { total, maxTotal: opts.maxTotal },
+      );
+    }
+    const after = await hashFile(csv);
+    if (after.hash !== hash)
+      throw new BatchError('FILE_UNREADABLE', `${csv} changed while it was being read; run again`);
+    return {
+      version: 1,
+      job: name,
+      id: randomBytes(8).toString('hex'),
+      account: opts.client.account,
+      baseUrl: normalizeBaseUrl(opts.client.baseUrl),
+      input: { path: csv, hash, size },
+      results: defaultOutputs(csv, opts.out).results,
+      columns: validator.source.columns,
+      roles: validator.roles,
+      options: {
+        allowDuplicates: opts.allowDuplicates ?? false,
+        ...(opts.map ? { map: opts.map as Record<string, string> } : {}),
       },
-    );
-  }
-  const after = await hashFile(csv);
-  if (after.hash !== hash)
-    throw new BatchError('FILE_UNREADABLE', `${csv} changed while it was being read; run again`);
-  const meta: JobMeta = {
-    version: 1,
-    job: name,
-    id: randomBytes(8).toString('hex'),
-    account: opts.client.account,
-    baseUrl: normalizeBaseUrl(opts.client.baseUrl),
-    input: { path: csv, hash, size },
-    results: defaultOutputs(csv, opts.out).results,
-    columns: validator.source.columns,
-    roles: validator.roles,
-    options: {
-      allowDuplicates: opts.allowDuplicates ?? false,
-      ...(opts.map ? { map: opts.map as Record<string, string> } : {}),
-    },
-    rows: rows.length,
-    valid,
-    total,
-    createdAt: new Date((opts.clock ?? systemClock).now()).toISOString(),
+      rows: count,
+      valid,
+      total,
+      createdAt: new Date((opts.clock ?? systemClock).now()).toISOString(),
+    };
   };
-  return { meta, rows };
+  return { rows: rows(), finish };
 }

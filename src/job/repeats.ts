@@ -24,6 +24,8 @@ import {
 import type { RowState } from './rows.js';
 
 export const DEFAULT_REPEAT_WINDOW_MS = 7 * 24 * 3_600_000;
+/** pending rows looked up in the registry at a time by the pre-scan */
+const PRESCAN_SLICE = 10_000;
 
 export interface RepeatOptions {
   stateDir: string;
@@ -91,11 +93,17 @@ export class RepeatGuard {
 
   /** Read-only: the pending rows the registry would skip now (left out of the balance pre-check). */
   async prescan(): Promise<Set<number>> {
-    const found = await this.registry.peek(
-      this.pending.map((r) => this.claimOf(r)),
-      this.opts,
-    );
-    return new Set(this.pending.filter((_, i) => found[i]).map((r) => r.row));
+    const skip = new Set<number>();
+    // in slices: a million pending rows never become a million claims at once
+    for (let from = 0; from < this.pending.length; from += PRESCAN_SLICE) {
+      const rows = this.pending.slice(from, from + PRESCAN_SLICE);
+      const found = await this.registry.peek(
+        rows.map((r) => this.claimOf(r)),
+        this.opts,
+      );
+      rows.forEach((r, i) => found[i] && skip.add(r.row));
+    }
+    return skip;
   }
 
   /**

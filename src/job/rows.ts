@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { JournalRecord } from './journal.js';
+import type { RowVerdict } from '../validate/index.js';
 
 export const ROW_STATUSES = [
   'pending',
@@ -54,6 +55,49 @@ export interface RowState extends PlannedRow {
 
 export const NO_ANSWER = 'NO_ANSWER';
 
+/** A validation verdict as the plan records it (plan.jsonl, one line per row). */
+export function plannedRow(v: RowVerdict): PlannedRow {
+  if (v.ok) {
+    const { value } = v;
+    return {
+      row: v.row,
+      line: v.line,
+      valid: true,
+      number: value.number,
+      amount: value.amount,
+      operatorId: value.operatorId,
+      operatorName: value.operatorName,
+      explicitRef: value.reference,
+      ...(value.warning ? { warning: value.warning } : {}),
+    };
+  }
+  return {
+    row: v.row,
+    line: v.line,
+    valid: false,
+    number: v.partial.number,
+    amount: v.partial.amount,
+    operatorName: v.partial.operatorName,
+    explicitRef: v.partial.reference ?? null,
+    code: v.code,
+    msg: v.message,
+  };
+}
+
+/** What the compact row table (table.ts) offers the counting below, reached through its rows array. */
+export interface StatusSource {
+  readonly length: number;
+  readonly amount: Float64Array;
+  has(n: number): boolean;
+  statusOf(n: number): LiveStatus;
+}
+/** The key under which a table's rows array hands out its {@link StatusSource}. */
+export const ROW_TABLE = Symbol('rows.table');
+
+function tableOf(rows: readonly (RowState | undefined)[]): StatusSource | undefined {
+  return (rows as unknown as { [ROW_TABLE]?: StatusSource })[ROW_TABLE];
+}
+
 /**
  * The reference sent with a row (SPEC §3): the file's own if it has one, else generated from
  * the job name and row — the same across resumes. Attempt n > 1 (a `retry`) gets a new one.
@@ -61,8 +105,19 @@ export const NO_ANSWER = 'NO_ANSWER';
 export function makeReference(job: string, row: number, att: number, explicit?: string | null): string {
   const suffix = att > 1 ? `-a${att}` : '';
   if (explicit) return att > 1 ? explicit.slice(0, 64 - suffix.length) + suffix : explicit;
-  const h = createHash('sha256').update(job).digest('hex').slice(0, 12);
-  return `rb-${h}-${row}${suffix}`;
+  return `rb-${jobHash(job)}-${row}${suffix}`;
+}
+
+/** The job name's part of a generated reference; computed once per job, not once per row. */
+const jobHashes = new Map<string, string>();
+function jobHash(job: string): string {
+  let h = jobHashes.get(job);
+  if (h === undefined) {
+    h = createHash('sha256').update(job).digest('hex').slice(0, 12);
+    if (jobHashes.size > 100) jobHashes.clear();
+    jobHashes.set(job, h);
+  }
+  return h;
 }
 
 export function initialState(job: string, p: PlannedRow): RowState {
@@ -159,9 +214,22 @@ export interface Tally {
   amounts: Record<RowStatus, number>;
 }
 
-export function tally(rows: Iterable<RowState | undefined>): Tally {
+export function tally(rows: readonly (RowState | undefined)[]): Tally {
   const counts = Object.fromEntries(ROW_STATUSES.map((s) => [s, 0])) as Record<RowStatus, number>;
   const amounts = Object.fromEntries(ROW_STATUSES.map((s) => [s, 0])) as Record<RowStatus, number>;
+  const table = tableOf(rows);
+  if (table) {
+    // straight from the typed arrays: no row objects for a million rows
+    for (let n = 1; n < table.length; n++) {
+      if (!table.has(n)) continue;
+      const st = table.statusOf(n);
+      const s: RowStatus = st === 'sending' ? 'unknown' : st;
+      counts[s]++;
+      const a = table.amount[n]!;
+      if (!Number.isNaN(a)) amounts[s] += a;
+    }
+    return { counts, amounts };
+  }
   for (const r of rows) {
     if (!r) continue;
     const s: RowStatus = r.status === 'sending' ? 'unknown' : r.status;
@@ -169,6 +237,22 @@ export function tally(rows: Iterable<RowState | undefined>): Tally {
     amounts[s] += r.amount ?? 0;
   }
   return { counts, amounts };
+}
+
+/** Rows by live status (`sending` apart), for the progress line: cheap on a table. */
+export function liveCounts(rows: readonly (RowState | undefined)[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const table = tableOf(rows);
+  if (table) {
+    for (let n = 1; n < table.length; n++) {
+      if (!table.has(n)) continue;
+      const st = table.statusOf(n);
+      counts[st] = (counts[st] ?? 0) + 1;
+    }
+    return counts;
+  }
+  for (const r of rows) if (r) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
 }
 
 /** Finished: nothing left to send or to poll. */

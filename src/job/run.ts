@@ -61,8 +61,12 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     const same = (await listJobs(opts.stateDir)).filter(
       (m) => m.input.hash === hash && sameAccount(m, account),
     );
-    const states = await Promise.all(same.map(async (m) => ({ m, s: await snapshot(opts.stateDir, m.job) })));
-    const unfinished = states.find((x) => !x.s.finished);
+    // one such job (the rule): it is read once, under its lock, which refuses it if finished
+    const states =
+      same.length === 1
+        ? []
+        : await Promise.all(same.map(async (m) => ({ m, s: await snapshot(opts.stateDir, m.job) })));
+    const unfinished = same.length === 1 ? { m: same[0]! } : states.find((x) => !x.s.finished);
     const finished = states.find((x) => x.s.finished);
     if (unfinished) name = unfinished.m.job;
     else if (finished) throw finishedError(finished.m);
@@ -96,13 +100,16 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
         await job.journal.close();
       }
     }
-    const created = await plan(opts, csv, name, hash, size).catch(async (err: unknown) => {
+    const planned = async () => {
+      const planning = await plan(opts, csv, name, hash, size);
+      await writePlan(paths, planning.rows, planning.finish);
+    };
+    await planned().catch(async (err: unknown) => {
       // nothing was planned: leave no half-made job behind
       await lock.release();
       await fsp.rm(paths.dir, { recursive: true, force: true });
       throw err;
     });
-    await writePlan(paths, created.meta, created.rows);
     const job = await openJob(opts.stateDir, name, (opts.clock ?? systemClock).now);
     try {
       return await drive(job, opts, false);

@@ -24,6 +24,8 @@ import type { WebhookReceiver } from './webhooks.js';
 import type { OpenJob } from './job.js';
 import { jobOutputs, type ResultsWriter, type WrittenResults } from './outputs.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
+import { outranks, warnOncePerWord } from './stops.js';
+import { startingRows, submitWorker, toPay } from './pending.js';
 import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
 import type { Registry } from './registry.js';
 import { count } from '../util/words.js';
@@ -82,18 +84,6 @@ export interface JobResult extends WrittenResults {
   repeats: RepeatSummary;
 }
 
-/** Which stop reason wins when several happen: the one needing the user most. */
-const STOP_RANK: Partial<Record<ErrorCode, number>> = {
-  API_UNAUTHORIZED: 6,
-  API_UNREADABLE: 5,
-  API_ERROR: 4,
-  API_UNREACHABLE: 4,
-  INTERRUPTED: 3,
-  RATE_LIMITED: 2,
-  INSUFFICIENT_BALANCE: 2,
-  POLL_TIMEOUT: 1,
-};
-
 export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean): Promise<JobResult> {
   try {
     return await driveJob(job, opts, resumed);
@@ -128,7 +118,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   // every queued request listens to it until it leaves the queue: many at once is no leak
   setMaxListeners(0, stopSubmitting.signal);
   const stop = (code: ErrorCode, message: string, polls = false) => {
-    if (!stopped || (STOP_RANK[code] ?? 0) > (STOP_RANK[stopped.code] ?? 0)) stopped = { code, message };
+    if (!stopped || outranks(code, stopped.code)) stopped = { code, message };
     if (!stopSubmitting.signal.aborted) {
       events.emit('job:stopping', { code, message });
       stopSubmitting.abort(new BatchError(code, message));
@@ -143,14 +133,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     applyRecord(name, job.rows, clean);
     guard.outcome(clean); // records are made only once the guard below exists
   };
-  const warned = new Set<string>();
-  const unknownWord = (word: string) => {
-    if (warned.has(word.toLowerCase())) return;
-    warned.add(word.toLowerCase());
-    events.emit('warning', {
-      message: `${unknownWordText(word)}; such rows stay processing (see their error_message)`,
-    });
-  };
+  const unknownWord = warnOncePerWord(events);
 
   const poller = new Poller({
     client,
@@ -194,16 +177,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   if (opts.signal?.aborted) onSignal();
   opts.signal?.addEventListener('abort', onSignal, { once: true });
 
-  const pending: RowState[] = [];
-  let processing = 0;
-  for (const r of job.rows) {
-    if (!r) continue;
-    if (r.status === 'pending') pending.push(r);
-    if (r.status === 'processing') {
-      processing++;
-      poller.add(r, clock.now());
-    }
-  }
+  const { pending, processing } = startingRows(job.rows, (r) => poller.add(r, clock.now()));
   // SPEC §5a: rows another job already paid are skipped, and left out of the balance pre-check
   const guard = await RepeatGuard.open(job, job.meta.account ?? client.account, pending, {
     ...opts,
@@ -234,27 +208,23 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
 
   try {
     const repeats = pending.length > 0 ? await guard.prescan() : new Set<number>();
-    const toPay = pending.filter((r) => !repeats.has(r.row));
-    if (toPay.length > 0 && !stopped) {
-      await balanceCheck(client, toPay, opts.allowPartial ?? false, stop, stopSubmitting.signal).catch(
+    const need = toPay(pending, repeats);
+    if (need.rows > 0 && !stopped) {
+      await balanceCheck(client, need, opts.allowPartial ?? false, stop, stopSubmitting.signal).catch(
         (err: unknown) => {
           // stopped by a signal while checking: nothing was sent, the stop says why
           if (!stopSubmitting.signal.aborted) throw err;
         },
       );
     }
-    let next = 0;
-    const workers = Array.from(
-      { length: Math.max(1, opts.concurrency ?? DEFAULTS.concurrency) },
-      async () => {
-        while (!stopSubmitting.signal.aborted && next < pending.length) {
-          const i = next++;
-          const row = pending[i]!;
-          if (row.status !== 'pending') continue;
-          if (await guard.admit(i)) await submitter.submitOne(row);
-          else events.emit('row:final', { row });
-        }
-      },
+    const send = async (i: number, row: RowState) => {
+      if (await guard.admit(i)) return submitter.submitOne(row);
+      events.emit('row:final', { row });
+      return null;
+    };
+    const cursor = { next: 0 };
+    const workers = Array.from({ length: Math.max(1, opts.concurrency ?? DEFAULTS.concurrency) }, () =>
+      submitWorker(pending, cursor, () => stopSubmitting.signal.aborted, send),
     );
     await Promise.all(workers);
     submitting = false;

@@ -42,13 +42,28 @@ export interface SubmitContext {
   pollAfterMs: number;
 }
 
+/** What {@link Submitter.submitOne} hands back once the row's request is done. */
+export interface Submitted {
+  /** the outcome's record is durable and applied; rejects if the journal could not be written */
+  settled: Promise<void>;
+}
+
+const SETTLED: Submitted = { settled: Promise.resolve() };
+
 export class Submitter {
   /** ambiguous POST outcomes since the last clear answer */
   private ambiguousInARow = 0;
 
   constructor(private readonly c: SubmitContext) {}
 
-  async submitOne(row: RowState): Promise<void> {
+  /**
+   * Sends `row` (its intent durable first) and records the outcome. Resolves as soon as the
+   * answer is in hand and its record queued: `settled` resolves once that record is durable
+   * and applied (it rejects if the journal could not be written). Until then nothing else
+   * happens to the row, but the caller may go on to its next row, whose intent then shares
+   * the transaction id's fsync (journal.ts, group commit).
+   */
+  async submitOne(row: RowState): Promise<Submitted> {
     const { c } = this;
     const body = {
       operator_id: row.operatorId!,
@@ -99,16 +114,21 @@ export class Submitter {
         // never sent, or answered only 429 (which does nothing)
         await giveBack(err.code);
         if (err.code !== 'INTERRUPTED') c.stop('RATE_LIMITED', err.message);
-        return;
+        return SETTLED;
       }
       switch (o.kind) {
-        case 'accepted':
+        case 'accepted': {
           this.ambiguousInARow = 0;
-          return this.accept(row, o);
+          const settled = this.accept(row, o);
+          settled.catch(() => undefined); // awaited by the caller, a row later
+          return { settled };
+        }
         case 'rejected':
           this.ambiguousInARow = 0;
-          if (mayHaveGoneThrough)
-            return markUnknown(o.code, `${o.message}, after an attempt that got no clear answer`);
+          if (mayHaveGoneThrough) {
+            await markUnknown(o.code, `${o.message}, after an attempt that got no clear answer`);
+            return SETTLED;
+          }
           await c.record({
             t: 'rejected',
             row: row.row,
@@ -118,7 +138,7 @@ export class Submitter {
             at: c.clock.now(),
           });
           c.events.emit('row:final', { row });
-          return;
+          return SETTLED;
         case 'short':
           this.ambiguousInARow = 0;
           await giveBack('INSUFFICIENT_BALANCE');
@@ -126,11 +146,11 @@ export class Submitter {
             'INSUFFICIENT_BALANCE',
             `the API answered 402 (${o.message}): top up the balance, then run the same command again to resume`,
           );
-          return;
+          return SETTLED;
         case 'fatal':
           await giveBack(o.error.apiCode ?? o.error.code);
           c.stop(o.error.code, o.error.message, true);
-          return;
+          return SETTLED;
         case 'not-sent':
           if (resend < c.resendLimit && !c.stopSignal.aborted) {
             await this.backoff(resend);
@@ -138,7 +158,7 @@ export class Submitter {
           }
           await giveBack(o.code);
           if (!c.stopSignal.aborted) c.stop('API_UNREACHABLE', o.message, true);
-          return;
+          return SETTLED;
         case 'ambiguous': {
           const tripped = ++this.ambiguousInARow >= BREAKER_LIMIT;
           if (tripped && !c.stopSignal.aborted) {
@@ -153,7 +173,8 @@ export class Submitter {
             await this.backoff(resend);
             continue;
           }
-          return markUnknown(o.code, o.message);
+          await markUnknown(o.code, o.message);
+          return SETTLED;
         }
       }
     }
@@ -185,21 +206,23 @@ export class Submitter {
   }
 }
 
-/** Before the first POST (SPEC §5): the balance must cover the pending rows, unless --allow-partial. */
+/**
+ * Before the first POST (SPEC §5): the balance must cover the rows to pay (`need`: how many,
+ * and their total in BDT), unless --allow-partial; otherwise `stop` with the shortfall.
+ */
 export async function balanceCheck(
   client: AlsamiflexiClient,
-  pending: RowState[],
+  need: { rows: number; amount: number },
   allowPartial: boolean,
   stop: (code: ErrorCode, message: string) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const need = pending.reduce((s, r) => s + (r.amount ?? 0), 0);
   const { balance, currency } = await client.getBalance(signal);
-  if (balance >= need || allowPartial) return;
-  const short = Math.ceil((need - balance) * 100) / 100;
+  if (balance >= need.amount || allowPartial) return;
+  const short = Math.ceil((need.amount - balance) * 100) / 100;
   stop(
     'INSUFFICIENT_BALANCE',
-    `the balance of ${bdt(balance, currency)} is short of the ${bdt(need, currency)} that ${count(pending.length, 'pending row')} need, by ${bdt(short, currency)}; nothing was sent (top up, or --allow-partial)`,
+    `the balance of ${bdt(balance, currency)} is short of the ${bdt(need.amount, currency)} that ${count(need.rows, 'pending row')} need, by ${bdt(short, currency)}; nothing was sent (top up, or --allow-partial)`,
   );
 }
 

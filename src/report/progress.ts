@@ -12,7 +12,7 @@
 import type { Clock } from '../clock.js';
 import { clockTime } from '../api/client.js';
 import type { JobEvents } from '../job/events.js';
-import type { RowState } from '../job/rows.js';
+import { liveCounts, type RowState } from '../job/rows.js';
 import { etaSeconds } from './summary.js';
 
 /** Statuses shown by name, in this order; any other (but `invalid`) follows. */
@@ -91,8 +91,7 @@ export class ProgressTracker {
   line(): string {
     // live counts: a row whose POST is in flight is `sending` here, not the `unknown` a replay
     // after a crash would make of it
-    const counts: Record<string, number> = {};
-    for (const r of this.rows) if (r) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    const counts = liveCounts(this.rows);
     let notSent = 0;
     let total = 0;
     for (const [st, n] of Object.entries(counts)) {

@@ -373,7 +373,12 @@ describe('answers read as what they say', () => {
   it('status words COMPLETED, declined, expired, refunded and an undocumented one: final by the synonym table; the unknown one stays processing, shown, warned once', async () => {
     const words = ['COMPLETED', 'declined', 'expired', 'refunded', 'on_hold_x', 'on_hold_x'];
     const h = await hostile({
-      transaction: (c, i) => ({ status: 200, body: ok(documentedTxn(c, words[i]!)) }),
+      // by the row (the generated reference ends with it), not the order the POSTs arrived in:
+      // concurrent workers may commit them in any order
+      transaction: (c) => ({
+        status: 200,
+        body: ok(documentedTxn(c, words[Number(c.reference.split('-').pop()) - 1]!)),
+      }),
     });
     const b = batch(6);
     const r = await runCli([...b.args.filter((a) => a !== '--quiet'), '--poll-timeout', '1s'], apiEnv(h.url));
