@@ -243,7 +243,7 @@ export async function openJob(stateDir: string, job: string, now: () => number):
       row: r.row,
       att: r.att,
       code: NO_ANSWER,
-      msg: `sent with reference ${r.ref} but the process stopped before the API answered; check it with the API, or 'retry --include-unknown' to resend with the same reference`,
+      msg: `sent with reference ${r.ref} but the process stopped before the API answered; check it with the API; 'retry --include-unknown --reference-dedup' resends it with the same reference, only if the API refuses or replays a reused one`,
       at: now(),
     };
     await journal.append(rec);
