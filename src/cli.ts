@@ -20,7 +20,7 @@ import {
 import { BatchError, isBatchError, localIoError } from './errors.js';
 import { apiHint, legacyStateDirNotice, redactingIo, type Io } from './cli/context.js';
 import type { CliEnv, Command } from './cli/command.js';
-import { EXIT, EXIT_HELP, exitCodeFor } from './cli/exit.js';
+import { EXIT, EXIT_HELP, exitCodeFor } from './exit.js';
 import { usageLine } from './cli/usage.js';
 import { COMMANDS } from './cli/commands.js';
 

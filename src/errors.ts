@@ -4,7 +4,7 @@
  */
 
 /**
- * Whole-run problems, each with one exit code (src/cli/exit.ts, a `Record` over this list, so a
+ * Whole-run problems, each with one exit code (src/exit.ts, a `Record` over this list, so a
  * new code cannot be left without one). Row-level problems are {@link RowErrorCode}s carried in
  * results.
  */

@@ -18,7 +18,7 @@ import { BatchError, isBatchError } from './errors.js';
 import { JobEvents } from './job/events.js';
 import { runJob, type EngineOptions, type JobResult, type RunJobOptions } from './run.js';
 // the one table of exit codes (SPEC §2); it has no side effects and prints nothing
-import { EXIT, exitCodeFor, exitCodeForResult } from './cli/exit.js';
+import { EXIT, exitCodeFor, exitCodeForResult } from './exit.js';
 
 export interface WatchOptions extends Omit<EngineOptions, 'out' | 'events'> {
   dir: string;

@@ -2,7 +2,7 @@
 import { bdt } from '../util/words.js';
 import { API, COMMON, type Command } from './command.js';
 import { apiContext } from './context.js';
-import { EXIT } from './exit.js';
+import { EXIT } from '../exit.js';
 
 export const balance: Command = {
   command: 'balance',

@@ -21,7 +21,7 @@ export interface Command<A = object> {
   uses: readonly OptionName[];
   /** the command's positionals and own options (typed: yargs infers `A` from them) */
   builder?: (y: Argv) => Argv<A>;
-  /** @returns the exit code (src/cli/exit.ts) */
+  /** @returns the exit code (src/exit.ts) */
   run(args: ArgumentsCamelCase<A>, options: ResolvedOptions, cli: CliEnv): Promise<number>;
 }
 

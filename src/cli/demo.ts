@@ -11,7 +11,7 @@ import { JobEvents } from '../job/events.js';
 import { parseRate } from '../util/units.js';
 import type { Io } from './context.js';
 import { COMMON, type Command } from './command.js';
-import { exitCodeForResult } from './exit.js';
+import { exitCodeForResult } from '../exit.js';
 import { jsonSummary } from './summary.js';
 
 export const demo: Command = {

@@ -10,7 +10,7 @@ import { planRate, type ResolvedOptions } from '../config.js';
 import type { Rate } from '../util/units.js';
 import { loadOperatorsFile } from '../validate/index.js';
 import { apiContext, apiHint, type ApiContext, type Io } from './context.js';
-import { exitCodeForResult } from './exit.js';
+import { exitCodeForResult } from '../exit.js';
 import { auditFromOptions, webhooksFromOptions } from './services.js';
 import { showProgress } from './progress.js';
 import { humanSummary, jsonSummary } from './summary.js';

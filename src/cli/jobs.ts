@@ -3,7 +3,7 @@ import { listJobs, snapshot } from '../job/job.js';
 import { lockHolder } from '../job/lock.js';
 import { count } from '../util/words.js';
 import { COMMON, type Command } from './command.js';
-import { EXIT } from './exit.js';
+import { EXIT } from '../exit.js';
 import { time } from './status.js';
 
 export const jobs: Command = {

@@ -1,7 +1,7 @@
 /** `operators` (SPEC §2): the operator list with amount limits, from the API. */
 import { API, COMMON, type Command } from './command.js';
 import { apiContext } from './context.js';
-import { EXIT } from './exit.js';
+import { EXIT } from '../exit.js';
 
 export const operators: Command = {
   command: 'operators',

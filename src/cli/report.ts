@@ -4,7 +4,7 @@ import { checkAccount } from '../job/run.js';
 import { accountId } from '../api/account.js';
 import { jobOutputs, refuseInputAsOutput, writeResults } from '../report/results.js';
 import { COMMON, jobPositional, type Command } from './command.js';
-import { EXIT } from './exit.js';
+import { EXIT } from '../exit.js';
 import { resolveJob } from './target.js';
 
 /**

@@ -7,7 +7,7 @@ import { fmtDuration } from '../report/progress.js';
 import { planRate, type ResolvedOptions } from '../config.js';
 import { bdt, count } from '../util/words.js';
 import { COMMON, jobPositional, type Command } from './command.js';
-import { EXIT } from './exit.js';
+import { EXIT } from '../exit.js';
 import { resolveJob } from './target.js';
 
 export const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());

@@ -10,7 +10,7 @@
  *   delay) until the measured send rate is known, so the very first line already has a sensible one.
  */
 import type { Clock } from '../clock.js';
-import { clockTime } from '../api/client.js';
+import { clockTime } from '../api/wire.js';
 import type { JobEvents } from '../job/events.js';
 import { liveCounts, type RowState } from '../job/rows.js';
 import { etaSeconds } from './summary.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlsamiflexiClient } from '../../src/api/client.js';
 import { runJob } from '../../src/run.js';
-import { exitCodeFor } from '../../src/cli/exit.js';
+import { exitCodeFor } from '../../src/exit.js';
 
 const ORIGIN = 'http://api.test';
 const OPERATORS = [{ id: 1, name: 'Grameenphone', code: 'GP', min_amount: 10, max_amount: 1000 }];

@@ -1,7 +1,7 @@
 /** The exit code of every error code (SPEC §2): one table, exhaustive. */
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors.js';
-import { EXIT, EXIT_FOR, exitCodeFor, type ExitCode } from '../../src/cli/exit.js';
+import { EXIT, EXIT_FOR, exitCodeFor, type ExitCode } from '../../src/exit.js';
 
 // compile-time: the table is a Record over every ErrorCode (npm run typecheck fails otherwise)
 const _exhaustive: Readonly<Record<ErrorCode, ExitCode>> = EXIT_FOR;

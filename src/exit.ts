@@ -1,6 +1,6 @@
 /** Exit codes (SPEC §2), one meaning each. The only table that maps error codes to them. */
-import type { ErrorCode } from '../errors.js';
-import type { JobResult } from '../job/runner.js';
+import type { ErrorCode } from './errors.js';
+import type { JobResult } from './job/runner.js';
 
 export const EXIT = {
   OK: 0,
