@@ -160,3 +160,27 @@ function stoppedText(base: string): string {
 export function isBatchError(err: unknown): err is BatchError {
   return err instanceof BatchError;
 }
+
+/**
+ * The report file of `validate --out` (or any output named by the user) that cannot be
+ * created, as one LOCAL_IO line naming the file the user gave (exit 2), not the temp file
+ * beside it; undefined for errors that are not about the file system.
+ */
+export function outputFileError(err: unknown, path: string): BatchError | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'ENOENT' || code === 'ENOTDIR'
+      ? 'no file can be created there (is the folder missing?)'
+      : code === 'EISDIR'
+        ? 'it is a folder'
+        : code && IO_PROBLEMS[code];
+  if (!why) return undefined;
+  return new BatchError(
+    'LOCAL_IO',
+    `cannot write ${path}: ${why} (${code}); choose another --out`,
+    { path },
+    {
+      cause: err,
+    },
+  );
+}

@@ -6,7 +6,7 @@
 import type { Operator } from '../api/types.js';
 import { openCsv, type CsvFile } from '../csv/read.js';
 import { csvRecord, writeCsvRecordsAtomic } from '../csv/write.js';
-import { BatchError } from '../errors.js';
+import { BatchError, outputFileError } from '../errors.js';
 import { bdt } from '../util/words.js';
 import { resultHeader } from '../report/columns.js';
 import { refuseInputAsOutput } from '../util/same-file.js';
@@ -113,8 +113,9 @@ export async function runValidation(
   } else {
     const width = columns.length;
     const roles = validator.roles;
+    const out = opts.out;
     await writeCsvRecordsAtomic(
-      opts.out,
+      out,
       resultHeader(columns),
       (async function* () {
         // each line formatted as it is built: its cells die young (issue #13, bench/README.md)
@@ -122,7 +123,9 @@ export async function runValidation(
           yield batch.map((verdict) => csvRecord(reportRow(verdict, width, roles, delimiter)));
       })(),
       { bom: opts.bom },
-    );
+    ).catch((err: unknown) => {
+      throw outputFileError(err, out) ?? err;
+    });
   }
   return { summary, validator };
 }

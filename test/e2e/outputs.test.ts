@@ -73,6 +73,21 @@ describe('outputs that would replace the input', () => {
   });
 });
 
+describe('a report file that cannot be written', () => {
+  it('validate --out into a missing folder, a folder, or where nothing can be created: one line naming the file, exit 2', async () => {
+    const dir = tempDir();
+    const { path } = writeBatch(dir, 3);
+    for (const out of [join(dir, 'no-such-folder', 'report.csv'), dir, '/proc/report.csv']) {
+      const v = await runCli(['validate', path, '--operators', 'fixtures/operators.json', '--out', out], {});
+      expect(v.code).toBe(2);
+      const lines = v.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`cannot write ${out}:`);
+      expect(v.stderr).not.toMatch(/internal error|\.tmp-|resume/);
+    }
+  });
+});
+
 describe('feed-back files', () => {
   it('failed.csv holds only failed and invalid rows (no DUPLICATE_ROW, no unknown); unknown.csv the unknown ones, some of them charged', async () => {
     const s = await sandbox({ failRate: 0.2, dropRate: 0.15, seed: 4 });
