@@ -35,6 +35,12 @@ const PLAN_NAMES = ['starter', 'business', 'enterprise'] as const;
 function schema(l: (name: OptionName) => string) {
   const text = z.string().optional();
   const duration = (name: OptionName) => z.string().transform((v) => parseDuration(v, l(name)));
+  // 0 would poll back to back (using the rate meant for sending) or time every request out at once
+  const aboveZero = (name: OptionName, example: string) =>
+    duration(name).transform((ms) => {
+      if (ms > 0) return ms;
+      throw new BatchError('USAGE', `${l(name)} 0: give a time above zero, e.g. ${example}`);
+    });
   const flag = z.boolean();
   return z.object({
     /** trimmed: a key pasted with a newline is sent (and echoed) without it */
@@ -58,9 +64,9 @@ function schema(l: (name: OptionName) => string) {
     stateDir: z.string(),
     out: text,
     pollAfterMs: duration('poll-after'),
-    pollEveryMs: duration('poll-every'),
+    pollEveryMs: aboveZero('poll-every', '30s'),
     pollTimeoutMs: duration('poll-timeout'),
-    requestTimeoutMs: duration('request-timeout'),
+    requestTimeoutMs: aboveZero('request-timeout', '30s'),
     maxWaitMs: duration('max-wait'),
     allowDuplicates: flag,
     allowPartial: flag,

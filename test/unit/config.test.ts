@@ -149,6 +149,9 @@ describe('integers and words are checked where they are read', () => {
     [{ plan: 'platinum' }, 'USAGE', 'unknown --plan "platinum"'],
     [{ 'rate-limit': 'fast' }, 'USAGE', 'invalid --rate-limit "fast"'],
     [{ map: ['phone'] }, 'HEADER_MAP_INVALID', '--map "phone" is not understood'],
+    // polls back to back would take the rate meant for sending; a 0 timeout fails every request
+    [{ 'poll-every': '0' }, 'USAGE', '--poll-every 0: give a time above zero'],
+    [{ 'request-timeout': '0s' }, 'USAGE', '--request-timeout 0: give a time above zero'],
   ])('%j', (flags, code, text) => {
     expect(() => resolveOptions(flags, HOME)).toThrow(refused(code, text));
   });
