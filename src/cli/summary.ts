@@ -66,7 +66,7 @@ export function nextSteps(r: JobResult): string[] {
   // one way back for these rows, never two (retrying and feeding the file back would pay twice)
   if (toFix > 0) {
     steps.push(
-      `open ${r.failed}: its error_message says why each of the ${count(toFix, 'row')} was not paid; correct what is wrong, then run that file: \`recharge-batch run ${r.failed}\``,
+      `open ${r.failed}: its error_message says why ${toFix === 1 ? 'the row was' : `each of the ${count(toFix, 'row')} was`} not paid; correct what is wrong, then run that file: \`recharge-batch run ${r.failed}\``,
     );
   }
   if ((c.unknown ?? 0) > 0) {
@@ -89,7 +89,7 @@ function repeatLines(r: JobResult): string[] {
     );
     if (unsettled > 0)
       lines.push(
-        `  ${unsettled} of them match a payment that is not known to be completed (MAYBE_PAID, or still processing): check those with the API`,
+        `  ${unsettled} of them ${noun(unsettled, 'matches', 'match')} a payment that is not known to be completed (MAYBE_PAID, or still processing): check those with the API`,
       );
   }
   if (warnings.length > 0) {

@@ -42,6 +42,8 @@ describe('humanSummary', () => {
     expect(lines[0]).toBe('job allowance-1a2b3c4d: 1 row — 1 completed');
     expect(lines[1]).toBe('  recharged: 9,250 BDT');
     expect(lines.at(-1)).toBe('next: nothing — every row is done');
+    const one = humanSummary(result({ completed: 3, failed: 1 }, null, { completed: 900 }));
+    expect(one.at(-1)).toContain('says why the row was not paid;');
   });
 
   it('unknown rows: check them in the unknown CSV when the result names one, else in the results', () => {
