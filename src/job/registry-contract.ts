@@ -53,6 +53,8 @@ export interface Registry {
   peek(claims: Claim[], opts: ClaimOptions): Promise<(EarlierIntent | null)[]>;
   /** Records the intents durably and decides each atomically with it; results in order. */
   claim(claims: Claim[], opts: ClaimOptions): Promise<ClaimResult[]>;
+  /** What the registry holds for one intent as last read (undefined: no such intent). */
+  recorded(jobId: string, row: number, attempt: number): EntryState | undefined;
   /** Records what became of an intent. Durable by `flush`/`close`; it guards no send. */
   outcome(jobId: string, row: number, attempt: number, state: RegistryOutcome, transactionId?: string): void;
   flush(): Promise<void>;

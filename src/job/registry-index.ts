@@ -65,6 +65,11 @@ export class RegistryIndex {
   /** `nonce` prefixes the claim ids this process writes. */
   constructor(private readonly nonce: string) {}
 
+  /** The state of the intent `id` (entryId) as read so far. */
+  state(id: string): EntryState | undefined {
+    return this.byId.get(id)?.state;
+  }
+
   /** The file position (in intent lines) of one of our claims, once read back; forgets it. */
   takeMine(claimId: string): number | undefined {
     const pos = this.mine.get(claimId);

@@ -27,6 +27,7 @@ import {
   type ClaimOptions,
   type ClaimResult,
   type EarlierIntent,
+  type EntryState,
   type Registry,
   type RegistryOutcome,
 } from './registry-contract.js';
@@ -121,6 +122,10 @@ export class FileRegistry implements Registry {
       }
       return { ok: true, otherAmount: check ? this.index.otherAmount(c, opts.windowMs) : null };
     });
+  }
+
+  recorded(jobId: string, row: number, attempt: number): EntryState | undefined {
+    return this.index.state(entryId(jobId, row, attempt));
   }
 
   outcome(jobId: string, row: number, attempt: number, state: RegistryOutcome, transactionId?: string): void {

@@ -20,6 +20,7 @@ import {
   type ClaimResult,
   type EarlierIntent,
   type Registry,
+  type RegistryOutcome,
 } from './registry.js';
 import type { RowState } from './rows.js';
 
@@ -40,6 +41,33 @@ export interface RepeatOptions {
 /** The registry's id of a job instance: a job deleted and made again is another instance. */
 export function jobInstanceId(meta: OpenJob['meta']): string {
   return meta.id ?? `${meta.job}@${meta.createdAt}`;
+}
+
+/** The journal's states the registry records as an intent's outcome. */
+const OUTCOMES: ReadonlySet<string> = new Set(['processing', 'completed', 'failed', 'unknown']);
+
+/**
+ * Brings the registry up to date with this job's journal (the job's truth) before it runs:
+ * outcomes ride along with the next registry write rather than costing an fsync each, so a
+ * process killed after a row's journal record and before that write left the registry a step
+ * behind — a completed row stayed `processing` there and every later job of the same number
+ * counted it as not known to be paid (exit 1). Only intents whose recorded state differs are
+ * written again; durable by the guard's `close`.
+ */
+export function reconcileRegistry(
+  registry: Registry,
+  jobId: string,
+  rows: Iterable<RowState | undefined>,
+): number {
+  let written = 0;
+  for (const r of rows) {
+    if (!r || r.att < 1 || !OUTCOMES.has(r.status)) continue;
+    const recorded = registry.recorded(jobId, r.row, r.att);
+    if (recorded === undefined || recorded === r.status) continue;
+    registry.outcome(jobId, r.row, r.att, r.status as RegistryOutcome, r.txn);
+    written++;
+  }
+  return written;
 }
 
 export class RepeatGuard {
@@ -79,6 +107,7 @@ export class RepeatGuard {
     },
   ): Promise<RepeatGuard> {
     const registry = opts.registry ?? (await FileRegistry.open(opts.stateDir, account));
+    reconcileRegistry(registry, jobInstanceId(job.meta), job.rows);
     return new RepeatGuard(
       registry,
       !opts.registry,

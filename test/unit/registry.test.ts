@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileRegistry, registryPath, type Claim, type ClaimOptions } from '../../src/job/registry.js';
 import { accountId, normalizeBaseUrl } from '../../src/api/account.js';
+import { reconcileRegistry } from '../../src/job/repeats.js';
+import type { RowState } from '../../src/job/rows.js';
 
 const DAY = 86_400_000;
 const T0 = 1_800_000_000_000;
@@ -53,6 +55,33 @@ describe('FileRegistry', () => {
       ok: false,
       code: 'ALREADY_PAID',
       earlier: { job: 'payroll-aaaa', row: 1, transactionId: 'TXN-1', state: 'completed', at: T0 },
+    });
+  });
+
+  it('a job opened again brings the registry up to its journal: a completed row killed before the registry heard of it reads as paid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rb-reg-'));
+    const a = await registry(dir);
+    await a.claim([claim(), claim({ row: 2, number: '01812345678', reference: 'ref-2' })], WEEK);
+    // the process died after journaling row 1 completed, before the registry's next write
+    a.outcome('job-a', 1, 1, 'processing', 'TXN-1');
+    a.outcome('job-a', 2, 1, 'completed', 'TXN-2');
+    await a.flush();
+    const journal = [
+      { row: 1, att: 1, status: 'completed', txn: 'TXN-1' },
+      { row: 2, att: 1, status: 'completed', txn: 'TXN-2' }, // already up to date: nothing written
+      { row: 3, att: 0, status: 'pending' }, // never sent
+    ] as RowState[];
+    const before = readFileSync(registryPath(dir, ACCOUNT), 'utf8').split('\n').length;
+    const resumed = await registry(dir);
+    expect(reconcileRegistry(resumed, 'job-a', journal)).toBe(1);
+    await resumed.flush();
+    expect(readFileSync(registryPath(dir, ACCOUNT), 'utf8').split('\n').length).toBe(before + 1);
+    const later = await registry(dir);
+    const [res] = await later.claim([claim({ jobId: 'job-b', job: 'payroll-bbbb', at: T0 + DAY })], WEEK);
+    expect(res).toMatchObject({
+      ok: false,
+      code: 'ALREADY_PAID',
+      earlier: { state: 'completed', transactionId: 'TXN-1' },
     });
   });
 
