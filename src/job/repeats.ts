@@ -61,7 +61,7 @@ export function reconcileRegistry(
 ): number {
   let written = 0;
   for (const r of rows) {
-    if (!r || r.att < 1 || !OUTCOMES.has(r.status)) continue;
+    if (!r || !OUTCOMES.has(r.status)) continue;
     const recorded = registry.recorded(jobId, r.row, r.att);
     if (recorded === undefined || recorded === r.status) continue;
     registry.outcome(jobId, r.row, r.att, r.status as RegistryOutcome, r.txn);

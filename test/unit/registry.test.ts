@@ -69,7 +69,7 @@ describe('FileRegistry', () => {
     const journal = [
       { row: 1, att: 1, status: 'completed', txn: 'TXN-1' },
       { row: 2, att: 1, status: 'completed', txn: 'TXN-2' }, // already up to date: nothing written
-      { row: 3, att: 0, status: 'pending' }, // never sent
+      { row: 3, att: 1, status: 'pending' }, // never sent
     ] as RowState[];
     const before = readFileSync(registryPath(dir, ACCOUNT), 'utf8').split('\n').length;
     const resumed = await registry(dir);
