@@ -8,7 +8,9 @@
  * progress, are written together and share one fsync; each append's promise resolves only
  * once the fsync that covers its own line has returned (never on an earlier one's). So rows
  * running concurrently share disk flushes, and a row's transaction id and the next row's
- * intent (the submit loop appends them back to back) cost one fsync between them.
+ * intent (the submit loop appends them back to back) cost one fsync between them. The file
+ * is opened `O_DSYNC` where the platform has it (util/fs.ts `openDurableAppend`): its write
+ * returns only once the bytes are on disk, and stands for the write and the fsync.
  *
  * Replay reads the file line by line. A last line that is incomplete or does not parse is a
  * record torn by a crash mid-write: it is dropped and the file truncated to the last whole
@@ -23,6 +25,9 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { mask } from '../api/mask.js';
 import { BatchError, localIoError } from '../errors.js';
 import type { RowErrorCode } from '../errors.js';
+import { openDurableAppend } from '../util/fs.js';
+
+type DurableFile = Awaited<ReturnType<typeof openDurableAppend>>;
 
 export type FinalStatus = 'completed' | 'failed';
 
@@ -99,15 +104,19 @@ export class Journal {
   /** Number of fsyncs done; lets the benchmark show group commit at work. */
   syncs = 0;
 
-  private constructor(target: fsp.FileHandle | JournalSink, path: string) {
+  private constructor(target: DurableFile | JournalSink, path: string) {
     this.path = path;
-    if ('fd' in target) {
-      const fh = target;
+    if ('fh' in target) {
+      const { fh, syncsOnWrite } = target;
       this.fh = fh;
       // through `this.fh`, so a test can make the file's writes fail
       this.sink = {
-        write: (data) => this.fh!.appendFile(data),
-        sync: () => fh.sync(),
+        write: async (data) => {
+          const buf = Buffer.from(data, 'utf8');
+          for (let off = 0; off < buf.length;) off += (await this.fh!.write(buf, off)).bytesWritten;
+        },
+        // opened O_DSYNC: the write above returned only once its bytes were on disk
+        sync: syncsOnWrite ? () => Promise.resolve() : () => fh.sync(),
         close: () => fh.close(),
       };
     } else {
@@ -122,7 +131,8 @@ export class Journal {
    */
   static async open(path: string, onRecord: (rec: JournalRecord) => void): Promise<Journal> {
     const goodBytes = await replay(path, onRecord);
-    const fh = await fsp.open(path, 'a+', 0o600);
+    const file = await openDurableAppend(path, 0o600);
+    const { fh } = file;
     // a journal made by an older version may be world-readable
     await fh.chmod(0o600).catch(() => undefined);
     const { size } = await fh.stat();
@@ -130,7 +140,7 @@ export class Journal {
       await fh.truncate(goodBytes);
       await fh.sync();
     }
-    return new Journal(fh, path);
+    return new Journal(file, path);
   }
 
   /** A journal writing to `sink` (no replay): for tests of the group commit. */

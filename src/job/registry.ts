@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BatchError } from '../errors.js';
-import { syncDir } from '../util/fs.js';
+import { openDurableAppend, syncDir } from '../util/fs.js';
 import { entryId, RegistryIndex, type Line } from './registry-index.js';
 import {
   repeatCode,
@@ -44,6 +44,10 @@ export type {
 } from './registry-contract.js';
 
 /** `<state-dir>/registry/<account>.jsonl`, absolute. */
+/** Bytes read at a time from the registry's tail (a claim's new lines are a few hundred). */
+const READ_CHUNK = 64 << 10;
+const MAX_READ_CHUNK = 8 << 20;
+
 export function registryPath(stateDir: string, account: string): string {
   return join(resolve(stateDir), 'registry', `${account}.jsonl`);
 }
@@ -65,19 +69,21 @@ export class FileRegistry implements Registry {
   private constructor(
     private readonly path: string,
     private readonly fh: fsp.FileHandle,
+    /** opened O_DSYNC: a write that returned is on disk, no fsync of its own */
+    private readonly syncsOnWrite: boolean,
   ) {}
 
   /** Opens (creating it, mode 0600) the registry of `account` in `stateDir`, and reads it. */
   static async open(stateDir: string, account: string): Promise<FileRegistry> {
     const path = registryPath(stateDir, account);
     await fsp.mkdir(join(resolve(stateDir), 'registry'), { recursive: true, mode: 0o700 });
-    const fh = await fsp.open(path, 'a+', 0o600).catch((err: NodeJS.ErrnoException) => {
+    const { fh, syncsOnWrite } = await openDurableAppend(path, 0o600).catch((err: NodeJS.ErrnoException) => {
       throw new BatchError(
         'USAGE',
         `the account registry ${path} cannot be opened (${err.code ?? err.message}); nothing was sent`,
       );
     });
-    const reg = new FileRegistry(path, fh);
+    const reg = new FileRegistry(path, fh, syncsOnWrite);
     if ((await fh.stat()).size === 0) await syncDir(join(resolve(stateDir), 'registry'));
     await reg.refresh();
     return reg;
@@ -185,7 +191,7 @@ export class FileRegistry implements Registry {
         const { bytesWritten } = await this.fh.write(buf, 0, buf.length);
         if (bytesWritten !== buf.length)
           throw new Error(`short write (${bytesWritten} of ${buf.length} bytes)`);
-        await this.fh.sync();
+        if (!this.syncsOnWrite) await this.fh.sync();
         this.syncs++;
         for (const b of batch) b.done();
       } catch (err) {
@@ -210,15 +216,22 @@ export class FileRegistry implements Registry {
     return next;
   }
 
-  /** A partial last line (a write in progress, or torn by a crash) is left for a later read. */
+  /**
+   * A partial last line (a write in progress, or torn by a crash) is left for a later read.
+   * Reads until a read comes back short, with no `stat` before it: each file-system call is a
+   * trip through the thread pool, and a claim's read is on the way to every row's POST.
+   */
   private async readTail(): Promise<void> {
+    let size = READ_CHUNK;
     for (;;) {
-      const { size } = await this.fh.stat();
-      if (size <= this.offset) return;
-      const buf = Buffer.alloc(size - this.offset);
-      const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.offset);
-      const end = buf.lastIndexOf(10, bytesRead - 1);
-      if (end < 0) return;
+      const buf = Buffer.allocUnsafe(size);
+      const { bytesRead } = await this.fh.read(buf, 0, size, this.offset);
+      const end = bytesRead > 0 ? buf.lastIndexOf(10, bytesRead - 1) : -1;
+      if (end < 0) {
+        if (bytesRead < size) return;
+        size *= 2; // one line longer than the buffer: read it whole
+        continue;
+      }
       let start = 0;
       for (let nl = buf.indexOf(10); nl !== -1 && nl <= end; nl = buf.indexOf(10, start)) {
         if (!this.index.apply(buf.toString('utf8', start, nl))) {
@@ -230,6 +243,9 @@ export class FileRegistry implements Registry {
         start = nl + 1;
       }
       this.offset += end + 1;
+      if (bytesRead < size) return;
+      // a long history (the first read of a big registry): larger reads, fewer calls
+      size = Math.min(size * 2, MAX_READ_CHUNK);
     }
   }
 }

@@ -97,7 +97,7 @@ describe('local I/O failures', () => {
   it('a Journal whose write fails rejects this and every later append with one LOCAL_IO error naming its file', async () => {
     const path = join(dir, 'journal.log');
     const j = await Journal.open(path, () => undefined);
-    (j as unknown as { fh: FileHandle }).fh.appendFile = () => Promise.reject(enospc());
+    (j as unknown as { fh: FileHandle }).fh.write = () => Promise.reject(enospc());
     const rec = { t: 'released' as const, row: 1, att: 1, why: 'x', at: 0 };
     await expect(j.append(rec)).rejects.toMatchObject({
       code: 'LOCAL_IO',
