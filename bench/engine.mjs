@@ -20,6 +20,14 @@
  *             count is read from the Journal instance (its `syncs` counter).
  * - baseline: C workers sending the same rows' POST /recharge through the same kind of client,
  *             no journal, no plan, no results file.
+ *
+ * Two flows, each against its own sandbox:
+ * - POST:     transactions final at once (`completeAfterMs: 0`): one request per row, the
+ *             engine's per-row cost (intent, transaction id) against a bare POST loop only;
+ * - POST+GET: the flow of issue #13's "bare POST+GET loop": transactions final 1 ms after the
+ *             POST; the engine polls (first poll at once, then every 10 ms) and records the final
+ *             state; the baseline sends GET /transaction after each POST, again every 10 ms while
+ *             it is still processing. Run without a limiter only.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +35,7 @@ import { writeGeneratedCsv } from './lib.mjs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,6 +52,7 @@ if (process.argv[2] === '--child')
     Number(process.argv[5]),
     process.argv[6],
     process.argv[7],
+    process.argv[8] === 'post+get',
   );
 else await main();
 
@@ -62,36 +72,39 @@ async function main() {
   if (!existsSync(csv)) await generate(csv, rows);
 
   const results = [];
-  for (const mode of ['limiter', 'none']) {
-    for (const c of levels) {
-      const r = { mode, c };
-      for (const kind of ['engine', 'baseline']) {
-        const sb = await startSandbox({
-          apiKey: 'k',
-          port: 0,
-          rateLimit: null,
-          completeAfterMs: 0,
-          balance: 1e12,
-        });
-        try {
-          const out = await runChild([kind, mode, String(c), sb.url, csv]);
-          const charged = sb.ledger().length;
-          if (out.completed !== rows || charged !== rows) {
-            throw new Error(
-              `${kind} C=${c}: ${out.completed} rows completed, ${charged} charged by the sandbox, expected ${rows}`,
-            );
-          }
-          r[kind] = out;
-        } finally {
-          await sb.close();
+  const cases = [
+    ...levels.map((c) => ({ mode: 'limiter', c, flow: 'post' })),
+    ...levels.map((c) => ({ mode: 'none', c, flow: 'post' })),
+    ...levels.map((c) => ({ mode: 'none', c, flow: 'post+get' })),
+  ];
+  for (const { mode, c, flow } of cases) {
+    const r = { mode, c, flow };
+    for (const kind of ['engine', 'baseline']) {
+      const sb = await startSandbox({
+        apiKey: 'k',
+        port: 0,
+        rateLimit: null,
+        completeAfterMs: flow === 'post' ? 0 : 1,
+        balance: 1e12,
+      });
+      try {
+        const out = await runChild([kind, mode, String(c), sb.url, csv, flow]);
+        const charged = sb.ledger().length;
+        if (out.completed !== rows || charged !== rows) {
+          throw new Error(
+            `${kind} C=${c}: ${out.completed} rows completed, ${charged} charged by the sandbox, expected ${rows}`,
+          );
         }
+        r[kind] = out;
+      } finally {
+        await sb.close();
       }
-      results.push(r);
-      console.log(
-        `  ${mode === 'limiter' ? 'RateLimiter 1e6/s' : 'no limiter'}, C=${c}: ` +
-          `engine ${(r.engine.ms / 1000).toFixed(2)} s, baseline ${(r.baseline.ms / 1000).toFixed(2)} s`,
-      );
     }
+    results.push(r);
+    console.log(
+      `  ${clientName(mode)}, ${flow === 'post' ? 'POST' : 'POST+GET'}, C=${c}: ` +
+        `engine ${(r.engine.ms / 1000).toFixed(2)} s, baseline ${(r.baseline.ms / 1000).toFixed(2)} s`,
+    );
   }
 
   console.log(
@@ -100,6 +113,7 @@ async function main() {
   );
   const head = [
     'client',
+    'flow',
     'C',
     'engine time',
     'rows/s',
@@ -113,8 +127,9 @@ async function main() {
     'time ×',
     'speed vs loop',
   ];
-  const table = results.map(({ mode, c, engine: e, baseline: b }) => [
-    mode === 'limiter' ? 'RateLimiter 1e6/s' : 'no limiter',
+  const table = results.map(({ mode, c, flow, engine: e, baseline: b }) => [
+    clientName(mode),
+    flow === 'post' ? 'POST' : 'POST+GET',
     String(c),
     `${(e.ms / 1000).toFixed(2)} s`,
     Math.round(rows / (e.ms / 1000)).toLocaleString('en-US'),
@@ -130,7 +145,7 @@ async function main() {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (cells) =>
-    `  ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`;
+    `  ${cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`;
   console.log(line(head));
   for (const row of table) console.log(line(row));
   console.log(
@@ -140,8 +155,9 @@ async function main() {
   );
   if (process.env.BENCH_RESULT_FILE) {
     const figures = { rows, cases: {} };
-    for (const { mode, c, engine: e, baseline: b } of results) {
-      figures.cases[`${mode === 'limiter' ? 'limiter' : 'no_limiter'}_c${c}`] = {
+    for (const { mode, c, flow, engine: e, baseline: b } of results) {
+      const key = `${mode === 'limiter' ? 'limiter' : 'no_limiter'}${flow === 'post' ? '' : '_post_get'}_c${c}`;
+      figures.cases[key] = {
         engine_s: e.ms / 1000,
         baseline_s: b.ms / 1000,
         speed_vs_loop: b.ms / e.ms,
@@ -173,7 +189,11 @@ function runChild(args) {
   });
 }
 
-async function child(kind, withLimiter, concurrency, url, csv) {
+function clientName(mode) {
+  return mode === 'limiter' ? 'RateLimiter 1e6/s' : 'no limiter';
+}
+
+async function child(kind, withLimiter, concurrency, url, csv, withGet) {
   const { AlsamiflexiClient, RateLimiter, DEFAULT_OPERATORS, JobEvents, runJob } = await import(
     distUrl('index.js')
   );
@@ -244,7 +264,12 @@ async function child(kind, withLimiter, concurrency, url, csv) {
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
           while (next < bodies.length) {
-            const txn = await client.recharge(bodies[next++]);
+            let txn = await client.recharge(bodies[next++]);
+            // POST+GET: the engine's poll rule (first poll at once, then every 10 ms)
+            while (withGet && txn.status === 'processing') {
+              txn = await client.getTransaction(txn.transaction_id);
+              if (txn.status === 'processing') await sleep(10);
+            }
             if (txn.status === 'completed') completed++;
           }
         }),
