@@ -62,8 +62,17 @@ export class RegistryIndex {
   private readonly mine = new Map<string, number>();
   private pos = 0;
 
-  /** `nonce` prefixes the claim ids this process writes. */
-  constructor(private readonly nonce: string) {}
+  /**
+   * @param nonce prefixes the claim ids this process writes
+   * @param horizon epoch ms: intents of other claims made before it are not kept. They can
+   *   block no claim of this process (a claim looks back `windowMs` from its own time, later
+   *   than the horizon's), and the registry file only grows: a nightly run of 10,000 rows
+   *   would otherwise hold a year of intents, millions of them, in memory on every run.
+   */
+  constructor(
+    private readonly nonce: string,
+    private readonly horizon = -Infinity,
+  ) {}
 
   /** The state of the intent `id` (entryId) as read so far. */
   state(id: string): EntryState | undefined {
@@ -90,7 +99,9 @@ export class RegistryIndex {
       return true;
     }
     const pos = this.pos++;
-    if (line.c.startsWith(this.nonce)) this.mine.set(line.c, pos);
+    const mine = line.c.startsWith(this.nonce);
+    if (mine) this.mine.set(line.c, pos);
+    else if (line.at < this.horizon) return true;
     const id = entryId(line.u, line.w, line.k);
     const again = this.byId.get(id);
     if (again) {

@@ -54,7 +54,7 @@ export function registryPath(stateDir: string, account: string): string {
 
 export class FileRegistry implements Registry {
   private readonly nonce = randomBytes(6).toString('hex');
-  private readonly index = new RegistryIndex(this.nonce);
+  private readonly index: RegistryIndex;
   private seq = 0;
   private offset = 0;
   private queue: { line: string; done: () => void; fail: (e: unknown) => void }[] = [];
@@ -71,10 +71,19 @@ export class FileRegistry implements Registry {
     private readonly fh: fsp.FileHandle,
     /** opened O_DSYNC: a write that returned is on disk, no fsync of its own */
     private readonly syncsOnWrite: boolean,
-  ) {}
+    horizon: number,
+  ) {
+    this.index = new RegistryIndex(this.nonce, horizon);
+  }
 
-  /** Opens (creating it, mode 0600) the registry of `account` in `stateDir`, and reads it. */
-  static async open(stateDir: string, account: string): Promise<FileRegistry> {
+  /**
+   * Opens (creating it, mode 0600) the registry of `account` in `stateDir`, and reads it.
+   * @param horizon epoch ms: other processes' intents older than this are not kept in memory
+   *   (RegistryIndex); the caller passes its clock's now minus the longest repeat window its
+   *   claims will look back, and some slack. Default: keep everything.
+   * @throws BatchError USAGE when the file cannot be opened; JOB_CORRUPT when it is damaged
+   */
+  static async open(stateDir: string, account: string, horizon = -Infinity): Promise<FileRegistry> {
     const path = registryPath(stateDir, account);
     await fsp.mkdir(join(resolve(stateDir), 'registry'), { recursive: true, mode: 0o700 });
     const { fh, syncsOnWrite } = await openDurableAppend(path, 0o600).catch((err: NodeJS.ErrnoException) => {
@@ -83,7 +92,7 @@ export class FileRegistry implements Registry {
         `the account registry ${path} cannot be opened (${err.code ?? err.message}); nothing was sent`,
       );
     });
-    const reg = new FileRegistry(path, fh, syncsOnWrite);
+    const reg = new FileRegistry(path, fh, syncsOnWrite, horizon);
     if ((await fh.stat()).size === 0) await syncDir(join(resolve(stateDir), 'registry'));
     await reg.refresh();
     return reg;

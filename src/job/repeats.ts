@@ -25,6 +25,7 @@ import {
 import type { RowState } from './rows.js';
 
 export const DEFAULT_REPEAT_WINDOW_MS = 7 * 24 * 3_600_000;
+const DAY_MS = 24 * 3_600_000;
 /** pending rows looked up in the registry at a time by the pre-scan */
 const PRESCAN_SLICE = 10_000;
 
@@ -106,7 +107,9 @@ export class RepeatGuard {
       record: (rec: JournalRecord) => Promise<void>;
     },
   ): Promise<RepeatGuard> {
-    const registry = opts.registry ?? (await FileRegistry.open(opts.stateDir, account));
+    // intents older than the window (and a day of slack for clocks) can block nothing here
+    const horizon = opts.clock.now() - (opts.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS) - DAY_MS;
+    const registry = opts.registry ?? (await FileRegistry.open(opts.stateDir, account, horizon));
     reconcileRegistry(registry, jobInstanceId(job.meta), job.rows);
     return new RepeatGuard(
       registry,

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { mulberry32, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { KEY, apiEnv, fastArgs, readCsv, runCli, startCli, tempDir } from './helpers.js';
+import { registryPath } from '../../src/job/registry.js';
+import { accountId } from '../../src/api/account.js';
 
 let sandboxes: Sandbox[] = [];
 afterEach(async () => {
@@ -229,6 +231,52 @@ describe('across jobs (SPEC §5a)', () => {
     expect(skipped.map((r) => r.error_code)).toEqual(skipped.map(() => 'ALREADY_PAID'));
     expect(json(again.stdout).counts).toMatchObject({ skipped: paidBefore, completed: 31 - paidBefore });
     for (const p of [...people, ...payees(1, 60)]) expect(paidTimes(s).get(key(p)), key(p)).toBe(1);
+  });
+
+  it('--repeat-window 30d blocks a payment made 20 days ago; the default 7 days lets it be paid', async () => {
+    const s = await sandbox();
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    const [old, other] = payees(2);
+    // what a job 20 days ago left in the account's registry: old's payment, completed
+    const at = Date.now() - 20 * 86_400_000;
+    const reg = registryPath(state, accountId(s.url, KEY));
+    mkdirSync(join(state, 'registry'), { recursive: true, mode: 0o700 });
+    writeFileSync(
+      reg,
+      JSON.stringify({
+        t: 'i',
+        c: 'earlier.0',
+        n: old!.number,
+        a: old!.amount,
+        r: 'ref-old',
+        j: 'payroll-0101',
+        u: 'job-0101',
+        w: 1,
+        k: 1,
+        at,
+      }) +
+        '\n' +
+        JSON.stringify({ t: 'o', id: 'job-0101/1/1', s: 'completed', x: 'TXN-0101' }) +
+        '\n',
+      { mode: 0o600 },
+    );
+    const month = writePayees(dir, 'month.csv', [old!, other!]);
+    const r1 = await runCli(
+      ['run', month, ...fastArgs(state), '--repeat-window', '30d', '--json'],
+      apiEnv(s.url),
+    );
+    expect(json(r1.stdout).counts).toMatchObject({ completed: 1, skipped: 1 });
+    expect(readCsv(join(dir, 'month.results.csv'))[0]).toMatchObject({
+      status: 'skipped',
+      error_code: 'ALREADY_PAID',
+    });
+    expect([...paidTimes(s).keys()]).toEqual([key(other!)]);
+
+    const week = writePayees(dir, 'week.csv', [old!]);
+    const r2 = await runCli(['run', week, ...fastArgs(state), '--json'], apiEnv(s.url));
+    expect(json(r2.stdout).counts).toMatchObject({ completed: 1 });
+    expect(paidTimes(s).get(key(old!))).toBe(1);
   });
 
   it('(d) unknown rows fed back: skipped MAYBE_PAID, not paid again', async () => {

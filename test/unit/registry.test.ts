@@ -151,6 +151,38 @@ describe('FileRegistry', () => {
     });
   });
 
+  it('keeps in memory no intent of another process older than its horizon; one inside the window still blocks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rb-reg-'));
+    const a = await registry(dir);
+    const old = claim({ jobId: 'job-old', row: 1, number: '01711111111', at: T0 - 30 * DAY });
+    const recent = claim({ jobId: 'job-new', row: 2, number: '01722222222', at: T0 - 7 * DAY + 60_000 });
+    await a.claim([old, recent], { windowMs: 0, allowRepeat: false });
+    a.outcome('job-old', 1, 1, 'completed', 'TXN-OLD');
+    a.outcome('job-new', 2, 1, 'completed', 'TXN-NEW');
+    await a.close();
+    open = [];
+    const b = await FileRegistry.open(dir, ACCOUNT, T0 - 7 * DAY - DAY);
+    open.push(b);
+    expect(b.recorded('job-old', 1, 1)).toBeUndefined(); // not held: it can block nothing now
+    expect(b.recorded('job-new', 2, 1)).toBe('completed');
+    const [againRecent, againOld] = await b.claim(
+      [
+        claim({ jobId: 'job-c', row: 1, number: '01722222222', at: T0 }),
+        claim({ jobId: 'job-c', row: 2, number: '01711111111', at: T0 }),
+      ],
+      WEEK,
+    );
+    expect(againRecent).toMatchObject({
+      ok: false,
+      code: 'ALREADY_PAID',
+      earlier: { transactionId: 'TXN-NEW' },
+    });
+    expect(againOld!.ok).toBe(true);
+    // without a horizon the old intent is held (and would block a 31-day window)
+    const c = await registry(dir);
+    expect(c.recorded('job-old', 1, 1)).toBe('completed');
+  });
+
   it('a job never blocks itself (a resume, a retry of its failed row); another amount to the same number is a warning', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rb-reg-'));
     const a = await registry(dir);
