@@ -3,21 +3,18 @@
  * Linux the file is opened O_DSYNC, so a write that returned is on disk and no separate fsync
  * follows it (issue #13). Dropping the flag without bringing back the fsync would make every
  * "durable" record a record in the page cache only: these tests read the open file's flags
- * from /proc, as the kernel sees them. Also the registry's tail reads, which no longer stat
- * the file first: a history longer than one read, and one line longer than a read.
+ * from /proc, as the kernel sees them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, constants, mkdtempSync, readFileSync } from 'node:fs';
+import { constants, mkdtempSync, readFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDurableAppend } from '../../src/util/fs.js';
 import { Journal } from '../../src/job/journal.js';
-import { FileRegistry, registryPath, type Claim } from '../../src/job/registry.js';
+import { FileRegistry } from '../../src/job/registry.js';
 
 const ACCOUNT = 'abcdef0123456789';
-const WEEK = { windowMs: 7 * 86_400_000, allowRepeat: false };
-const T0 = 1_800_000_000_000;
 
 /** The open file description's flags, as /proc/self/fdinfo shows them (octal). */
 function flagsOf(fh: FileHandle): number {
@@ -31,39 +28,6 @@ afterEach(async () => {
   await Promise.all(toClose.map((c) => c.close().catch(() => undefined)));
   toClose = [];
 });
-
-function claim(over: Partial<Claim> = {}): Claim {
-  return {
-    number: '01712345678',
-    amount: 100,
-    reference: 'ref-1',
-    job: 'payroll-aaaa',
-    jobId: 'job-a',
-    row: 1,
-    attempt: 1,
-    at: T0,
-    ...over,
-  };
-}
-
-/** A registry intent line as another process writes it. */
-function foreignIntent(i: number, job = 'payroll-other'): string {
-  const number = `0171${String(1_000_000 + i).slice(-7)}`;
-  return (
-    JSON.stringify({
-      t: 'i',
-      c: `other.${i}`,
-      n: number,
-      a: 100,
-      r: `o-${i}`,
-      j: job,
-      u: 'job-other',
-      w: i,
-      k: 1,
-      at: T0,
-    }) + '\n'
-  );
-}
 
 describe('durable appends', () => {
   it('opens the file O_DSYNC, append-only, readable, with the mode asked for', async () => {
@@ -86,36 +50,5 @@ describe('durable appends', () => {
     toClose.push(registry);
     expect(flagsOf(fhOf(journal)) & constants.O_DSYNC).toBe(constants.O_DSYNC);
     expect(flagsOf(fhOf(registry)) & constants.O_DSYNC).toBe(constants.O_DSYNC);
-  });
-});
-
-describe("the registry's tail reads", () => {
-  it('reads a history longer than one read whole, lines cut by a read boundary included', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rb-dur-'));
-    const reg = await FileRegistry.open(dir, ACCOUNT);
-    toClose.push(reg);
-    // ~1,000 lines of ~170 bytes: 170 KB, several 64 KiB reads, boundaries mid-line
-    let text = '';
-    for (let i = 0; i < 1000; i++) text += foreignIntent(i);
-    appendFileSync(registryPath(dir, ACCOUNT), text);
-    const numbers = [0, 385, 386, 999].map((i) => `0171${String(1_000_000 + i).slice(-7)}`);
-    const found = await reg.peek(
-      numbers.map((n) => claim({ number: n })),
-      WEEK,
-    );
-    expect(found.map((f) => f?.row)).toEqual([0, 385, 386, 999]);
-  });
-
-  it('reads one line longer than a read (a very long job name) and the lines after it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rb-dur-'));
-    const reg = await FileRegistry.open(dir, ACCOUNT);
-    toClose.push(reg);
-    appendFileSync(registryPath(dir, ACCOUNT), foreignIntent(1, 'x'.repeat(200_000)) + foreignIntent(2));
-    const [long, after] = await reg.peek(
-      [claim({ number: '01711000001' }), claim({ number: '01711000002' })],
-      WEEK,
-    );
-    expect(long?.job).toBe('x'.repeat(200_000));
-    expect(after?.row).toBe(2);
   });
 });

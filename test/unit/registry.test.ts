@@ -294,3 +294,51 @@ describe('account identity of loopback spellings', () => {
     expect(accountId('http://127.0.0.1:33386/api/v1', 'sk')).not.toBe(a);
   });
 });
+
+/** A registry intent line as another process writes it. */
+function foreignIntent(i: number, job = 'payroll-other'): string {
+  const number = `0171${String(1_000_000 + i).slice(-7)}`;
+  return (
+    JSON.stringify({
+      t: 'i',
+      c: `other.${i}`,
+      n: number,
+      a: 100,
+      r: `o-${i}`,
+      j: job,
+      u: 'job-other',
+      w: i,
+      k: 1,
+      at: T0,
+    }) + '\n'
+  );
+}
+
+describe("the registry's tail reads", () => {
+  it('reads a history longer than one read whole, lines cut by a read boundary included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rb-dur-'));
+    const reg = await registry(dir);
+    // ~1,000 lines of ~170 bytes: 170 KB, several 64 KiB reads, boundaries mid-line
+    let text = '';
+    for (let i = 0; i < 1000; i++) text += foreignIntent(i);
+    appendFileSync(registryPath(dir, ACCOUNT), text);
+    const numbers = [0, 385, 386, 999].map((i) => `0171${String(1_000_000 + i).slice(-7)}`);
+    const found = await reg.peek(
+      numbers.map((n) => claim({ number: n })),
+      WEEK,
+    );
+    expect(found.map((f) => f?.row)).toEqual([0, 385, 386, 999]);
+  });
+
+  it('reads one line longer than a read (a very long job name) and the lines after it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rb-dur-'));
+    const reg = await registry(dir);
+    appendFileSync(registryPath(dir, ACCOUNT), foreignIntent(1, 'x'.repeat(200_000)) + foreignIntent(2));
+    const [long, after] = await reg.peek(
+      [claim({ number: '01711000001' }), claim({ number: '01711000002' })],
+      WEEK,
+    );
+    expect(long?.job).toBe('x'.repeat(200_000));
+    expect(after?.row).toBe(2);
+  });
+});
