@@ -52,6 +52,14 @@ export type { PostOutcome } from './outcome.js';
 
 const passThrough: RequestScheduler = { schedule: (_kind, fn) => fn() };
 
+/** How a POST /recharge waits and what runs right before it is sent (see `submit`). */
+export interface SubmitOptions {
+  /** abandons the request while it waits in the limiter's queue; never once it is sent */
+  queueSignal?: AbortSignal;
+  /** runs inside the limiter's slot right before the first send (the runner's durable intent) */
+  beforeSend?: () => Promise<void>;
+}
+
 export class AlsamiflexiClient {
   readonly baseUrl: string;
   private readonly apiKey: string;
@@ -128,20 +136,10 @@ export class AlsamiflexiClient {
    * right before the first send: the runner makes its intent durable there, so a row waiting
    * in the queue when the process dies was certainly never sent.
    */
-  async submit(
-    body: RechargeRequest,
-    opts: { queueSignal?: AbortSignal; beforeSend?: () => Promise<void> } = {},
-  ): Promise<PostOutcome> {
+  async submit(body: RechargeRequest, opts: SubmitOptions = {}): Promise<PostOutcome> {
     let answer: Answer;
     try {
-      answer = await this.send(
-        'POST',
-        '/recharge',
-        'submit',
-        body,
-        opts.queueSignal,
-        onlyOnce(opts.beforeSend),
-      );
+      answer = await this.postRecharge(body, opts);
     } catch (err) {
       if (err instanceof ApiError && (err.code === 'API_UNREACHABLE' || err.code === 'API_TIMEOUT'))
         return networkOutcome(err);
@@ -154,19 +152,14 @@ export class AlsamiflexiClient {
    * `submit` for library users who want a Transaction or an error: resolves with the accepted
    * transaction; throws ApiError for every other outcome.
    */
-  async recharge(
-    body: RechargeRequest,
-    opts: { queueSignal?: AbortSignal; beforeSend?: () => Promise<void> } = {},
-  ): Promise<Transaction> {
-    const answer = await this.send(
-      'POST',
-      '/recharge',
-      'submit',
-      body,
-      opts.queueSignal,
-      onlyOnce(opts.beforeSend),
-    );
+  async recharge(body: RechargeRequest, opts: SubmitOptions = {}): Promise<Transaction> {
+    const answer = await this.postRecharge(body, opts);
     return acceptedTransaction(postOutcome(answer), answer);
+  }
+
+  /** The POST itself, for `submit` and `recharge`: `beforeSend` runs at most once. */
+  private postRecharge(body: RechargeRequest, opts: SubmitOptions): Promise<Answer> {
+    return this.send('POST', '/recharge', 'submit', body, opts.queueSignal, onlyOnce(opts.beforeSend));
   }
 
   async close(): Promise<void> {
