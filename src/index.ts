@@ -3,7 +3,7 @@
  *
  *   import { runJob, validateCsv, AlsamiflexiClient, startSandbox } from 'recharge-batch';
  */
-export { AlsamiflexiClient } from './api/client.js';
+export { AlsamiflexiClient, type SubmitOptions } from './api/client.js';
 export type { ClientOptions } from './api/client-options.js';
 export { retryAfterMs } from './api/headers.js';
 export type { RequestKind, RequestScheduler } from './api/headers.js';
