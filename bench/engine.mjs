@@ -24,14 +24,16 @@
  * Two flows, each against its own sandbox:
  * - POST:     transactions final at once (`completeAfterMs: 0`): one request per row, the
  *             engine's per-row cost (intent, transaction id) against a bare POST loop only;
- * - POST+GET: the flow of issue #13's "bare POST+GET loop": transactions final 1 ms after the
- *             POST; the engine polls (first poll at once, then every 10 ms) and records the final
- *             state; the baseline sends GET /transaction after each POST, again every 10 ms while
- *             it is still processing. Run without a limiter only.
+ * - POST+GET: the flow of issue #13's "bare POST+GET loop": each POST is answered `processing`
+ *             and the transaction is final by the first GET (the sandbox's clock moves 2 ms at
+ *             every reading, and transactions complete 3 ms after they are committed); the
+ *             engine records the answer, polls at once and records the final state; the baseline
+ *             sends one GET /transaction after each POST (again every 10 ms while processing).
+ *             `requests/row` shows that neither side polled more than once. No limiter.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
-import { writeGeneratedCsv } from './lib.mjs';
+import { cliArg, requireBuild, writeGeneratedCsv } from './lib.mjs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -57,16 +59,9 @@ if (process.argv[2] === '--child')
 else await main();
 
 async function main() {
-  const arg = (name, def) => {
-    const i = process.argv.indexOf(name);
-    return i === -1 ? def : process.argv[i + 1];
-  };
-  const rows = Number(arg('--rows', '2000'));
-  const levels = arg('--concurrency', '1,4,16').split(',').map(Number);
-  if (!existsSync(join(root, 'dist/index.js'))) {
-    console.error('bench/engine: dist/index.js is missing; run `npm run build` first');
-    process.exit(1);
-  }
+  const rows = Number(cliArg('--rows', '2000'));
+  const levels = cliArg('--concurrency', '1,4,16').split(',').map(Number);
+  requireBuild(root, 'engine');
   const { startSandbox } = await import(distUrl('index.js'));
   const csv = join(root, 'bench/.data', `engine-${rows}.csv`);
   if (!existsSync(csv)) await generate(csv, rows);
@@ -84,8 +79,8 @@ async function main() {
         apiKey: 'k',
         port: 0,
         rateLimit: null,
-        completeAfterMs: flow === 'post' ? 0 : 1,
         balance: 1e12,
+        ...(flow === 'post' ? { completeAfterMs: 0 } : { completeAfterMs: 3, clock: steppingClock() }),
       });
       try {
         const out = await runChild([kind, mode, String(c), sb.url, csv, flow]);
@@ -95,7 +90,7 @@ async function main() {
             `${kind} C=${c}: ${out.completed} rows completed, ${charged} charged by the sandbox, expected ${rows}`,
           );
         }
-        r[kind] = out;
+        r[kind] = { ...out, requestsPerRow: sb.stats().requests / rows };
       } finally {
         await sb.close();
       }
@@ -120,6 +115,7 @@ async function main() {
     'send phase',
     'fsyncs',
     'journal lines',
+    'requests/row',
     'peak RSS',
     'baseline time',
     'req/s',
@@ -136,6 +132,7 @@ async function main() {
     `${(e.sendMs / 1000).toFixed(2)} s`,
     e.syncs === null ? 'n/a' : e.syncs.toLocaleString('en-US'),
     e.journalLines.toLocaleString('en-US'),
+    `${e.requestsPerRow.toFixed(2)} / ${b.requestsPerRow.toFixed(2)}`,
     `${e.rssMB.toFixed(0)} MB`,
     `${(b.ms / 1000).toFixed(2)} s`,
     Math.round(rows / (b.ms / 1000)).toLocaleString('en-US'),
@@ -163,6 +160,7 @@ async function main() {
         speed_vs_loop: b.ms / e.ms,
         fsyncs: e.syncs,
         journal_lines: e.journalLines,
+        requests_per_row: { engine: e.requestsPerRow, baseline: b.requestsPerRow },
         engine_rss_mb: e.rssMB,
         baseline_rss_mb: b.rssMB,
       };
@@ -187,6 +185,16 @@ function runChild(args) {
       else resolveChild(JSON.parse(stdout.trim().split('\n').pop()));
     });
   });
+}
+
+/**
+ * A clock for the POST+GET sandbox: 2 ms later at every reading. A POST reads it to commit the
+ * transaction and once more before it answers (still processing, 3 ms not reached); any later
+ * request has read it at least twice more, so the first GET finds the transaction final.
+ */
+function steppingClock() {
+  let ticks = 0;
+  return { now: () => Date.now() + 2 * ++ticks, sleep: (ms, signal) => sleep(ms, undefined, { signal }) };
 }
 
 function clientName(mode) {

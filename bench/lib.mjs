@@ -1,7 +1,20 @@
 /** Shared by the benchmarks (not a benchmark itself: bench/run.mjs skips it). */
-import { createWriteStream, mkdirSync, renameSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { once } from 'node:events';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+
+/** The value after `--name` on the command line, or `def` when the option is not there. */
+export function cliArg(name, def) {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? def : process.argv[i + 1];
+}
+
+/** Exits with one line when the build output the benchmarks load (`root`/dist) is missing. */
+export function requireBuild(root, bench) {
+  if (existsSync(join(root, 'dist/index.js'))) return;
+  console.error(`bench/${bench}: dist/index.js is missing; run \`npm run build\` first`);
+  process.exit(1);
+}
 
 /**
  * Writes `header` and then `lineFor(i)` for i < rows, streamed in 64 KiB pieces, to a temp

@@ -28,7 +28,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setInterval, clearInterval } from 'node:timers';
 import { URL, fileURLToPath, pathToFileURL } from 'node:url';
-import { writeGeneratedCsv } from './lib.mjs';
+import { cliArg, requireBuild, writeGeneratedCsv } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const data = join(root, 'bench/.data');
@@ -40,17 +40,10 @@ if (process.argv[2] === '--child') await child(JSON.parse(process.argv[3]));
 else await main();
 
 async function main() {
-  const arg = (name, def) => {
-    const i = process.argv.indexOf(name);
-    return i === -1 ? def : process.argv[i + 1];
-  };
-  const rows = Number(arg('--rows', '1000000'));
-  const resumeRows = Number(arg('--resume-rows', '100000'));
-  const only = arg('--only', '');
-  if (!existsSync(join(root, 'dist/index.js'))) {
-    console.error('bench/memory: dist/index.js is missing; run `npm run build` first');
-    process.exit(1);
-  }
+  const rows = Number(cliArg('--rows', '1000000'));
+  const resumeRows = Number(cliArg('--resume-rows', '100000'));
+  const only = cliArg('--only', '');
+  requireBuild(root, 'memory');
   const figures = {};
   if (only !== 'resume') {
     for (const kind of ['valid', 'invalid']) {

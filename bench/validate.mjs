@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { writeGeneratedCsv } from './lib.mjs';
+import { cliArg, writeGeneratedCsv } from './lib.mjs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -44,10 +44,7 @@ if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4],
 else await main();
 
 async function main() {
-  const option = (name) => {
-    const i = process.argv.indexOf(name);
-    return i === -1 ? undefined : process.argv[i + 1];
-  };
+  const option = (name) => cliArg(name, undefined);
   const rows = Number(option('--rows') ?? 1_000_000);
   const runs = Number(option('--runs') ?? 3);
   const compare = option('--compare') === undefined ? undefined : resolve(option('--compare'));
