@@ -57,6 +57,25 @@ export const entryId = (jobId: string, row: number, att: number) => `${jobId}/${
 const OUTCOME_START = '{"t":"o","id":"';
 const INTENT_START = '{"t":"i","c":"';
 
+/**
+ * Which intents an index holds beyond what a claim needs. The file only grows: without these a
+ * nightly run of 10,000 rows would hold a year of intents, millions of them, on every run, and
+ * a run of a million rows an entry for each of its own claims (about 300 bytes each).
+ */
+export interface IndexScope {
+  /**
+   * epoch ms: other processes' intents made before it are not kept. They can block no claim of
+   * this process: a claim looks back `windowMs` from its own time, which is later. Default: all.
+   */
+  horizon?: number;
+  /**
+   * false: this process's own claims are not kept once their position is taken — for an index
+   * serving one job, whose own intents never block its claims (`blocker` and `otherAmount` pass
+   * over the claim's own job) and which reads its recorded states before it claims. Default true.
+   */
+  keepOwnClaims?: boolean;
+}
+
 /** The intents read so far, by number and by id, in file order. */
 export class RegistryIndex {
   private readonly byNumber = new Map<string, Entry[]>();
@@ -65,17 +84,17 @@ export class RegistryIndex {
   private readonly mine = new Map<string, number>();
   private pos = 0;
 
-  /**
-   * @param nonce prefixes the claim ids this process writes
-   * @param horizon epoch ms: intents of other claims made before it are not kept. They can
-   *   block no claim of this process (a claim looks back `windowMs` from its own time, later
-   *   than the horizon's), and the registry file only grows: a nightly run of 10,000 rows
-   *   would otherwise hold a year of intents, millions of them, in memory on every run.
-   */
+  private readonly horizon: number;
+  private readonly keepOwnClaims: boolean;
+
+  /** @param nonce prefixes the claim ids this process writes */
   constructor(
     private readonly nonce: string,
-    private readonly horizon = -Infinity,
-  ) {}
+    scope: IndexScope = {},
+  ) {
+    this.horizon = scope.horizon ?? -Infinity;
+    this.keepOwnClaims = scope.keepOwnClaims ?? true;
+  }
 
   /** The state of the intent `id` (entryId) as read so far. */
   state(id: string): EntryState | undefined {
@@ -108,9 +127,10 @@ export class RegistryIndex {
       return true;
     }
     const pos = this.pos++;
-    const mine = line.c.startsWith(this.nonce);
-    if (mine) this.mine.set(line.c, pos);
-    else if (line.at < this.horizon) return true;
+    if (line.c.startsWith(this.nonce)) {
+      this.mine.set(line.c, pos);
+      if (!this.keepOwnClaims) return true;
+    } else if (line.at < this.horizon) return true;
     const id = entryId(line.u, line.w, line.k);
     const again = this.byId.get(id);
     if (again) {

@@ -20,7 +20,7 @@ import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BatchError } from '../errors.js';
 import { openDurableAppend, syncDir } from '../util/fs.js';
-import { entryId, RegistryIndex, type Line } from './registry-index.js';
+import { entryId, RegistryIndex, type IndexScope, type Line } from './registry-index.js';
 import {
   repeatCode,
   type Claim,
@@ -71,19 +71,20 @@ export class FileRegistry implements Registry {
     private readonly fh: fsp.FileHandle,
     /** opened O_DSYNC: a write that returned is on disk, no fsync of its own */
     private readonly syncsOnWrite: boolean,
-    horizon: number,
+    scope: IndexScope,
   ) {
-    this.index = new RegistryIndex(this.nonce, horizon);
+    this.index = new RegistryIndex(this.nonce, scope);
   }
 
   /**
    * Opens (creating it, mode 0600) the registry of `account` in `stateDir`, and reads it.
-   * @param horizon epoch ms: other processes' intents older than this are not kept in memory
-   *   (RegistryIndex); the caller passes its clock's now minus the longest repeat window its
-   *   claims will look back, and some slack. Default: keep everything.
+   * @param scope which intents are not kept in memory (registry-index.ts `IndexScope`): those
+   *   of other processes older than `horizon` (the caller's now minus the longest repeat window
+   *   its claims look back, and some slack); its own claims when it serves one job. Default:
+   *   keep everything.
    * @throws BatchError USAGE when the file cannot be opened; JOB_CORRUPT when it is damaged
    */
-  static async open(stateDir: string, account: string, horizon = -Infinity): Promise<FileRegistry> {
+  static async open(stateDir: string, account: string, scope: IndexScope = {}): Promise<FileRegistry> {
     const path = registryPath(stateDir, account);
     await fsp.mkdir(join(resolve(stateDir), 'registry'), { recursive: true, mode: 0o700 });
     const { fh, syncsOnWrite } = await openDurableAppend(path, 0o600).catch((err: NodeJS.ErrnoException) => {
@@ -92,7 +93,7 @@ export class FileRegistry implements Registry {
         `the account registry ${path} cannot be opened (${err.code ?? err.message}); nothing was sent`,
       );
     });
-    const reg = new FileRegistry(path, fh, syncsOnWrite, horizon);
+    const reg = new FileRegistry(path, fh, syncsOnWrite, scope);
     if ((await fh.stat()).size === 0) await syncDir(join(resolve(stateDir), 'registry'));
     await reg.refresh();
     return reg;

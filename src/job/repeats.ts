@@ -73,10 +73,13 @@ export function reconcileRegistry(
 
 export class RepeatGuard {
   readonly warnings: string[] = [];
-  private readonly claims = new Map<number, Promise<ClaimResult>>();
+  /**
+   * Claims made and not yet settled, by row: dropped once the row's intent is journaled (sent,
+   * nothing to release) or its claim refused (skipped). A run of a million rows never holds
+   * more than the claims made ahead of the workers.
+   */
+  private readonly claims = new Map<number, { row: RowState; result: Promise<ClaimResult> }>();
   private claimedTo = 0;
-  private readonly taken = new Set<number>();
-  private readonly intents = new Set<number>();
   private readonly opts: ClaimOptions;
   private readonly jobId: string;
 
@@ -109,7 +112,9 @@ export class RepeatGuard {
   ): Promise<RepeatGuard> {
     // intents older than the window (and a day of slack for clocks) can block nothing here
     const horizon = opts.clock.now() - (opts.repeatWindowMs ?? DEFAULT_REPEAT_WINDOW_MS) - DAY_MS;
-    const registry = opts.registry ?? (await FileRegistry.open(opts.stateDir, account, horizon));
+    // a registry of its own serves this one job: its own claims need no entry once placed
+    const registry =
+      opts.registry ?? (await FileRegistry.open(opts.stateDir, account, { horizon, keepOwnClaims: false }));
     reconcileRegistry(registry, jobInstanceId(job.meta), job.rows);
     return new RepeatGuard(
       registry,
@@ -144,13 +149,13 @@ export class RepeatGuard {
    */
   async admit(i: number): Promise<boolean> {
     if (i >= this.claimedTo - this.ahead / 2) this.claimAhead(i + this.ahead);
-    this.taken.add(i);
     const row = this.pending[i]!;
-    const res = await this.claims.get(i)!;
+    const res = await this.claims.get(row.row)!.result;
     if (res.ok) {
       if (res.otherAmount) this.warnings.push(otherAmountWarning(row, res.otherAmount));
       return true;
     }
+    this.claims.delete(row.row); // refused: nothing to release
     const e = res.earlier;
     await this.record({
       t: 'skipped',
@@ -172,7 +177,7 @@ export class RepeatGuard {
       this.registry.outcome(this.jobId, rec.row, rec.att, state, txn);
     switch (rec.t) {
       case 'intent':
-        this.intents.add(rec.row);
+        this.claims.delete(rec.row); // sent: its claim stands
         break;
       case 'accepted':
       case 'final':
@@ -191,11 +196,10 @@ export class RepeatGuard {
   /** Releases claims that were never sent (a stop), and makes every outcome durable. */
   async close(): Promise<void> {
     try {
-      for (const [i, p] of this.claims) {
-        const row = this.pending[i]!;
-        const res = await p.catch(() => null);
-        if (res?.ok && !this.intents.has(row.row))
-          this.registry.outcome(this.jobId, row.row, row.att, 'released');
+      // what is left was claimed and never sent
+      for (const { row, result } of this.claims.values()) {
+        const res = await result.catch(() => null);
+        if (res?.ok) this.registry.outcome(this.jobId, row.row, row.att, 'released');
       }
       await this.registry.flush();
     } finally {
@@ -213,10 +217,10 @@ export class RepeatGuard {
       batch.map((r) => this.claimOf(r)),
       this.opts,
     );
-    batch.forEach((_, k) => {
-      const p = results.then((all) => all[k]!);
-      p.catch(() => undefined); // awaited by admit or close
-      this.claims.set(from + k, p);
+    batch.forEach((row, k) => {
+      const result = results.then((all) => all[k]!);
+      result.catch(() => undefined); // awaited by admit or close
+      this.claims.set(row.row, { row, result });
     });
   }
 

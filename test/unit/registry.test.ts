@@ -161,7 +161,7 @@ describe('FileRegistry', () => {
     a.outcome('job-new', 2, 1, 'completed', 'TXN-NEW');
     await a.close();
     open = [];
-    const b = await FileRegistry.open(dir, ACCOUNT, T0 - 7 * DAY - DAY);
+    const b = await FileRegistry.open(dir, ACCOUNT, { horizon: T0 - 7 * DAY - DAY });
     open.push(b);
     expect(b.recorded('job-old', 1, 1)).toBeUndefined(); // not held: it can block nothing now
     expect(b.recorded('job-new', 2, 1)).toBe('completed');
@@ -181,6 +181,28 @@ describe('FileRegistry', () => {
     // without a horizon the old intent is held (and would block a 31-day window)
     const c = await registry(dir);
     expect(c.recorded('job-old', 1, 1)).toBe('completed');
+  });
+
+  it('serving one job, it keeps no entry for its own claims; other processes still see them and are blocked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rb-reg-'));
+    const a = await FileRegistry.open(dir, ACCOUNT, { keepOwnClaims: false });
+    open.push(a);
+    const claims = Array.from({ length: 50 }, (_, i) =>
+      claim({ row: i + 1, number: `0171${1_000_000 + i}` }),
+    );
+    expect((await a.claim(claims, WEEK)).every((r) => r.ok)).toBe(true);
+    a.outcome('job-a', 1, 1, 'completed', 'TXN-1');
+    await a.flush();
+    expect(a.recorded('job-a', 1, 1)).toBeUndefined(); // nothing held for its own
+    const b = await registry(dir);
+    expect(b.recorded('job-a', 1, 1)).toBe('completed');
+    const [res] = await b.claim([claim({ jobId: 'job-b', row: 9, number: '01711000000' })], WEEK);
+    expect(res).toMatchObject({ ok: false, code: 'ALREADY_PAID', earlier: { job: 'payroll-aaaa', row: 1 } });
+    // the same job claiming one of its rows again (a resume in this process) is not blocked
+    expect((await a.claim([claim({ row: 2, attempt: 2, number: '01711000001' })], WEEK))[0]!.ok).toBe(true);
+    // and a's next claim still sees b's
+    const [again] = await a.claim([claim({ jobId: 'job-c', row: 3, number: '01711000000' })], WEEK);
+    expect(again).toMatchObject({ ok: false, earlier: { job: 'payroll-aaaa' } });
   });
 
   it('a job never blocks itself (a resume, a retry of its failed row); another amount to the same number is a warning', async () => {
