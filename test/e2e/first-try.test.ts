@@ -173,3 +173,25 @@ describe('--json keeps the hint of the human line', () => {
     expect(out.error.hint).toContain(hint);
   });
 });
+
+describe('each output named by its kind', () => {
+  it('report --help names the unknown CSV it writes; an unknown CSV fed to run is called one', async () => {
+    const help = await runCli(['report', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/results CSV, the failed CSV and \(when rows are unknown\) the unknown CSV/);
+    const dir = tempDir();
+    const path = join(dir, 'june.unknown.csv');
+    writeFileSync(
+      path,
+      'Name,Mobile,row,normalized_number,amount,reference,transaction_id,error_code,error_message,submitted_at\n' +
+        'A,01711111111,1,01711111111,100,r1,TX1,NO_ANSWER,no answer,2026-01-01T00:00:00Z\n',
+    );
+    const paid = sb.ledger().length;
+    const r = await runCli(['run', path, ...fastArgs(join(dir, 'state'))], apiEnv(sb.url));
+    expect(r.code).toBe(2);
+    oneLine(r.stderr);
+    expect(r.stderr).toContain('is an unknown CSV written by recharge-batch');
+    expect(r.stderr).not.toContain('results');
+    expect(sb.ledger()).toHaveLength(paid);
+  });
+});
