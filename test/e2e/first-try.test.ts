@@ -195,3 +195,33 @@ describe('each output named by its kind', () => {
     expect(sb.ledger()).toHaveLength(paid);
   });
 });
+
+describe('status of a stopped job', () => {
+  it('gives the ETA at the rate the job ran at, not the default plan status is given', async () => {
+    const poor = await startSandbox({ apiKey: KEY, rateLimit: '6000/min', balance: 10 });
+    try {
+      const dir = tempDir();
+      const { path } = writeBatch(dir, 10);
+      const state = join(dir, 'state');
+      // 6000/min and a 150 ms first poll; the balance is short, so it stops with every row pending
+      const r = await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(poor.url));
+      expect(r.code).toBe(4);
+      expect(poor.ledger()).toHaveLength(0);
+      const { job } = JSON.parse(r.stdout) as { job: string };
+      // status with no rate at all: the starter plan (60/min, 15s) would say 35 s for 10 rows
+      const s = await runCli(['status', job, '--state-dir', state, '--json']);
+      expect(s.code).toBe(0);
+      const { eta_seconds, counts } = JSON.parse(s.stdout) as {
+        eta_seconds: number;
+        counts: { pending: number };
+      };
+      expect(counts.pending).toBe(10);
+      // 10 rows × 2 requests at 6000/min (+2 %) + the 150 ms first poll: under a second
+      expect(eta_seconds).toBe(1);
+      const human = await runCli(['status', job, '--state-dir', state]);
+      expect(human.stdout).toContain('ETA about 1s at the rate it last ran at');
+    } finally {
+      await poor.close();
+    }
+  });
+});
