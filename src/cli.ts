@@ -149,6 +149,8 @@ const allOwnKeys = () => (ownKeys ??= allOwnOptionNames(COMMANDS));
  */
 function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
   const name = def.command.split(' ')[0]!;
+  /** a config-file value of this command's own options that was refused, said when it runs */
+  let refused: BatchError | undefined;
   y.command<A>(
     def.command,
     def.describe,
@@ -161,7 +163,8 @@ function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
       );
       // the config file's values for this command's own options, below its command line
       const fromFile = ownFromConfig(b, args, ownOptionNames(b, def.command), allOwnKeys());
-      if (Object.keys(fromFile).length > 0) b.config(fromFile);
+      refused = fromFile.refused;
+      if (Object.keys(fromFile.values).length > 0) b.config(fromFile.values);
       if (own.length > 0) b.group(own, `Options of ${name}:`);
       const shared = def.uses.filter((n) => !own.includes(n));
       for (const n of OPTION_NAMES)
@@ -173,6 +176,7 @@ function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
       return b;
     },
     async (argv) => {
+      if (refused) throw refused;
       const o = resolveOptions(argv, process.env, def.uses, allOwnKeys());
       resolvedKey = o.apiKey;
       resolvedBaseUrl = o.baseUrl;

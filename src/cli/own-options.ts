@@ -63,9 +63,9 @@ export function ownLabel(name: string): string {
  * The `--config` file's values for the command's own options that its command line does not
  * give (flag > config file > default, as for the shared options). A file that cannot be read is
  * left to src/config.ts, which reports it once, naming the file. Values of the wrong kind are
- * refused here, naming the key and the file (never quoting the value: it may be a secret).
+ * refused, naming the key and the file (never quoting the value: it may be a secret): returned
+ * as `refused`, for the command to throw when it runs (so `--help` still answers).
  * @param args the command line; @param own the command's own option names
- * @throws BatchError CONFIG_INVALID (exit 2)
  */
 export function ownFromConfig(
   b: Argv,
@@ -73,16 +73,16 @@ export function ownFromConfig(
   own: readonly string[],
   fileKeys: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-): Record<string, unknown> {
+): { values: Record<string, unknown>; refused?: BatchError } {
   const line = Parser(args, { string: ['config'], configuration: { 'parse-numbers': false } });
   const given = line.config as string | string[] | undefined;
   const path = (Array.isArray(given) ? given.at(-1) : given) ?? (env[envName('config')] || undefined);
-  if (!path) return {};
+  if (!path) return { values: {} };
   let file: Record<string, unknown>;
   try {
     file = readConfigFile(path, fileKeys);
   } catch {
-    return {};
+    return { values: {} };
   }
   const kinds = yargsOptions(b);
   const camel = (n: string) => n.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
@@ -98,14 +98,15 @@ export function ownFromConfig(
         { path },
       );
     if (kinds.boolean.includes(name) && typeof value !== 'boolean')
-      throw bad(`true or false, like "${name}": true`);
-    if (kinds.array.includes(name) && !Array.isArray(value)) throw bad(`a list, like "${name}": ["…"]`);
+      return { values: picked, refused: bad(`true or false, like "${name}": true`) };
+    if (kinds.array.includes(name) && !Array.isArray(value))
+      return { values: picked, refused: bad(`a list, like "${name}": ["…"]`) };
     if (kinds.string.includes(name) && !kinds.array.includes(name) && typeof value !== 'string')
-      throw bad(`text, like "${name}": "…"`);
+      return { values: picked, refused: bad(`text, like "${name}": "…"`) };
     picked[name] = value;
     fromFile.set(name, path);
   }
-  return picked;
+  return { values: picked };
 }
 
 /** The allowed values of a numeric own option, for its check and its message. */

@@ -77,6 +77,24 @@ describe('a --config file shared by every command', () => {
   });
 });
 
+describe('an own option of the wrong kind in the file', () => {
+  it.each([
+    [{ settle: 5 }, '"settle" must be text'],
+    [{ once: 'yes' }, '"once" must be true or false'],
+  ])('%j: watch refuses it naming the key and the file; --help still answers', async (content, text) => {
+    const dir = tempDir();
+    const cfg = join(dir, 'watch.json');
+    writeFileSync(cfg, JSON.stringify(content));
+    const r = await runCli(['watch', dir, '--config', cfg], apiEnv(sb.url));
+    expect(r.code).toBe(2);
+    oneLine(r.stderr);
+    expect(r.stderr).toContain(`--config ${cfg}: ${text}`);
+    const help = await runCli(['watch', '--help', '--config', cfg]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--settle');
+  });
+});
+
 describe('a stray extra argument', () => {
   it.each([
     [['validate', 'a.csv', 'extra.csv'], 'validate takes one CSV file; got 2: a.csv extra.csv'],
