@@ -52,15 +52,16 @@ export interface UsageContext {
 }
 
 /**
- * The words after the command that are neither options nor option values, as typed. Only the
- * options the command takes count as taking a value, so `--out r.csv` is not a positional.
+ * The command and the words after it that are neither options nor option values, as typed.
+ * Only the options the command takes count as taking a value, so `--out r.csv` is not one.
  */
-function positionalsOf(args: string[], flags: readonly string[]): string[] {
+function positionalsOf(args: string[], flags: readonly string[]): [string | undefined, string[]] {
   const parsed = Parser(args, {
     boolean: [...flags],
     configuration: { 'parse-positional-numbers': false, 'parse-numbers': false },
   });
-  return parsed._.map(String).slice(1);
+  const words = parsed._.map(String);
+  return [words[0], words.slice(1)];
 }
 
 /** The quoted form of a word that holds a space, so the list can be read back. */
@@ -94,12 +95,13 @@ export function usageLine(msg: string, args: string[], ctx: UsageContext): strin
       );
     }
     // a stray extra file or name (`validate a.csv extra.csv`) is not an unknown option
-    const form = ctx.commands.find((c) => c.split(' ')[0] === command);
-    const positionals = command && form ? positionalsOf(args, ctx.flags ?? []) : [];
+    // (the command as parsed: `--config night.json validate a.csv b.csv` names validate)
+    const [cmd, positionals] = positionalsOf(args, ctx.flags ?? []);
+    const form = ctx.commands.find((c) => c.split(' ')[0] === cmd);
     if (form && given.some((g) => positionals.includes(g) && args.includes(g))) {
       const kind = /<(\w+)>/.exec(form)?.[1];
       const takes = kind ? (ONE_POSITIONAL[kind] ?? `one <${kind}>`) : 'no file or name';
-      return `${command} takes ${takes}; got ${positionals.length}: ${positionals.map(word).join(' ')}`;
+      return `${cmd} takes ${takes}; got ${positionals.length}: ${positionals.map(word).join(' ')}`;
     }
     const dashed = (n: string) => (n.length === 1 ? `-${n}` : `--${n}`);
     if (given.length === 1) {

@@ -102,6 +102,10 @@ describe('a stray extra argument', () => {
     [['status', 'job-1', 'job-2'], "status takes one job name (or the job's input CSV); got 2: job-1 job-2"],
     [['watch', 'in', '--once', 'more'], 'watch takes one folder; got 2: in more'],
     [['jobs', 'x.csv'], 'jobs takes no file or name; got 1: x.csv'],
+    [
+      ['--config', 'night.json', 'validate', 'a.csv', 'b.csv'],
+      'validate takes one CSV file; got 2: a.csv b.csv',
+    ],
   ])('%j is one plain line, exit 2, nothing sent', async (args, line) => {
     const requests = sb.stats().requests;
     const r = await runCli(args, apiEnv(sb.url));
