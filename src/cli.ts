@@ -18,11 +18,12 @@ import {
   type OptionSpec,
 } from './config.js';
 import { BatchError, isBatchError, localIoError } from './errors.js';
-import { apiHint, legacyStateDirNotice, redactingIo, type Io } from './cli/context.js';
+import { apiHint, apiHintText, legacyStateDirNotice, redactingIo, type Io } from './cli/context.js';
 import type { CliEnv, Command } from './cli/command.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit.js';
 import { usageLine } from './cli/usage.js';
 import { COMMANDS } from './cli/commands.js';
+import { allOwnOptionNames, ownFromConfig, ownOptionNames, yargsOptions } from './cli/own-options.js';
 
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -77,9 +78,10 @@ function reportError(err: unknown): number {
   if (jsonMode) {
     const e = err as { code?: unknown; message?: unknown };
     const errorCode = isBatchError(err) ? err.code : 'INTERNAL';
-    io.out(
-      JSON.stringify({ exit_code: code, error: { code: errorCode, message: String(e?.message ?? err) } }),
-    );
+    // the same hint as the human line (a wrong base URL), in its own field
+    const hint = isBatchError(err) ? apiHintText(err, resolvedBaseUrl) : undefined;
+    const error = { code: errorCode, message: String(e?.message ?? err), ...(hint ? { hint } : {}) };
+    io.out(JSON.stringify({ exit_code: code, error }));
   }
   return code;
 }
@@ -133,30 +135,36 @@ function sharedOption(name: OptionName, hidden: boolean) {
 }
 
 const FORMS = COMMANDS.map((c) => c.command);
-interface YargsOptions {
-  key: Record<string, unknown>;
-  hiddenOptions: string[];
-}
 /** The options of the command being run (own and shared), for "did you mean" on a misspelt one. */
 let knownOptions: string[] = [];
+/** Its options that take no value, so its positionals can be told from option values. */
+let flagOptions: string[] = [];
+/** Every command's own options: a config file may hold them too (README "Options"). */
+let ownKeys: string[] | undefined;
+const allOwnKeys = () => (ownKeys ??= allOwnOptionNames(COMMANDS));
 
 /**
  * One command on yargs: its positionals and own options first (their own group in --help),
  * then the shared options it uses; the shared options it does not use are hidden and ignored.
  */
-function wire<A>(y: Argv, def: Command<A>): void {
+function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
   const name = def.command.split(' ')[0]!;
+  /** a config-file value of this command's own options that was refused, said when it runs */
+  let refused: BatchError | undefined;
   y.command<A>(
     def.command,
     def.describe,
     (c) => {
       const b = def.builder ? def.builder(c) : c;
-      // what the builder declared (getOptions() is yargs' own, missing from its type definitions)
-      const { key, hiddenOptions } = (b as unknown as { getOptions(): YargsOptions }).getOptions();
+      const { key, hiddenOptions, boolean } = yargsOptions(b);
       const positionals = [...def.command.matchAll(/<(\w+)>/g)].map((m) => m[1]!);
       const own = Object.keys(key).filter(
         (k) => !['help', 'version', ...positionals].includes(k) && !hiddenOptions.includes(k),
       );
+      // the config file's values for this command's own options, below its command line
+      const fromFile = ownFromConfig(b, args, ownOptionNames(b, def.command), allOwnKeys());
+      refused = fromFile.refused;
+      if (Object.keys(fromFile.values).length > 0) b.config(fromFile.values);
       if (own.length > 0) b.group(own, `Options of ${name}:`);
       const shared = def.uses.filter((n) => !own.includes(n));
       for (const n of OPTION_NAMES)
@@ -164,10 +172,12 @@ function wire<A>(y: Argv, def: Command<A>): void {
       b.group(shared, 'Options (flag > environment > --config file > default):');
       // its own and shared options first: on a tie, the one this command uses is meant
       knownOptions = [...new Set([...own, ...shared, ...OPTION_NAMES])];
+      flagOptions = [...boolean, ...OPTION_NAMES.filter((n) => OPTIONS[n].kind === 'boolean')];
       return b;
     },
     async (argv) => {
-      const o = resolveOptions(argv, process.env, def.uses);
+      if (refused) throw refused;
+      const o = resolveOptions(argv, process.env, def.uses, allOwnKeys());
       resolvedKey = o.apiKey;
       resolvedBaseUrl = o.baseUrl;
       debug = o.debug;
@@ -198,10 +208,11 @@ export function buildCli(args: string[]): Argv {
       const line = usageLine(msg ?? err?.message ?? '', args, {
         commands: FORMS,
         options: knownOptions,
+        flags: flagOptions,
       });
       throw new BatchError('USAGE', line, {}, { cause: err });
     });
-  for (const def of COMMANDS) wire(y, def);
+  for (const def of COMMANDS) wire(y, def, args);
   return y;
 }
 

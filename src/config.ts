@@ -136,15 +136,18 @@ export const OPTION_KEYS = {
  * omitted); the others take their default. Reads the `--config` file (flag or
  * RECHARGE_BATCH_CONFIG) whatever `uses` says, so its errors are never silent.
  * @param flags what the command line gave, by long option name (undefined: not given)
+ * @param ownKeys the options of single commands a config file may also hold (`settle`, `port` …;
+ *   src/cli/own-options.ts reads them for their command)
  * @throws BatchError CONFIG_INVALID or USAGE (exit 2) naming the flag, variable or file key
  */
 export function resolveOptions(
   flags: Partial<Record<string, unknown>>,
   env: NodeJS.ProcessEnv = process.env,
   uses: readonly OptionName[] = OPTION_NAMES,
+  ownKeys: readonly string[] = [],
 ): ResolvedOptions {
   const configPath = typeof flags.config === 'string' ? flags.config : env[envName('config')] || undefined;
-  const file = configPath ? readConfigFile(configPath) : {};
+  const file = configPath ? readConfigFile(configPath, ownKeys) : {};
   const raw: Record<string, unknown> = {};
   const sources = new Map<OptionName, Source>();
   for (const name of OPTION_NAMES) {

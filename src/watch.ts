@@ -125,7 +125,11 @@ export async function watchFolder(opts: WatchOptions): Promise<WatchResult> {
   return { code: interrupted ? EXIT.STOPPED : EXIT.OK, files };
 }
 
-async function checkFolder(dir: string): Promise<void> {
+/**
+ * The folder `watch` takes: there, a folder, and writable (finished files are moved out of it).
+ * @throws BatchError FILE_NOT_FOUND, FILE_UNREADABLE or USAGE (exit 2)
+ */
+export async function checkFolder(dir: string): Promise<void> {
   let st;
   try {
     st = await fsp.stat(dir);

@@ -13,6 +13,7 @@
  * registered with mask.ts, so no text from the API that echoes it is ever shown or stored.
  * The options, their units and defaults: client-options.ts.
  */
+import { checkSendableKey } from './key.js';
 import type { z } from 'zod';
 import { ApiError, BatchError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -85,6 +86,7 @@ export class AlsamiflexiClient {
     };
     const key = opts.apiKey?.trim();
     if (!key) throw new BatchError('USAGE', 'no API key: set ALSAMIFLEXI_API_KEY');
+    checkSendableKey(key);
     this.apiKey = key;
     addSecret(key);
     this.baseUrl = (opts.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');

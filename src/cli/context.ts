@@ -3,6 +3,7 @@ import { AlsamiflexiClient } from '../api/client.js';
 import { addSecret, mask } from '../api/mask.js';
 import { resolve } from 'node:path';
 import { BatchError } from '../errors.js';
+import { checkSendableKey } from '../api/key.js';
 import { listJobs } from '../job/job.js';
 import { RateLimiter } from '../limit/limiter.js';
 import { planRate, type ResolvedOptions } from '../config.js';
@@ -52,26 +53,39 @@ export function redactingIo(secret: () => string | undefined): Io {
 /** The line for a missing key; `validate` adds the way to check a file without one. */
 export const NO_KEY = 'no API key: set ALSAMIFLEXI_API_KEY in the environment (or give --api-key)';
 
-/** The API key, trimmed. @throws BatchError USAGE (`missing`) when none was given */
+/**
+ * The API key, trimmed. @throws BatchError USAGE (`missing`) when none was given, or when it
+ * holds a character that cannot be sent (src/api/key.ts)
+ */
 export function apiKey(options: Pick<ResolvedOptions, 'apiKey'>, missing = NO_KEY): string {
   if (options.apiKey === undefined) throw new BatchError('USAGE', missing);
+  checkSendableKey(options.apiKey);
   return options.apiKey;
 }
 
 /**
- * One more clause for an API answer a user can fix on their side: a base URL without the
- * `/api/v1` the API doc gives (every endpoint answers "No such endpoint", 404). Returns '' when
- * there is nothing to add.
+ * What to fix on the user's side for an API answer: a base URL without the `/api/v1` the API
+ * doc gives (every endpoint answers "No such endpoint", 404). Undefined when there is nothing
+ * to add. The `--json` error and stop objects carry it as `hint` (README "What you see").
  */
+export function apiHintText(
+  err: { code?: unknown; message?: unknown; status?: unknown },
+  baseUrl: string | undefined,
+): string | undefined {
+  const notFound = err.status === 404 || /No such endpoint|HTTP 404/i.test(String(err.message ?? ''));
+  if (!notFound || baseUrl === undefined) return undefined;
+  return /\/api\/v1\/?$/.test(baseUrl)
+    ? `${baseUrl} does not serve the Alsamiflexi API: check --base-url (ALSAMIFLEXI_BASE_URL)`
+    : `--base-url should end in /api/v1 (it is ${baseUrl}); set ALSAMIFLEXI_BASE_URL=${baseUrl.replace(/\/+$/, '')}/api/v1`;
+}
+
+/** {@link apiHintText} as one more clause of the human line; '' when there is nothing to add. */
 export function apiHint(
   err: { code?: unknown; message?: unknown; status?: unknown },
   baseUrl: string | undefined,
 ): string {
-  const notFound = err.status === 404 || /No such endpoint|HTTP 404/i.test(String(err.message ?? ''));
-  if (!notFound || baseUrl === undefined) return '';
-  return /\/api\/v1\/?$/.test(baseUrl)
-    ? ` — ${baseUrl} does not serve the Alsamiflexi API: check --base-url (ALSAMIFLEXI_BASE_URL)`
-    : ` — --base-url should end in /api/v1 (it is ${baseUrl}); set ALSAMIFLEXI_BASE_URL=${baseUrl.replace(/\/+$/, '')}/api/v1`;
+  const hint = apiHintText(err, baseUrl);
+  return hint ? ` — ${hint}` : '';
 }
 
 export interface ApiContext {

@@ -85,7 +85,8 @@ export async function jobCommand(
   const code = exitCodeForResult(result);
   if (nothing && !result.stopped && result.counts.pending + result.counts.processing === 0) {
     // the job's own exit code, and one plain line instead of a summary of nothing
-    if (options.json) io.out(JSON.stringify({ ...jsonSummary(result, code), nothing_to_do: true }));
+    if (options.json)
+      io.out(JSON.stringify({ ...jsonSummary(result, code, options.baseUrl), nothing_to_do: true }));
     else if (!options.quiet) io.err(nothing.line(result.counts));
     return code;
   }
@@ -95,7 +96,7 @@ export async function jobCommand(
     io.err(`stopped: ${result.stopped.message}${apiHint(result.stopped, options.baseUrl)}`);
   }
   if (options.json) {
-    io.out(JSON.stringify(jsonSummary(result, code)));
+    io.out(JSON.stringify(jsonSummary(result, code, options.baseUrl)));
   } else if (!options.quiet) {
     for (const line of humanSummary(result)) io.out(line);
   }

@@ -1,4 +1,4 @@
-/** `report <job>` (SPEC §2, §4, §5a): (re)write the results and failed CSVs from the checkpoint. */
+/** `report <job>` (SPEC §2, §4, §5a): (re)write the results, failed and unknown CSVs from the checkpoint. */
 import { snapshot } from '../job/job.js';
 import { checkAccount } from '../job/run.js';
 import { accountId } from '../api/account.js';
@@ -14,7 +14,8 @@ import { resolveJob } from './target.js';
  */
 export const report: Command<{ job: string }> = {
   command: 'report <job>',
-  describe: '(re)write the results and failed CSVs from the checkpoint',
+  describe:
+    '(re)write the results CSV, the failed CSV and (when rows are unknown) the unknown CSV from the checkpoint',
   uses: ['state-dir', 'out', 'bom', 'json', 'api-key', 'base-url', ...COMMON],
   builder: jobPositional,
   async run(a, options, { io }) {

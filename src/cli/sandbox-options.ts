@@ -3,13 +3,24 @@
  * against. yargs infers their types from these, so `sandbox` reads them without casts.
  */
 import type { Argv } from 'yargs';
+import { numberOption } from './own-options.js';
+
+const FRACTION = { min: 0, max: 1, example: 0.05 };
 
 export function sandboxOptions(y: Argv) {
   return (
     y
-      .option('port', { type: 'number', default: 8080, describe: 'port (0 = any free port)' })
+      .option(
+        'port',
+        numberOption('port', 'port (0 = any free port)', 8080, {
+          min: 0,
+          max: 65535,
+          integer: true,
+          example: 8080,
+        }),
+      )
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
-      .option('balance', { type: 'number', default: 50000, describe: 'starting balance (BDT)' })
+      .option('balance', numberOption('balance', 'starting balance (BDT)', 50000, { min: 0, example: 50000 }))
       .option('window', {
         choices: ['fixed', 'sliding'] as const,
         default: 'fixed' as const,
@@ -30,24 +41,25 @@ export function sandboxOptions(y: Argv) {
         default: '3s',
         describe: 'processing → completed/failed after this long',
       })
-      .option('fail-rate', {
-        type: 'number',
-        default: 0,
-        describe: 'fraction of transactions the operator fails',
-      })
-      .option('error-rate', { type: 'number', default: 0, describe: 'fraction of requests answered 500' })
-      .option('drop-rate', {
-        type: 'number',
-        default: 0,
-        describe: 'fraction of recharges whose connection is cut after commit',
-      })
+      .option(
+        'fail-rate',
+        numberOption('fail-rate', 'fraction of transactions the operator fails', 0, FRACTION),
+      )
+      .option('error-rate', numberOption('error-rate', 'fraction of requests answered 500', 0, FRACTION))
+      .option(
+        'drop-rate',
+        numberOption('drop-rate', 'fraction of recharges whose connection is cut after commit', 0, FRACTION),
+      )
       .option('latency', { type: 'string', default: '0ms', describe: 'delay before each answer' })
       .option('arrival-jitter', {
         type: 'string',
         default: '0ms',
         describe: 'delay each request a random 0..this before it arrives (network jitter)',
       })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the fault generator' })
+      .option(
+        'seed',
+        numberOption('seed', 'seed of the fault generator', 1, { min: 0, integer: true, example: 7 }),
+      )
       .option('dedup', {
         choices: ['replay', 'reject', 'off'] as const,
         default: 'off' as const,
@@ -94,21 +106,29 @@ export function sandboxOptions(y: Argv) {
         default: false,
         describe: "error messages echo the request's Authorization header",
       })
-      .option('fault-success-false', {
-        type: 'number',
-        default: 0,
-        describe: 'fraction of recharges answered 200 {"success": false, …}, nothing charged',
-      })
+      .option(
+        'fault-success-false',
+        numberOption(
+          'fault-success-false',
+          'fraction of recharges answered 200 {"success": false, …}, nothing charged',
+          0,
+          FRACTION,
+        ),
+      )
       .option('status-words', {
         type: 'string',
         describe:
           "the API's words for the statuses, e.g. completed=SUCCESS,failed=declined,processing=queued",
       })
-      .option('webhook-duplicates', {
-        type: 'number',
-        default: 0,
-        describe: 'extra copies of every webhook event',
-      })
+      .option(
+        'webhook-duplicates',
+        numberOption('webhook-duplicates', 'extra copies of every webhook event', 0, {
+          min: 0,
+          max: 100,
+          integer: true,
+          example: 2,
+        }),
+      )
       .option('webhook-forge', {
         type: 'string',
         describe: 'this long after each commit, send a forged "completed" event (e.g. 200ms)',

@@ -5,6 +5,7 @@ import { parseDuration, parseRate } from '../util/units.js';
 import type { Io } from './context.js';
 import { COMMON, type Command } from './command.js';
 import { sandboxOptions, type SandboxFlags } from './sandbox-options.js';
+import { ownLabel } from './own-options.js';
 
 export const sandbox: Command<SandboxFlags> = {
   command: 'sandbox',
@@ -95,9 +96,10 @@ function faultOptions(f: SandboxArgs['faults']): Partial<Faults> {
     encoding: f.encoding,
     resetFormat: f.resetFormat,
     retryAfterFormat: f.retryAfterFormat,
-    clockSkewMs: parseDuration(f.clockSkew, '--fault-clock-skew'),
+    clockSkewMs: parseDuration(f.clockSkew, ownLabel('fault-clock-skew')),
     rateLimited: f.rateLimited as Faults['rateLimited'],
-    retryAfterMs: f.retryAfter !== undefined ? parseDuration(f.retryAfter, '--fault-retry-after') : null,
+    retryAfterMs:
+      f.retryAfter !== undefined ? parseDuration(f.retryAfter, ownLabel('fault-retry-after')) : null,
     echoKey: f.echoKey,
     successFalseRate: f.successFalseRate,
     statusWords: f.statusWords ? parseStatusWords(f.statusWords) : {},
@@ -116,23 +118,23 @@ export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal
     apiKey: key,
     balance: a.balance,
     rateLimit:
-      a.rateLimit === 'off' || a.rateLimit === 'none' ? null : parseRate(a.rateLimit, '--rate-limit'),
+      a.rateLimit === 'off' || a.rateLimit === 'none' ? null : parseRate(a.rateLimit, ownLabel('rate-limit')),
     rateLimitWindow: a.window,
     rateLimitHeaders: a.rateLimitHeaders,
-    completeAfterMs: parseDuration(a.completeAfter, '--complete-after'),
+    completeAfterMs: parseDuration(a.completeAfter, ownLabel('complete-after')),
     failRate: a.failRate,
     errorRate: a.errorRate,
     dropRate: a.dropRate,
-    latencyMs: parseDuration(a.latency, '--latency'),
-    arrivalJitterMs: parseDuration(a.arrivalJitter, '--arrival-jitter'),
+    latencyMs: parseDuration(a.latency, ownLabel('latency')),
+    arrivalJitterMs: parseDuration(a.arrivalJitter, ownLabel('arrival-jitter')),
     seed: a.seed,
     dedup: a.dedup,
     webhookUrl: a.webhookUrl,
     faults: faultOptions(a.faults),
     webhookFaults: {
       duplicates: a.webhookDuplicates ?? 0,
-      ...(a.webhookForge ? { forgeAfterMs: parseDuration(a.webhookForge, '--webhook-forge') } : {}),
-      ...(a.webhookLate ? { lateMs: parseDuration(a.webhookLate, '--webhook-late') } : {}),
+      ...(a.webhookForge ? { forgeAfterMs: parseDuration(a.webhookForge, ownLabel('webhook-forge')) } : {}),
+      ...(a.webhookLate ? { lateMs: parseDuration(a.webhookLate, ownLabel('webhook-late')) } : {}),
     },
   });
   io.out(`sandbox listening on ${sb.url}`);

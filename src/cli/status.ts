@@ -12,8 +12,12 @@ import { resolveJob } from './target.js';
 
 export const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
 
-/** ETA in seconds at the pace the options set (the starter plan's if they name none usable). */
+/**
+ * ETA in seconds at the pace the job last ran at (job.json `pace`); for a job made before that
+ * was recorded, at the pace the options set (the starter plan's if they name none usable).
+ */
 function eta(s: JobSnapshot, options: ResolvedOptions): number {
+  if (s.meta.pace) return etaSeconds(s.tally.counts, s.meta.pace.intervalMs, s.meta.pace.pollAfterMs);
   let interval = 1000;
   try {
     const rate = planRate(options);
@@ -63,7 +67,7 @@ export const status: Command<{ job: string }> = {
     }
     if (!s.finished)
       io.out(
-        `  ETA about ${fmtDuration(etaS)} at the configured rate${running ? '' : ` once resumed: \`recharge-batch resume ${s.meta.job}\``}`,
+        `  ETA about ${fmtDuration(etaS)} at the ${s.meta.pace ? 'rate it last ran at' : 'configured rate'}${running ? '' : ` once resumed: \`recharge-batch resume ${s.meta.job}\``}`,
       );
     return EXIT.OK;
   },

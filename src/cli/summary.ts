@@ -1,8 +1,15 @@
 /** The end of a job command (SPEC §7): the `--json` object, the human summary and the next step. */
 import type { JobResult } from '../job/run.js';
 import { bdt, count, noun } from '../util/words.js';
+import { apiHintText } from './context.js';
 
-export function jsonSummary(r: JobResult, exitCode: number) {
+/**
+ * The `--json` object of a job command (SPEC §2 keys, README "What you see"). A stop that the
+ * user can fix on their side (a wrong base URL) carries the human line's hint as `hint`.
+ * @param baseUrl the base URL in force, for that hint
+ */
+export function jsonSummary(r: JobResult, exitCode: number, baseUrl?: string) {
+  const hint = r.stopped ? apiHintText(r.stopped, baseUrl) : undefined;
   return {
     job: r.job,
     counts: r.counts,
@@ -11,7 +18,9 @@ export function jsonSummary(r: JobResult, exitCode: number) {
     failed: r.failed,
     unknown: r.unknown,
     input_changed: r.inputChanged,
-    stopped: r.stopped ? { code: r.stopped.code, message: r.stopped.message } : null,
+    stopped: r.stopped
+      ? { code: r.stopped.code, message: r.stopped.message, ...(hint ? { hint } : {}) }
+      : null,
     repeats: {
       earlier_jobs: r.repeats.earlierJobs,
       unsettled: r.repeats.unsettled,

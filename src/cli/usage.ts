@@ -3,12 +3,20 @@
  * least 1"); these say the same for a payroll clerk (SPEC §2: bad usage is one clear line, exit
  * 2): what is missing, what to type, the closest command or option to a misspelt one.
  */
+import { Parser } from 'yargs/helpers';
 
 /** What a command's positional is, said to a clerk, with an example (`<csv>`, `<job>`, `<dir>`). */
 const POSITIONAL_WORDS: Record<string, (command: string) => string> = {
   csv: (c) => `the CSV file, e.g. \`recharge-batch ${c} payroll.csv\``,
   job: () => "a job name (or the job's input CSV): see `recharge-batch jobs`",
   dir: (c) => `the folder to watch, e.g. \`recharge-batch ${c} /srv/payroll/incoming\``,
+};
+
+/** What a command's positional is, counted: "validate takes one CSV file; got 2: …". */
+const ONE_POSITIONAL: Record<string, string> = {
+  csv: 'one CSV file',
+  job: "one job name (or the job's input CSV)",
+  dir: 'one folder',
 };
 
 /** Levenshtein distance: how far a misspelt name is from a real one. */
@@ -39,7 +47,25 @@ export interface UsageContext {
   commands: readonly string[];
   /** the options the command named on the line takes (its own and the shared ones it uses) */
   options: readonly string[];
+  /** the options of that command that take no value (so `--once a b` has positionals a, b) */
+  flags?: readonly string[];
 }
+
+/**
+ * The command and the words after it that are neither options nor option values, as typed.
+ * Only the options the command takes count as taking a value, so `--out r.csv` is not one.
+ */
+function positionalsOf(args: string[], flags: readonly string[]): [string | undefined, string[]] {
+  const parsed = Parser(args, {
+    boolean: [...flags],
+    configuration: { 'parse-positional-numbers': false, 'parse-numbers': false },
+  });
+  const words = parsed._.map(String);
+  return [words[0], words.slice(1)];
+}
+
+/** The quoted form of a word that holds a space, so the list can be read back. */
+const word = (s: string) => (/[\s"]/.test(s) || s === '' ? JSON.stringify(s) : s);
 
 /** One line for a yargs usage message; every line points at --help exactly once. */
 export function usageLine(msg: string, args: string[], ctx: UsageContext): string {
@@ -67,6 +93,15 @@ export function usageLine(msg: string, args: string[], ctx: UsageContext): strin
           ? `"${command}" is not a command: did you mean ${near}?`
           : `"${command}" is not a command: the commands are ${names.join(', ')}`,
       );
+    }
+    // a stray extra file or name (`validate a.csv extra.csv`) is not an unknown option
+    // (the command as parsed: `--config night.json validate a.csv b.csv` names validate)
+    const [cmd, positionals] = positionalsOf(args, ctx.flags ?? []);
+    const form = ctx.commands.find((c) => c.split(' ')[0] === cmd);
+    if (form && given.some((g) => positionals.includes(g) && args.includes(g))) {
+      const kind = /<(\w+)>/.exec(form)?.[1];
+      const takes = kind ? (ONE_POSITIONAL[kind] ?? `one <${kind}>`) : 'no file or name';
+      return `${cmd} takes ${takes}; got ${positionals.length}: ${positionals.map(word).join(' ')}`;
     }
     const dashed = (n: string) => (n.length === 1 ? `-${n}` : `--${n}`);
     if (given.length === 1) {

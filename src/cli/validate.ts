@@ -9,6 +9,7 @@ import { loadOperatorsFile } from '../validate/index.js';
 import { bdt, count, noun } from '../util/words.js';
 import { API, COMMON, csvPositional, type Command } from './command.js';
 import { NO_KEY, apiContext, apiKey } from './context.js';
+import { readHead } from '../csv/encoding.js';
 
 /** The command line's `validate`: the operator list (amount limits) from the API, or offline from a file. */
 export const validate: Command<{ csv: string }> = {
@@ -28,6 +29,8 @@ export const validate: Command<{ csv: string }> = {
   ],
   builder: csvPositional,
   async run(a, o, { io }) {
+    // a missing or unreadable file is the first thing to hear, before the key or the API
+    await readHead(a.csv);
     let operators;
     if (o.operators) operators = await loadOperatorsFile(o.operators);
     else {

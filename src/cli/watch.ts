@@ -1,9 +1,10 @@
 /** `watch <dir>` (SPEC §10): every settled CSV in the folder becomes a job, one at a time. */
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { BatchError } from '../errors.js';
 import { parseDuration } from '../util/units.js';
 import type { ResolvedOptions } from '../config.js';
-import { watchFolder, type FileOutcome } from '../watch.js';
+import { checkFolder, watchFolder, type FileOutcome } from '../watch.js';
+import { ownLabel } from './own-options.js';
 import { apiContext, type Io } from './context.js';
 import { COMMON, ENGINE, FILE, type Command } from './command.js';
 import { engineOptions, fileOptions } from './engine.js';
@@ -64,7 +65,9 @@ export async function watchCommand(
       'USAGE',
       "--out cannot be used with watch: each file's results go beside it in done/",
     );
-  const settleMs = parseDuration(args.settle, '--settle');
+  const settleMs = parseDuration(args.settle, ownLabel('settle'));
+  // the folder is what the clerk gave: a wrong one is said before a missing key
+  await checkFolder(resolve(dir));
   const jobOptions = await fileOptions(options);
   const audit = auditFromOptions(options);
   const webhooks = await webhooksFromOptions(options, io);
@@ -106,7 +109,10 @@ export async function watchCommand(
         if (!quiet && !json) io.err(fileLine(dir, o));
       },
     });
-    if (json) io.out(JSON.stringify({ exit_code: r.code, files: r.files.map((f) => fileJson(dir, f)) }));
+    if (json)
+      io.out(
+        JSON.stringify({ exit_code: r.code, files: r.files.map((f) => fileJson(dir, f, options.baseUrl)) }),
+      );
     return r.code;
   } finally {
     stopProgress();
@@ -127,13 +133,13 @@ function fileLine(dir: string, o: FileOutcome): string {
   return `${name}: exit ${o.code}, ${where}${what}`;
 }
 
-function fileJson(dir: string, o: FileOutcome) {
+function fileJson(dir: string, o: FileOutcome, baseUrl: string) {
   return {
     file: o.file,
     exit_code: o.code,
     moved_to: o.movedTo,
     paths: o.paths,
-    ...(o.result ? { job: jsonSummary(o.result, o.code) } : {}),
+    ...(o.result ? { job: jsonSummary(o.result, o.code, baseUrl) } : {}),
     ...(o.error ? { error: o.error } : {}),
   };
 }

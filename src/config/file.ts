@@ -7,11 +7,13 @@ import { isOptionName } from './options.js';
 /**
  * Reads a `--config` file: a JSON object keyed by long option names, any option of any command
  * (a command ignores the keys it does not use, so one file serves every command).
+ * @param ownKeys the options of single commands (`settle`, `port` …) besides the shared ones
+ *   (src/cli/own-options.ts): a key that is neither is refused, naming the key and the file
  * @throws BatchError CONFIG_INVALID naming the file and what to do, never quoting its content
  *   (SPEC §5 additions: a config error must not print a secret); for a missing or unreadable
  *   file, invalid JSON, not an object, an unknown key, or the API key stored in it.
  */
-export function readConfigFile(path: string): Record<string, unknown> {
+export function readConfigFile(path: string, ownKeys: readonly string[] = []): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -61,10 +63,10 @@ export function readConfigFile(path: string): Record<string, unknown> {
       { path },
     );
   for (const key of Object.keys(obj)) {
-    if (!isOptionName(key)) {
+    if (!isOptionName(key) && !ownKeys.includes(key)) {
       throw new BatchError(
         'CONFIG_INVALID',
-        `--config ${path}: "${mask(key).slice(0, 40)}" is not an option; the keys are the long option names (see --help)`,
+        `--config ${path}: "${mask(key).slice(0, 40)}" is not an option of any command; the keys are the long option names (see --help)`,
         { path },
       );
     }

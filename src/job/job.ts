@@ -38,10 +38,30 @@ export interface JobMeta {
   /** column indexes of the roles: results written from the job's own record fill these (report/results.ts) */
   roles: { number: number; amount: number; operator: number | null; reference: number | null };
   options: { allowDuplicates: boolean; map?: Record<string, string> };
+  /** the pace the job last ran at (absent in jobs made before it was kept): `status`'s ETA */
+  pace?: JobPace;
   rows: number;
   valid: number;
   total: number;
   createdAt: string;
+}
+
+/** ms between two requests of the rate limiter in force, and the first poll's delay */
+export interface JobPace {
+  intervalMs: number;
+  pollAfterMs: number;
+}
+
+/**
+ * Records in job.json the pace this run of the job goes at (`run`, `resume`, `retry` each
+ * record theirs), so `status` gives the ETA at the rate the job ran at, not at the plan it is
+ * itself given. Written atomically, only when it changed. @throws what writeFileAtomic throws
+ */
+export async function rememberPace(job: JobSnapshot, pace: JobPace): Promise<void> {
+  const p = job.meta.pace;
+  if (p && p.intervalMs === pace.intervalMs && p.pollAfterMs === pace.pollAfterMs) return;
+  job.meta.pace = pace;
+  await writeFileAtomic(job.paths.meta, JSON.stringify(job.meta, null, 2) + '\n');
 }
 
 export interface JobPaths {

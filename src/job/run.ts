@@ -8,10 +8,10 @@ import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Operator } from '../api/types.js';
 import { systemClock } from '../clock.js';
-import { BatchError } from '../errors.js';
+import { BatchError, localIoError } from '../errors.js';
 import type { ColumnMap } from '../validate/index.js';
 import { assertRegularFile } from '../csv/encoding.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, type JobLock } from './lock.js';
 import {
   defaultJobName,
   hashFile,
@@ -84,8 +84,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   }
   await refuseInputAsOutput(csv, jobOutputs(existing ?? { input: { path: csv } }, opts.out));
   await fsp.mkdir(paths.dir, { recursive: true });
-  const lock = await acquireLock(paths.dir, name);
-  try {
+  return holdingLock(paths.dir, name, async (lock) => {
     const meta = await readMeta(paths);
     if (meta) {
       checkAccount(meta, account);
@@ -116,9 +115,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     } finally {
       await job.journal.close();
     }
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 /**
@@ -167,8 +164,7 @@ async function withJob(
     });
   checkAccount(meta, opts.client.account);
   await refuseInputAsOutput(meta.input.path, jobOutputs(meta, opts.out));
-  const lock = await acquireLock(paths.dir, opts.job);
-  try {
+  return holdingLock(paths.dir, opts.job, async () => {
     // a regular file first: a FIFO or device in its place would hang or spin in hashFile
     const { hash } = await assertRegularFile(meta.input.path)
       .then(() => hashFile(meta.input.path))
@@ -189,9 +185,39 @@ async function withJob(
     } finally {
       await job.journal.close();
     }
-  } finally {
-    await lock.release();
+  });
+}
+
+/**
+ * Runs `work` holding the job's lock (SPEC §5 "one process per job"), then releases it. A
+ * release that fails on a local disk error once the job was driven (rows may have been sent) is
+ * a local I/O failure after sending — exit 4 (README "Exit codes"), never exit 2's "nothing was
+ * sent", which a cron script would read as safe to fix and run again from scratch: it becomes
+ * the result's stop (LOCAL_IO_STOPPED), unless the job already stopped for a reason of its own.
+ * When `work` throws, its error is the one reported; a failed release then is left aside (the
+ * lock file left behind is a dead holder's, taken over silently by the next run).
+ */
+async function holdingLock(
+  dir: string,
+  job: string,
+  work: (lock: JobLock) => Promise<JobResult>,
+): Promise<JobResult> {
+  const lock = await acquireLock(dir, job);
+  let result: JobResult;
+  try {
+    result = await work(lock);
+  } catch (err) {
+    await lock.release().catch(() => undefined);
+    throw err;
   }
+  try {
+    await lock.release();
+  } catch (err) {
+    const stop = localIoError(err, true);
+    if (!stop) throw err;
+    return result.stopped ? result : { ...result, stopped: { code: stop.code, message: stop.message } };
+  }
+  return result;
 }
 
 function finishedError(meta: JobMeta): BatchError {

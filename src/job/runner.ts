@@ -21,7 +21,7 @@ import { applyRecord, tally, type RowState, type RowStatus } from './rows.js';
 import { Poller } from './poller.js';
 import { JobEvents } from './events.js';
 import type { WebhookReceiver } from './webhooks.js';
-import type { OpenJob } from './job.js';
+import { rememberPace, type OpenJob } from './job.js';
 import { jobOutputs, type ResultsWriter, type WrittenResults } from './outputs.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
 import { outranks, warnOncePerWord } from './stops.js';
@@ -106,6 +106,12 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
 async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Promise<JobResult> {
   // the results must be writable before anything is sent, not discovered at the end
   await checkWritable(jobOutputs(job.meta, opts.out).results);
+  // `status` gives the ETA at the pace the job last ran at, whatever plan it is itself given
+  if (opts.pollShareIntervalMs)
+    await rememberPace(job, {
+      intervalMs: opts.pollShareIntervalMs,
+      pollAfterMs: opts.pollAfterMs ?? DEFAULTS.pollAfterMs,
+    });
   const clock = opts.clock ?? systemClock;
   const events = opts.events ?? new JobEvents();
   const { client } = opts;

@@ -1,6 +1,6 @@
 /**
  * Header matching (SPEC §3, §3a): which input column holds the number, amount, operator,
- * reference; whether a line is the header at all; and the refusal of our own results file.
+ * reference; whether a line is the header at all; and the refusal of our own results and unknown CSVs.
  */
 import { BatchError } from '../errors.js';
 import { cleanText, showText } from './unicode.js';
@@ -87,7 +87,7 @@ export function parseMapOption(values: string[] | undefined): ColumnMap {
  * headerKey (so a name typed as it looks matches a header holding a no-break space or
  * decomposed Bengali) and win over the aliases; a mapped column is not considered for any
  * other role. Throws HEADER_MISSING_COLUMN, HEADER_AMBIGUOUS, or FILE_IS_OUTPUT for a
- * results file of this tool (SPEC §3a).
+ * results or unknown CSV of this tool (SPEC §3a).
  */
 export function mapColumns(path: string, columns: readonly string[], map: ColumnMap = {}): Roles {
   refuseOwnOutput(path, columns);
@@ -203,18 +203,19 @@ function matchRoles(columns: readonly string[], map: ColumnMap): RoleMatch {
 const isOtherRole = (n: string) => ROLES.some((r) => HEADER_ALIASES[r].includes(n));
 
 /**
- * The results CSV (and `validate --out` report) of this tool carries `status` and
- * `transaction_id` next to `normalized_number`; fed back, every row of it would be paid again.
- * (The failed CSV, which is meant to be fed back, has only `error_code`/`error_message`.)
+ * The tool's own outputs, named by their kind (SPEC §4): the results CSV (and the `validate
+ * --out` report) carries `status` and `transaction_id` next to `normalized_number`; the unknown
+ * CSV `transaction_id` and `normalized_number` without `status`. Fed back, every row of a
+ * results CSV would be paid again, and an unknown row may already have been paid. (The failed
+ * CSV, which is meant to be fed back, has only `error_code`/`error_message`.)
  */
 function refuseOwnOutput(path: string, columns: readonly string[]): void {
   const names = new Set(columns.map(headerKey));
   if (!names.has('transaction_id') || !(names.has('status') || names.has('normalized_number'))) return;
-  throw new BatchError(
-    'FILE_IS_OUTPUT',
-    `${path} is a results file written by recharge-batch (it has the status and transaction_id columns), not a list to pay; to send the failed rows again, fix and feed back the matching .failed.csv`,
-    { path },
-  );
+  const message = names.has('status')
+    ? `${path} is a results CSV written by recharge-batch (it has the status and transaction_id columns), not a list to pay; to send the failed rows again, fix and feed back the matching .failed.csv`
+    : `${path} is an unknown CSV written by recharge-batch (rows whose outcome was never learned: they may have been paid), not a list to pay; check each row with Alsamiflexi first, then pay the ones it never received from a new CSV with --allow-repeat`;
+  throw new BatchError('FILE_IS_OUTPUT', message, { path });
 }
 
 function indexesWhere(list: readonly string[], pred: (value: string, index: number) => boolean): number[] {

@@ -39,4 +39,26 @@ describe('AlsamiflexiClient defaults', () => {
       expect.objectContaining({ code: 'USAGE' }),
     );
   });
+
+  it('a key holding a control character: USAGE naming its position, never the key (nothing can be sent)', () => {
+    for (const [key, what] of [
+      ['sk-live\n42secret', 'a line break at character 8 of 16'],
+      ['sk-live\u000742secret', 'the character U+0007 at character 8 of 16'],
+    ] as const) {
+      let err: unknown;
+      try {
+        new AlsamiflexiClient({ apiKey: key, baseUrl: 'http://sandbox.test/api/v1' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'USAGE' });
+      const message = (err as Error).message;
+      expect(message).toContain(what);
+      expect(message).not.toMatch(/sk-live|42secret/);
+    }
+    // a trailing newline (a key file read whole) is trimmed, not refused
+    expect(
+      () => new AlsamiflexiClient({ apiKey: 'sk-live42\n', baseUrl: 'http://sandbox.test/api/v1' }),
+    ).not.toThrow();
+  });
 });

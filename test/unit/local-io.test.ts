@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MockAgent } from 'undici';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, promises as fsp, statSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { AlsamiflexiClient } from '../../src/api/client.js';
 import { runJob } from '../../src/run.js';
 import { Journal } from '../../src/job/journal.js';
 import { BatchError, localIoError } from '../../src/errors.js';
-import { exitCodeFor } from '../../src/exit.js';
+import { exitCodeFor, exitCodeForResult } from '../../src/exit.js';
 
 const ORIGIN = 'http://api.test';
 const OPERATORS = [{ id: 1, name: 'Grameenphone', code: 'GP', min_amount: 10, max_amount: 1000 }];
@@ -111,6 +111,30 @@ describe('local I/O failures', () => {
     const j = await Journal.open(path, () => undefined);
     await j.close();
     expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('the lock cannot be released after the rows were sent: exit 4 (LOCAL_IO_STOPPED) with the summary, not exit 2', async () => {
+    api();
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/api/v1/transaction/TXN-LOCAL-1', method: 'GET' })
+      .reply(200, { success: true, data: { transaction_id: 'TXN-LOCAL-1', status: 'completed' } })
+      .persist();
+    const rm = fsp.rm.bind(fsp);
+    vi.spyOn(fsp, 'rm').mockImplementation(async (path, opts) => {
+      if (/lock\.\d+$/.test(String(path)))
+        throw Object.assign(new Error('EIO: i/o error, unlink'), { code: 'EIO', path: String(path) });
+      return rm(path, opts);
+    });
+    const result = await run();
+    // the row was paid and its id kept: the run's own outcome stands, and the stop says why exit 4
+    expect(result.counts.completed).toBe(1);
+    expect(result.stopped).toMatchObject({
+      code: 'LOCAL_IO_STOPPED',
+      message: expect.stringMatching(/lock\.1: an input\/output error of the disk \(EIO\)/),
+    });
+    expect(exitCodeForResult(result)).toBe(4);
+    expect(result.stopped!.message).not.toContain('nothing was sent');
   });
 
   it('localIoError names EROFS and EACCES, and leaves other errors alone', () => {

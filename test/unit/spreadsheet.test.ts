@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANY_LINE_ENDING, CHUNK, recordDelimiters } from '../../src/csv/encoding.js';
 import { openCsv } from '../../src/csv/read.js';
 import { BatchError } from '../../src/errors.js';
-import { failedHeader, resultHeader } from '../../src/report/columns.js';
+import { failedHeader, unknownHeader, resultHeader } from '../../src/report/columns.js';
 import { mapColumns } from '../../src/validate/header.js';
 import {
   createValidator,
@@ -268,6 +268,19 @@ describe('our own results file as input', () => {
     const err = await failure(createValidator(path, { operators: OPERATORS }));
     expect(err.code).toBe('FILE_IS_OUTPUT');
     expect(err.message).toContain('.failed.csv');
+    expect(err.message).toContain('is a results CSV');
+  });
+
+  it('the unknown CSV is refused by its own name: its rows may have been paid, check them first', async () => {
+    const path = await file(
+      'x.unknown.csv',
+      `${unknownHeader(['Name', 'Mobile', 'Amount']).join(',')}\nA,01711111111,100,1,01711111111,100,r1,TX1,NO_ANSWER,no answer,2026-01-01T00:00:00Z\n`,
+    );
+    const err = await failure(createValidator(path, { operators: OPERATORS }));
+    expect(err.code).toBe('FILE_IS_OUTPUT');
+    expect(err.message).toContain('is an unknown CSV');
+    expect(err.message).toContain('may have been paid');
+    expect(err.message).not.toContain('results');
   });
 
   it('the failed CSV, made to be fed back, is accepted; so is an input with its own status column', async () => {
