@@ -35,6 +35,9 @@ const data = join(root, 'bench/.data');
 const distUrl = (path) => pathToFileURL(join(root, 'dist', path)).href;
 /** Rows sent before the valid-rows run is stopped. */
 const SEND_BEFORE_STOP = 2000;
+/** The heap is read (after a full GC) when this many rows are final, then this many. */
+const GROWTH_FROM = 2000;
+const GROWTH_TO = 20_000;
 
 if (process.argv[2] === '--child') await child(JSON.parse(process.argv[3]));
 else await main();
@@ -45,7 +48,7 @@ async function main() {
   const only = cliArg('--only', '');
   requireBuild(root, 'memory');
   const figures = {};
-  if (only !== 'resume') {
+  if (only === '' || only === 'run') {
     for (const kind of ['valid', 'invalid']) {
       const csv = join(data, `memory-${kind}-${rows}.csv`);
       if (!existsSync(csv)) await generate(csv, rows, kind === 'valid');
@@ -59,7 +62,27 @@ async function main() {
       );
     }
   }
-  if (only !== 'run') {
+  if (only === '' || only === 'growth') {
+    // what a run keeps per row it has sent: the heap (after a full GC) at two points of one run
+    const csv = join(data, `memory-valid-${resumeRows}.csv`);
+    if (!existsSync(csv)) await generate(csv, resumeRows, true);
+    const at = [GROWTH_FROM, GROWTH_TO];
+    const out = await withSandbox({}, (sb) =>
+      runChild({ mode: 'run', csv, url: sb.url, heapAt: at, stopAfterDone: GROWTH_TO }, ['--expose-gc']),
+    );
+    const perRow = (out.heap[1] - out.heap[0]) / (GROWTH_TO - GROWTH_FROM);
+    figures.growth = {
+      from_rows: GROWTH_FROM,
+      to_rows: GROWTH_TO,
+      heap_mb: out.heap.map((b) => b / 2 ** 20),
+      bytes_per_row: perRow,
+    };
+    console.log(
+      `  heap while sending: ${(out.heap[0] / 2 ** 20).toFixed(1)} MB after ${GROWTH_FROM.toLocaleString('en-US')} rows final, ` +
+        `${(out.heap[1] / 2 ** 20).toFixed(1)} MB after ${GROWTH_TO.toLocaleString('en-US')}: ${perRow.toFixed(0)} bytes per row sent`,
+    );
+  }
+  if (only === '' || only === 'resume') {
     const state = await prepareResume(resumeRows);
     figures.resume = { rows: resumeRows, done: state.done };
     for (const via of ['cli', 'library']) {
@@ -177,11 +200,15 @@ async function measureResume(state, via) {
   }
 }
 
-function runChild(args) {
+function runChild(args, nodeFlags = []) {
   return new Promise((resolveChild, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(args)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = spawn(
+      process.execPath,
+      [...nodeFlags, fileURLToPath(import.meta.url), '--child', JSON.stringify(args)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -194,7 +221,7 @@ function runChild(args) {
   });
 }
 
-async function child({ csv, url, stateDir, stopAfterSent = 0, stopAfterDone = 0 }) {
+async function child({ csv, url, stateDir, stopAfterSent = 0, stopAfterDone = 0, heapAt = [] }) {
   const { AlsamiflexiClient, DEFAULT_OPERATORS, JobEvents, runJob } = await import(distUrl('index.js'));
   const client = new AlsamiflexiClient({ apiKey: 'k', baseUrl: url });
   const ownDir = !stateDir;
@@ -207,8 +234,13 @@ async function child({ csv, url, stateDir, stopAfterSent = 0, stopAfterDone = 0 
     events.on('row:submitted', () => {
       if (++sent === stopAfterSent) stop.abort();
     });
+    const heap = [];
     events.on('row:final', () => {
-      if (++done === stopAfterDone) stop.abort();
+      if (heapAt.includes(++done)) {
+        globalThis.gc();
+        heap.push(process.memoryUsage().heapUsed);
+      }
+      if (done === stopAfterDone) stop.abort();
     });
     const t0 = performance.now();
     const result = await runJob({
@@ -230,6 +262,7 @@ async function child({ csv, url, stateDir, stopAfterSent = 0, stopAfterDone = 0 
         ms,
         sent,
         resumed: result.resumed,
+        heap,
         rssMB: process.resourceUsage().maxRSS / 1024,
       }),
     );
