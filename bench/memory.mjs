@@ -5,12 +5,14 @@
  * 300 MB peak RSS; a resume of a 100,000-row job with half its rows done must send its first
  * POST within 2 s of starting.
  *
- *   node bench/memory.mjs [--rows 1000000] [--resume-rows 100000] [--only run|resume]
+ *   node bench/memory.mjs [--rows 1000000] [--resume-rows 100000] [--only run|growth|resume]
  *
  * - run, valid rows: the job is planned, the balance checked, and the run stopped (as by a
  *   signal) after the first 2,000 rows were sent: planning, the per-row state of every row and
  *   the results CSV of all rows at the stop are what memory holds, the sending phase adds only
  *   what is in flight. Peak RSS is the child process's `resourceUsage().maxRSS`.
+ * - growth: what a run keeps per row it has sent, which the stopped run above cannot show: the
+ *   heap after a full GC at 2,000 and at 20,000 final rows of one run, per row between them.
  * - run, invalid rows: every number is malformed; nothing is sent; the results are written.
  * - resume: a 100,000-row job is run once until half its rows are completed (then stopped) and
  *   its state dir kept in bench/.data; each measurement copies it to a fresh state dir and runs
