@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, linkSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -101,8 +101,10 @@ describe('writeResults', () => {
     const d = dir();
     const { input, meta, rows } = await job(d);
     const outputs = defaultOutputs(input);
-    const written = await writeResults(meta, rows, outputs);
-    expect(written).toEqual({ ...outputs, inputChanged: null });
+    const jobDir = join(d, 'state', 'pay-1');
+    mkdirSync(jobDir, { recursive: true });
+    const written = await writeResults(meta, rows, outputs, { jobDir });
+    expect(written).toEqual({ ...outputs, inputChanged: null, warnings: [] });
     expect(read(outputs.results).map((r) => [r.name, r.status])).toEqual([
       ['A', 'completed'],
       ['B', 'unknown'],
@@ -119,10 +121,21 @@ describe('writeResults', () => {
       ['B', 'r2', 'NO_ANSWER'],
     ]);
 
-    // no unknown row any more: the stale unknown CSV goes
+    // no unknown row any more: the stale unknown CSV the job wrote goes
     rows[2] = { ...rows[2]!, status: 'completed', txn: 'T2' };
-    expect((await writeResults(meta, rows, outputs)).unknown).toBeNull();
+    const again = await writeResults(meta, rows, outputs, { jobDir });
+    expect(again.unknown).toBeNull();
+    expect(again.warnings).toEqual([]);
     expect(existsSync(outputs.unknown)).toBe(false);
+
+    // a writer that cannot tell whose a file with rows is (no job dir) leaves it, and says so
+    const other = readFileSync(outputs.failed, 'utf8');
+    writeFileSync(outputs.unknown, other);
+    const blind = await writeResults(meta, rows, outputs);
+    expect(blind.warnings).toEqual([
+      expect.stringContaining(`${outputs.unknown} was not written by this job`),
+    ]);
+    expect(readFileSync(outputs.unknown, 'utf8')).toBe(other);
   });
 
   it('an input that changed is not used: each row keeps its own number and amount, other cells empty', async () => {

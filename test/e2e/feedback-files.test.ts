@@ -1,0 +1,97 @@
+/**
+ * The failed and unknown CSVs a clerk opens and feeds back (SPEC §4, README "Results"), through
+ * the built CLI against the sandbox: a file with no rows is never left behind, a file somebody
+ * else saved there is never removed, another job's rows are never replaced without a word, and
+ * a fed-back failed CSV with rows added by hand reads like any input — money judged by the
+ * sandbox's ledger.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { apiEnv, fastArgs, KEY, readCsv, runCli, tempDir, writeBatch } from './helpers.js';
+
+let sb: Sandbox | undefined;
+afterEach(async () => {
+  await sb?.close();
+  sb = undefined;
+});
+
+async function sandbox(opts: Partial<SandboxOptions> = {}): Promise<Sandbox> {
+  sb = await startSandbox({
+    apiKey: KEY,
+    rateLimit: '6000/min',
+    completeAfterMs: 100,
+    balance: 1_000_000,
+    ...opts,
+  });
+  return sb;
+}
+
+/** Completed charges per number, from the sandbox's ledger. */
+function paidPerNumber(s: Sandbox): Map<string, number> {
+  const paid = new Map<string, number>();
+  for (const e of s.ledger())
+    if (e.status === 'completed') paid.set(e.mobile_number, (paid.get(e.mobile_number) ?? 0) + 1);
+  return paid;
+}
+
+describe('a failed CSV with nothing in it is never left behind', () => {
+  it('a run with no failed rows writes none; a retry that leaves none removes the one the job wrote', async () => {
+    const s = await sandbox({ failRate: 0.3, seed: 9 });
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    const clean = writeBatch(dir, 5, 'clean.csv', 3);
+    s.configure({ failRate: 0 });
+    const ok = await runCli(['run', clean.path, ...fastArgs(state), '--json'], apiEnv(s.url));
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).failed).toBeNull();
+    expect(existsSync(join(dir, 'clean.failed.csv'))).toBe(false);
+
+    s.configure({ failRate: 0.3 });
+    const { path, rows } = writeBatch(dir, 30);
+    const first = JSON.parse(
+      (await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout,
+    );
+    expect(first.counts.failed).toBeGreaterThan(0);
+    expect(readCsv(join(dir, 'batch.failed.csv'))).toHaveLength(first.counts.failed);
+
+    s.configure({ failRate: 0 });
+    const retry = await runCli(['retry', first.job, ...fastArgs(state)], apiEnv(s.url));
+    expect(retry.code).toBe(0);
+    expect(existsSync(join(dir, 'batch.failed.csv'))).toBe(false);
+    expect(retry.stdout).not.toContain('failed rows');
+    // and `report` of the job does not bring an empty one back
+    expect((await runCli(['report', first.job, '--state-dir', state])).code).toBe(0);
+    expect(existsSync(join(dir, 'batch.failed.csv'))).toBe(false);
+    const paid = paidPerNumber(s);
+    expect(rows.every((r) => paid.get(r.number) === 1)).toBe(true);
+    expect(paid.size).toBe(35);
+  });
+
+  it('a failed CSV the clerk saved over is kept, with one line saying so', async () => {
+    const s = await sandbox({ failRate: 0.3, seed: 9 });
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    const { path } = writeBatch(dir, 30);
+    const first = JSON.parse(
+      (await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout,
+    );
+    expect(first.counts.failed).toBeGreaterThan(0);
+    const failed = join(dir, 'batch.failed.csv');
+    const edited = readFileSync(failed, 'utf8').replace(/\n$/, '\nE7777,Added By Hand,Ops,01712399999,50\n');
+    writeFileSync(failed, edited);
+
+    s.configure({ failRate: 0 });
+    const retry = await runCli(['retry', first.job, ...fastArgs(state)], apiEnv(s.url));
+    expect(retry.code).toBe(0);
+    expect(readFileSync(failed, 'utf8')).toBe(edited);
+    const warning = retry.stdout
+      .split('\n')
+      .concat(retry.stderr.split('\n'))
+      .filter((l) => l.includes(failed));
+    expect(warning, retry.stdout + retry.stderr).toHaveLength(1);
+    expect(warning[0]).toMatch(/not written by this job .*left as it is/);
+    expect(s.ledger().some((e) => e.mobile_number === '01712399999')).toBe(false);
+  });
+});
