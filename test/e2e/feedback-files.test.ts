@@ -95,3 +95,52 @@ describe('a failed CSV with nothing in it is never left behind', () => {
     expect(s.ledger().some((e) => e.mobile_number === '01712399999')).toBe(false);
   });
 });
+
+describe('a fed-back failed CSV with rows added by hand', () => {
+  it('reads a row without the trailing error_code/error_message cells like any row, and the registry still refuses a second payment', async () => {
+    const s = await sandbox({ failRate: 0.3, seed: 9 });
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    const { path } = writeBatch(dir, 30);
+    const first = JSON.parse(
+      (await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout,
+    );
+    expect(first.counts.failed).toBeGreaterThan(0);
+    const paid = readCsv(join(dir, 'batch.results.csv')).find((x) => x.status === 'completed')!;
+    const failed = join(dir, 'batch.failed.csv');
+    // the clerk types two rows at the end, without the cells the tool added: a new one, and one already paid
+    writeFileSync(
+      failed,
+      readFileSync(failed, 'utf8') +
+        'E8001,Hand Added,Ops,01712388888,70\n' +
+        `${paid['Employee ID']},${paid.Name},Sales,${paid['Mobile Number']},${paid['Amount (BDT)']}\n`,
+    );
+
+    s.configure({ failRate: 0 });
+    const before = paidPerNumber(s);
+    const fed = await runCli(['run', failed, ...fastArgs(state), '--json'], apiEnv(s.url));
+    const summary = JSON.parse(fed.stdout);
+    const results = readCsv(join(dir, 'batch.failed.results.csv'));
+    expect(results.map((x) => x.error_code)).not.toContain('MALFORMED_ROW');
+    expect(results.find((x) => x['Employee ID'] === 'E8001')!.status).toBe('completed');
+    expect(results.find((x) => x['Employee ID'] === paid['Employee ID'])!.status).toBe('skipped');
+    expect(summary.counts).toMatchObject({ completed: first.counts.failed + 1, skipped: 1, invalid: 0 });
+
+    // the ledger: the hand-added row paid once, the already-paid number not a second time
+    const after = paidPerNumber(s);
+    expect(after.get('01712388888')).toBe(1);
+    expect(after.get(paid.normalized_number!)).toBe(1);
+    expect(before.get(paid.normalized_number!)).toBe(1);
+    expect([...after.values()].every((n) => n === 1)).toBe(true);
+    expect(after.size).toBe(31);
+  });
+
+  it('any other file keeps its rule: a short row is MALFORMED_ROW', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'short.csv');
+    writeFileSync(path, 'Name,Mobile Number,Amount,Note\nA,01712345678,50,x\nB,01812345678,60\n');
+    const v = await runCli(['validate', path, '--operators', 'fixtures/operators.json', '--json']);
+    expect(v.code).toBe(1);
+    expect(JSON.parse(v.stdout).counts).toMatchObject({ valid: 1, invalid: 1 });
+  });
+});
