@@ -144,3 +144,45 @@ describe('a fed-back failed CSV with rows added by hand', () => {
     expect(JSON.parse(v.stdout).counts).toMatchObject({ valid: 1, invalid: 1 });
   });
 });
+
+describe('a new job over the same input path', () => {
+  it("says, in one line each, that it replaced or left an earlier job's failed and unknown CSVs, and how to get them back", async () => {
+    const s = await sandbox({ failRate: 0.3, dropRate: 0.3, seed: 4 });
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    const { path } = writeBatch(dir, 30);
+    const a = JSON.parse((await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout);
+    expect(a.counts.failed).toBeGreaterThan(0);
+    expect(a.counts.unknown).toBeGreaterThan(0);
+    const failed = join(dir, 'batch.failed.csv');
+    const unknown = join(dir, 'batch.unknown.csv');
+
+    // the clerk edits the sheet and saves it under the same name: a new job; every row of it fails
+    writeBatch(dir, 4, 'batch.csv', 77);
+    s.configure({ failRate: 1, dropRate: 0 });
+    const paidBefore = s.ledger().length;
+    const b = await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url));
+    expect(b.code).toBe(1);
+    const job = JSON.parse(b.stdout).job as string;
+    expect(job).not.toBe(a.job);
+    const lines = b.stderr.trim().split('\n');
+    const back = `recharge-batch report ${a.job} --out ${join(dir, `${a.job}.results.csv`)}`;
+    expect(lines).toEqual([
+      `warning: ${failed} held the ${a.counts.failed} failed rows of job ${a.job}, and now holds this job's: to get job ${a.job}'s files back, run \`${back}\``,
+      `warning: ${unknown} holds the ${a.counts.unknown} unknown rows of job ${a.job}, not of this job (which has none): left as it is`,
+    ]);
+    expect(JSON.parse(b.stdout).warnings).toHaveLength(2);
+    expect(readCsv(failed)).toHaveLength(4);
+    expect(readCsv(unknown)).toHaveLength(a.counts.unknown);
+
+    // the way back the line gives: job A's files, under its own name, the new job's untouched
+    const report = await runCli(back.split(' ').slice(1).concat(['--state-dir', state]));
+    expect(report.code).toBe(0);
+    expect(readCsv(join(dir, `${a.job}.failed.csv`))).toHaveLength(a.counts.failed);
+    expect(readCsv(join(dir, `${a.job}.unknown.csv`))).toHaveLength(a.counts.unknown);
+    expect(readCsv(failed)).toHaveLength(4);
+    // nothing was paid by the new job, and nobody twice
+    expect(s.ledger().filter((e, i) => i >= paidBefore && e.status === 'completed')).toHaveLength(0);
+    expect([...paidPerNumber(s).values()].every((n) => n === 1)).toBe(true);
+  });
+});
