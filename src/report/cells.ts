@@ -22,16 +22,32 @@
 export function textCell(value: string): string {
   // a look at the first character code instead of a regex: this runs for most cells of every
   // line of a million-row report (issue #13); '' gives NaN, matching nothing. Only a cell that
-  // starts with a blank (code ≤ 32, or a Unicode space) takes the slower look past its blanks.
+  // starts with a blank takes the look past its blanks.
   const c = value.charCodeAt(0);
   if (c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13) return `'${value}`;
-  if (c <= 32 || (c > 127 && LEADING_BLANK.test(value)))
-    return FORMULA_AFTER_BLANKS.test(value) ? `'${value}` : value;
-  return value;
+  if (!isBlank(c)) return value;
+  let i = 1;
+  while (isBlank(value.charCodeAt(i))) i++;
+  const d = value.charCodeAt(i);
+  return d === 61 || d === 43 || d === 45 || d === 64 ? `'${value}` : value;
 }
 
-const LEADING_BLANK = /^\s/;
-const FORMULA_AFTER_BLANKS = /^\s+[=+\-@]/;
+/** What `\s` matches, by code: tab to CR, space, and the Unicode spaces. */
+function isBlank(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 160) return false;
+  return (
+    c === 160 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
 
 /**
  * The input's cells of one record, `width` wide (the header's), every cell guarded. A record
