@@ -158,6 +158,27 @@ describe('writeResults', () => {
   });
 });
 
+describe('stale failed and unknown CSVs', () => {
+  it('a header-only file (as earlier versions wrote) goes whoever made it; a file with rows no job recorded stays', async () => {
+    const d = dir();
+    const { input, meta, rows } = await job(d);
+    const outputs = defaultOutputs(input);
+    const jobDir = join(d, 'state', 'pay-1');
+    mkdirSync(jobDir, { recursive: true });
+    // every row completed: neither file is this job's to write
+    const done = rows.map((r) => r && { ...r, status: 'completed' as const, code: undefined, txn: 'T' });
+    writeFileSync(outputs.failed, '\ufeffname,mobile,amount,error_code,error_message\n');
+    writeFileSync(outputs.unknown, 'name,mobile,amount\nX,01712345678,50\n');
+    const written = await writeResults(meta, done, outputs, { jobDir });
+    expect(written.failed).toBeNull();
+    expect(existsSync(outputs.failed)).toBe(false);
+    expect(readFileSync(outputs.unknown, 'utf8')).toBe('name,mobile,amount\nX,01712345678,50\n');
+    expect(written.warnings).toEqual([
+      `${outputs.unknown} was not written by this job (which has no unknown rows): left as it is — do not feed it back without checking it`,
+    ]);
+  });
+});
+
 describe('refuseInputAsOutput', () => {
   it('refuses the input under another spelling or as a hard link, and nothing else', async () => {
     const d = dir();
