@@ -111,11 +111,20 @@ export class OwnedOutputs {
 
   /**
    * Before `path` is replaced: a line for `warnings` when another job wrote the file there now
-   * and it holds that job's rows.
+   * and it holds that job's rows. A file this job wrote there that somebody saved over since (a
+   * clerk's rows typed into the failed CSV) is copied into the job's directory first, and a line
+   * says where: the write must not take the clerk's work with it.
+   * @throws the fs error of that copy (then nothing is replaced)
    */
   async beforeReplace(path: string): Promise<void> {
     const now = await identity(path);
     if (!now || (await this.#ours(path, now))) return;
+    if (this.#jobDir !== undefined && this.#record.files[path] !== undefined) {
+      const copy = join(this.#jobDir, `edited-${Date.now()}-${basename(path)}`);
+      await fsp.copyFile(path, copy);
+      this.warnings.push(`${path} had been changed since this job wrote it: that copy is kept as ${copy}`);
+      return;
+    }
     const other = await this.#otherOwner(path, now);
     if (!other) return;
     const { job, entry } = other;

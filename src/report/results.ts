@@ -188,8 +188,8 @@ async function writeAll(
       for (const f of files) await f.abort();
       return why;
     }
-    if (failed) await owned.beforeReplace(outputs.failed);
-    if (unknown) await owned.beforeReplace(outputs.unknown);
+    if (failed) await write(() => owned.beforeReplace(outputs.failed));
+    if (unknown) await write(() => owned.beforeReplace(outputs.unknown));
     for (const f of files) await write(() => f.commit());
     // a stale file would mislead: a clerk opens an empty one, or feeds an old one back
     if (!failed) await write(() => owned.removeStale(outputs.failed, 'failed', failedHeader(meta.columns)));

@@ -96,6 +96,35 @@ describe('a failed CSV with nothing in it is never left behind', () => {
   });
 });
 
+describe('a failed CSV the clerk edited, replaced by the same job', () => {
+  it('keeps the edited copy in the job directory and says where, in one line', async () => {
+    const s = await sandbox({ failRate: 0.3, seed: 9 });
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    const { path } = writeBatch(dir, 30);
+    const first = JSON.parse(
+      (await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout,
+    );
+    expect(first.counts.failed).toBeGreaterThan(0);
+    const failed = join(dir, 'batch.failed.csv');
+    const edited = readFileSync(failed, 'utf8') + 'E7777,Added By Hand,Ops,01712399999,50\n';
+    writeFileSync(failed, edited);
+
+    s.configure({ failRate: 1 }); // the retry fails them all again: the job writes its failed CSV anew
+    const retry = await runCli(['retry', first.job, ...fastArgs(state)], apiEnv(s.url));
+    expect(retry.code).toBe(1);
+    expect(readCsv(failed)).toHaveLength(first.counts.failed);
+    const lines = retry.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const copy = /^warning: .* had been changed since this job wrote it: that copy is kept as (.+)$/.exec(
+      lines[0]!,
+    )?.[1];
+    expect(copy?.startsWith(join(state, first.job))).toBe(true);
+    expect(readFileSync(copy!, 'utf8')).toBe(edited);
+    expect(s.ledger().some((e) => e.mobile_number === '01712399999')).toBe(false);
+  });
+});
+
 describe('a fed-back failed CSV with rows added by hand', () => {
   it('reads a row without the trailing error_code/error_message cells like any row, and the registry still refuses a second payment', async () => {
     const s = await sandbox({ failRate: 0.3, seed: 9 });
