@@ -95,6 +95,8 @@ export async function jobCommand(
   if (result.stopped && !shown.stopAnnounced && result.stopped.code !== 'INTERRUPTED') {
     io.err(`stopped: ${result.stopped.message}${apiHint(result.stopped, options.baseUrl)}`);
   }
+  // a file of another job replaced, or one left as it is: said even with --quiet and --json
+  for (const w of result.warnings ?? []) io.err(`warning: ${w}`);
   if (options.json) {
     io.out(JSON.stringify(jsonSummary(result, code, options.baseUrl)));
   } else if (!options.quiet) {

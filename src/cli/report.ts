@@ -25,7 +25,7 @@ export const report: Command<{ job: string }> = {
     if (options.apiKey) checkAccount(s.meta, accountId(options.baseUrl, options.apiKey));
     const outputs = jobOutputs(s.meta, options.out);
     await refuseInputAsOutput(s.meta.input.path, outputs);
-    const written = await writeResults(s.meta, s.rows, outputs, { bom: options.bom });
+    const written = await writeResults(s.meta, s.rows, outputs, { bom: options.bom, jobDir: s.paths.dir });
     if (options.json) {
       const { results, failed, unknown, inputChanged } = written;
       io.out(
@@ -37,15 +37,17 @@ export const report: Command<{ job: string }> = {
           failed,
           unknown,
           input_changed: inputChanged,
+          warnings: written.warnings ?? [],
         }),
       );
     } else {
       io.out(`results: ${written.results}`);
-      io.out(`failed rows, to fix and feed back: ${written.failed}`);
+      if (written.failed) io.out(`failed rows, to fix and feed back: ${written.failed}`);
       if (written.unknown)
         io.out(`unknown rows, to check with the API (never feed them back): ${written.unknown}`);
     }
     if (written.inputChanged) io.err(`warning: ${written.inputChanged}`);
+    for (const w of written.warnings ?? []) io.err(`warning: ${w}`);
     return EXIT.OK;
   },
 };

@@ -18,6 +18,7 @@ export function jsonSummary(r: JobResult, exitCode: number, baseUrl?: string) {
     failed: r.failed,
     unknown: r.unknown,
     input_changed: r.inputChanged,
+    warnings: r.warnings ?? [],
     stopped: r.stopped
       ? { code: r.stopped.code, message: r.stopped.message, ...(hint ? { hint } : {}) }
       : null,
@@ -44,7 +45,7 @@ export function humanSummary(r: JobResult): string[] {
     `  recharged: ${bdt(r.amounts.completed)}${r.amounts.processing ? `, still processing: ${bdt(r.amounts.processing)}` : ''}`,
     `  results: ${r.results}`,
   ];
-  if (c.failed + c.invalid > 0) lines.push(`  failed rows: ${r.failed}`);
+  if (r.failed) lines.push(`  failed rows: ${r.failed}`);
   if (c.unknown > 0 && r.unknown) lines.push(`  unknown rows: ${r.unknown}`);
   lines.push(...repeatLines(r));
   if (r.inputChanged && r.stopped?.code !== 'INPUT_CHANGED') lines.push(`  warning: ${r.inputChanged}`);
@@ -73,7 +74,7 @@ export function nextSteps(r: JobResult): string[] {
     steps.push(`\`${resume}\` to finish the ${count((c.pending ?? 0) + (c.processing ?? 0), 'row')} left`);
   const toFix = (c.failed ?? 0) + (c.invalid ?? 0);
   // one way back for these rows, never two (retrying and feeding the file back would pay twice)
-  if (toFix > 0) {
+  if (toFix > 0 && r.failed) {
     steps.push(
       `open ${r.failed}: its error_message says why ${toFix === 1 ? 'the row was' : `each of the ${count(toFix, 'row')} was`} not paid; correct what is wrong, then run that file: \`recharge-batch run ${r.failed}\``,
     );

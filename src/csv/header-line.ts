@@ -20,7 +20,8 @@ const HEADER_SEARCH_LINES = 10;
  * which a number and an amount column can be found. Records, not lines: Excel lets a
  * header cell hold a line break (`"Mobile⏎Number"`). When no record qualifies, the first
  * non-blank line is taken, and the header check says what is missing in it. `line` is 1-based.
- * @throws BatchError CSV_PARSE when a `sep=` line names a delimiter other than , ; or tab
+ * @throws BatchError CSV_PARSE when a `sep=` line names a delimiter other than , ; or tab, or
+ *   one other than the header's (refuseSepMismatch)
  */
 export function locateHeader(
   path: string,
@@ -61,9 +62,45 @@ export function locateHeader(
   if (best) return { line: best.line, delimiter: best.delimiter };
   const lines = body.split(/\r\n|\n|\r/, to);
   const filled = lines.findIndex((l, i) => i + 1 >= from && l.trim() !== '');
+  if (sep) refuseSepMismatch(path, body, sep, to, map, filled === -1 ? null : lines[filled]!);
   return filled === -1
     ? { line: from, delimiter: sep ?? detectDelimiter(body) }
     : { line: filled + 1, delimiter: sep ?? detectDelimiter(lines[filled]!) };
+}
+
+const shown = (d: Delimiter): string => (d === '\t' ? 'tab' : `'${d}'`);
+
+/**
+ * A `sep=X` line over a file whose header is written with another delimiter (an Excel file
+ * re-saved by another program, or a `sep=` line pasted above the wrong file): the header check
+ * would only say that no number or amount column was found, naming a header that is one long
+ * cell. The header is there, under the other delimiter, or the first filled line holds that
+ * delimiter and never X: then the `sep=` line is what is wrong, and the message says so.
+ * @throws BatchError CSV_PARSE naming line 1, the `sep=` delimiter and the header's
+ */
+function refuseSepMismatch(
+  path: string,
+  body: string,
+  sep: Delimiter,
+  to: number,
+  map: ColumnMap | undefined,
+  firstFilled: string | null,
+): void {
+  const others = ([',', ';', '\t'] as const).filter((d) => d !== sep);
+  let used = others.find((d) =>
+    headRecords(body, d, to).some(({ line, fields }) => line >= 2 && looksLikeHeader(fields, map)),
+  );
+  if (!used && firstFilled !== null && !firstFilled.includes(sep)) {
+    const d = detectDelimiter(firstFilled);
+    if (d !== sep && firstFilled.includes(d)) used = d;
+  }
+  if (!used) return;
+  throw new BatchError(
+    'CSV_PARSE',
+    `${path}, line 1: "sep=${sep === '\t' ? '\\t' : sep}" says the separator is ${shown(sep)}, but the header uses ${shown(used)}; ` +
+      `delete that first line, or save the file again with ${shown(sep)} between cells`,
+    { path, line: 1 },
+  );
 }
 
 /**

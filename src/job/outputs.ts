@@ -13,18 +13,22 @@ import type { RowState } from './rows.js';
 /** Absolute paths of a job's three CSVs. */
 export interface Outputs {
   results: string;
+  /** written only when some rows are failed or invalid; removed (if this job wrote it) when none are */
   failed: string;
-  /** written only when some rows are unknown; removed when none are */
+  /** written only when some rows are unknown; removed (if this job wrote it) when none are */
   unknown: string;
 }
 
 export interface WrittenResults {
   results: string;
-  failed: string;
+  /** null when no row is failed or invalid (and no failed CSV of this job exists) */
+  failed: string | null;
   /** null when no row is unknown (and no unknown CSV exists) */
   unknown: string | null;
   /** why the input could not be used (changed or gone): the files came from the job's record */
   inputChanged: string | null;
+  /** one line each: a failed/unknown CSV of another job replaced, or a stale one not this job's left as it is */
+  warnings?: string[];
 }
 
 /**
@@ -36,7 +40,8 @@ export type ResultsWriter = (
   meta: JobMeta,
   rows: RowState[],
   outputs: Outputs,
-  options: { bom?: boolean },
+  /** `jobDir`: the job's state directory, where it records which files it wrote (report/owned.ts) */
+  options: { bom?: boolean; jobDir?: string },
 ) => Promise<WrittenResults>;
 
 /**

@@ -275,7 +275,10 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
 }
 
 async function finish(job: OpenJob, opts: EngineOptions): Promise<WrittenResults> {
-  return opts.writeResults(job.meta, job.rows, jobOutputs(job.meta, opts.out), { bom: opts.bom });
+  return opts.writeResults(job.meta, job.rows, jobOutputs(job.meta, opts.out), {
+    bom: opts.bom,
+    jobDir: job.paths.dir,
+  });
 }
 
 async function checkWritable(file: string): Promise<void> {

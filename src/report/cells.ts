@@ -3,9 +3,12 @@
  * unknown rows, and `validate --out`. A rule that lives twice drifts: an earlier second copy
  * left `=HYPERLINK(…)` unguarded in an invalid number cell of the results.
  *
- * CSV injection: a spreadsheet runs a cell that starts with `= + - @` (or a tab/CR, which
- * some strip before looking), so such a cell gets a leading `'`, which Excel and LibreOffice
- * show as "this is text" and SPEC §3a accepts back around numbers and amounts. The rule:
+ * CSV injection (OWASP "CSV injection"): a spreadsheet runs a cell that starts with
+ * `= + - @`, and it trims leading blanks before it looks (` =1+1` runs too), so a cell whose
+ * first non-blank character is one of those — or that starts with a tab/CR, which some strip
+ * before looking — gets a leading `'`, which Excel and LibreOffice show as "this is text" and
+ * SPEC §3a accepts back around numbers and amounts. Blanks are what `\s` matches (space, tab,
+ * CR, LF, no-break and other Unicode spaces). The rule:
  * - every cell that came from the input — data cells and header cells, the number and amount
  *   cells included, parsed or not — and every text that came from the API is guarded;
  * - only what the tool produced itself from a parsed value is written as it is: the row
@@ -13,14 +16,37 @@
  */
 
 /**
- * A cell that came from outside (the input, the API): guarded against CSV injection when it
- * starts with `=`, `+`, `-`, `@`, a tab or a CR.
+ * A cell that came from outside (the input, the API): guarded against CSV injection when its
+ * first non-blank character is `=`, `+`, `-` or `@`, or when it starts with a tab or a CR.
  */
 export function textCell(value: string): string {
-  // a look at the first character code instead of an anchored regex: this runs for most
-  // cells of every line of a million-row report (issue #13); '' gives NaN, matching nothing
+  // a look at the first character code instead of a regex: this runs for most cells of every
+  // line of a million-row report (issue #13); '' gives NaN, matching nothing. Only a cell that
+  // starts with a blank takes the look past its blanks.
   const c = value.charCodeAt(0);
-  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13 ? `'${value}` : value;
+  if (c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13) return `'${value}`;
+  if (!isBlank(c)) return value;
+  let i = 1;
+  while (isBlank(value.charCodeAt(i))) i++;
+  const d = value.charCodeAt(i);
+  return d === 61 || d === 43 || d === 45 || d === 64 ? `'${value}` : value;
+}
+
+/** What `\s` matches, by code: tab to CR, space, and the Unicode spaces. */
+function isBlank(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 160) return false;
+  return (
+    c === 160 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 /**

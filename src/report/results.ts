@@ -9,7 +9,6 @@
  * the caller is told why (`inputChanged`), so a run can stop resumably (exit 4) and `report`
  * can say so.
  */
-import { promises as fsp } from 'node:fs';
 import { openCsv } from '../csv/read.js';
 import { AtomicCsv, csvRecord } from '../csv/write.js';
 import { BatchError } from '../errors.js';
@@ -18,6 +17,7 @@ import type { RowState } from '../job/rows.js';
 import { failedCells, inputCells, outcomeCells, textCell, unknownCells, type Outcome } from './cells.js';
 import { failedHeader, resultHeader, unknownHeader } from './columns.js';
 import type { Outputs, WrittenResults } from '../job/outputs.js';
+import { OwnedOutputs } from './owned.js';
 
 // where the outputs go is the job's to say (job/outputs.ts); kept here for existing importers
 export { defaultOutputs, jobOutputs } from '../job/outputs.js';
@@ -69,6 +69,12 @@ function recordCells(meta: JobMeta, r: RowState): string[] {
 
 class WriteFailure extends Error {}
 
+interface WriteOptions {
+  bom?: boolean;
+  /** the job's state directory: its record of the files it wrote (report/owned.ts) */
+  jobDir?: string;
+}
+
 /**
  * Writes the three files of `outputs` for `rows` (indexed by row number).
  * @throws the fs error of an output that cannot be written; never because of the input
@@ -77,7 +83,7 @@ export async function writeResults(
   meta: JobMeta,
   rows: RowState[],
   outputs: Outputs,
-  options: { bom?: boolean } = {},
+  options: WriteOptions = {},
 ): Promise<WrittenResults> {
   const whyUnusable = async (): Promise<string | null> => {
     const now = await hashFile(meta.input.path).catch(
@@ -110,12 +116,16 @@ async function writeAll(
   meta: JobMeta,
   rows: RowState[],
   outputs: Outputs,
-  options: { bom?: boolean },
+  options: WriteOptions,
   /** null: from the job's record; else read the input, and this tells before committing whether it was usable */
   inputCheck: (() => Promise<string | null>) | null,
 ): Promise<WrittenResults | string> {
   const files: AtomicCsv[] = [];
+  const owned = new OwnedOutputs(options.jobDir);
+  await owned.load();
+  let failed: AtomicCsv | null = null;
   let unknown: AtomicCsv | null = null;
+  const counted = { failed: 0, unknown: 0 };
   const write = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -124,10 +134,9 @@ async function writeAll(
     }
   };
   try {
-    const results = await write(() => AtomicCsv.create(outputs.results, resultHeader(meta.columns), options));
+    const csv = { bom: options.bom };
+    const results = await write(() => AtomicCsv.create(outputs.results, resultHeader(meta.columns), csv));
     files.push(results);
-    const failed = await write(() => AtomicCsv.create(outputs.failed, failedHeader(meta.columns), options));
-    files.push(failed);
     // each line is formatted as it is built (csvRecord): its cells die young (issue #13)
     const lines = { results: [] as string[], failed: [] as string[], unknown: [] as string[] };
     const add = (cells: string[], r: RowState | undefined) => {
@@ -141,13 +150,20 @@ async function writeAll(
       if (to === 'unknown') lines.unknown.push(csvRecord(unknownCells(o, cells.slice())));
       lines.results.push(csvRecord(outcomeCells(o, cells)));
     };
+    // the failed and unknown files are made only when they get a row (README "Results")
     const flush = async () => {
+      if (lines.failed.length > 0 && !failed) {
+        failed = await write(() => AtomicCsv.create(outputs.failed, failedHeader(meta.columns), csv));
+        files.push(failed);
+      }
       if (lines.unknown.length > 0 && !unknown) {
-        unknown = await write(() => AtomicCsv.create(outputs.unknown, unknownHeader(meta.columns), options));
+        unknown = await write(() => AtomicCsv.create(outputs.unknown, unknownHeader(meta.columns), csv));
         files.push(unknown);
       }
+      counted.failed += lines.failed.length;
+      counted.unknown += lines.unknown.length;
       await write(() => results.writeRecords(lines.results));
-      await write(() => failed.writeRecords(lines.failed));
+      if (failed) await write(() => failed!.writeRecords(lines.failed));
       if (unknown) await write(() => unknown!.writeRecords(lines.unknown));
       lines.results = [];
       lines.failed = [];
@@ -172,13 +188,23 @@ async function writeAll(
       for (const f of files) await f.abort();
       return why;
     }
+    if (failed) await write(() => owned.beforeReplace(outputs.failed));
+    if (unknown) await write(() => owned.beforeReplace(outputs.unknown));
     for (const f of files) await write(() => f.commit());
-    if (!unknown) await write(() => fsp.rm(outputs.unknown, { force: true })); // a stale one would mislead
+    // a stale file would mislead: a clerk opens an empty one, or feeds an old one back
+    if (!failed) await write(() => owned.removeStale(outputs.failed, 'failed', failedHeader(meta.columns)));
+    if (!unknown)
+      await write(() => owned.removeStale(outputs.unknown, 'unknown', unknownHeader(meta.columns)));
+    await owned.wrote(outputs.failed, 'failed', failed ? counted.failed : null);
+    await owned.wrote(outputs.unknown, 'unknown', unknown ? counted.unknown : null);
+    // the files are written; a record that cannot be saved only means a later write proves less
+    await owned.save().catch(() => undefined);
     return {
       results: outputs.results,
-      failed: outputs.failed,
+      failed: failed ? outputs.failed : null,
       unknown: unknown ? outputs.unknown : null,
       inputChanged: null,
+      warnings: owned.warnings,
     };
   } catch (err) {
     for (const f of files) await f.abort();

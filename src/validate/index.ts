@@ -10,7 +10,8 @@ import { BatchError, outputFileError } from '../errors.js';
 import { bdt } from '../util/words.js';
 import { resultHeader } from '../report/columns.js';
 import { refuseInputAsOutput } from '../util/same-file.js';
-import { mapColumns, type ColumnMap, type Roles } from './header.js';
+import { headerKey, mapColumns, type ColumnMap, type Roles } from './header.js';
+import { FAILED_EXTRA_COLUMNS } from '../report/columns.js';
 import { indexOperators } from './normalize.js';
 import { emptySummary, reportRow, tally, type ValidationSummary } from './report.js';
 import { createRowChecker, type RowVerdict } from './rules.js';
@@ -41,6 +42,17 @@ export interface Validator {
   batches(): AsyncIterable<RowVerdict[]>;
 }
 
+/**
+ * How many of the last header columns are the failed CSV's own additions (`error_code,
+ * error_message`, report/columns.ts FAILED_EXTRA_COLUMNS): a fed-back failed CSV, whose rows a
+ * clerk may add by hand without those trailing cells. 0 for any other file.
+ */
+function fedBackTail(columns: readonly string[]): number {
+  const n = FAILED_EXTRA_COLUMNS.length;
+  const tail = columns.slice(-n).map(headerKey);
+  return columns.length > n && tail.every((c, i) => c === FAILED_EXTRA_COLUMNS[i]) ? n : 0;
+}
+
 /** Opens the CSV and maps its header; whole-file problems are thrown as BatchError. */
 export async function createValidator(path: string, opts: ValidateOptions): Promise<Validator> {
   const source = await openCsv(path, { map: opts.map, signal: opts.signal });
@@ -48,6 +60,7 @@ export async function createValidator(path: string, opts: ValidateOptions): Prom
   const operators = indexOperators(opts.operators);
   const context = {
     width: source.columns.length,
+    optionalTail: fedBackTail(source.columns),
     roles,
     operators,
     allowDuplicates: opts.allowDuplicates ?? false,

@@ -63,6 +63,12 @@ export type RowVerdict =
 export interface RuleContext {
   /** number of header columns */
   width: number;
+  /**
+   * how many of the last header columns a record may leave out (its missing cells read as
+   * empty): the `error_code, error_message` of a fed-back failed CSV, whose hand-added rows lack
+   * them (README "Feeding back"); 0 for any other file, where a short record is MALFORMED_ROW
+   */
+  optionalTail?: number;
   roles: Roles;
   operators: OperatorIndex;
   allowDuplicates: boolean;
@@ -75,6 +81,7 @@ const REFERENCE = /^[A-Za-z0-9_-]{1,64}$/;
 /** A checker keeps the duplicate state of one pass over the file. */
 export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdict {
   const { width, roles, operators: index, allowDuplicates } = ctx;
+  const shortest = width - (ctx.optionalTail ?? 0);
   const rowLines = allowDuplicates ? null : new RowKeyTable();
   const refLines = new Map<string, number>();
 
@@ -83,7 +90,7 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
       const broken = multiLineProblem(line, fields, roles, ctx.delimiter);
       if (broken !== undefined) return invalid(row, line, fields, 'MALFORMED_ROW', broken, {});
     }
-    if (fields.length !== width) {
+    if (fields.length !== width && !(fields.length < width && fields.length >= shortest)) {
       const span = endLine !== line ? ` (the row runs over lines ${line}–${endLine})` : '';
       const message = `${fields.length} field${fields.length === 1 ? '' : 's'} where the header has ${width}${span}; check for a missing or extra delimiter, or an unquoted comma`;
       return invalid(row, line, fields, 'MALFORMED_ROW', message, {});

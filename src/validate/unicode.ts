@@ -45,12 +45,17 @@ export function cleanValueCell(raw: string): string {
 
 /**
  * An operator or reference cell, cleaned and trimmed. A leading `'` is dropped only when it
- * guards a character our own output guards (`= + - @`), so a reference written back by the
- * tool (`'-PAY-1`) reads as it was; any other `'` stays and makes the reference invalid.
+ * guards a character our own output guards (`= + - @`, right after it or after blanks), so a
+ * reference written back by the tool (`'-PAY-1`, `' -PAY-1`) reads as it was; any other `'`
+ * stays and makes the reference invalid.
  */
 export function cleanKeyCell(raw: string): string {
   let s = cleanText(raw).trim();
-  if (s.length > 1 && s[0] === "'" && '=+-@'.includes(s[1]!)) s = s.slice(1);
+  if (s[0] === "'") {
+    // the guard also goes before blanks that lead to a formula starter (report/cells.ts textCell)
+    const rest = s.slice(1).trimStart();
+    if (rest.length > 0 && '=+-@'.includes(rest[0]!)) s = rest;
+  }
   return s;
 }
 

@@ -26,7 +26,7 @@ async function sandbox(): Promise<Sandbox> {
 }
 
 /** A cell a spreadsheet would run as a formula (SPEC §4). */
-const FORMULA = /^[=+\-@\t\r]/;
+const FORMULA = /^(\s*[=+\-@]|[\t\r])/; // a spreadsheet trims leading blanks first
 
 describe('fixtures/field through validate', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {

@@ -39,7 +39,8 @@ function cells(path: string): string[][] {
   return parse(readFileSync(path), { bom: true, relax_column_count: true }) as string[][];
 }
 
-const FORMULA = /^[=+\-@\t\r]/;
+/** What a spreadsheet runs: `= + - @` after any leading blanks (it trims them first), or a leading tab/CR. */
+const FORMULA = /^(\s*[=+\-@]|[\t\r])/;
 
 describe('outputs that would replace the input', () => {
   it('--out naming the input (as given, through a symlink, or as the derived failed CSV) exits 2 and sends nothing', async () => {
@@ -168,10 +169,11 @@ function state(dir: string): string {
 
 /** fixtures/field/formula-cells.csv, plus header cells a spreadsheet would run. */
 const FORMULA_CELLS = [
-  'name,mobile_number,amount,=SUM(A1),@note',
-  'A One,"=HYPERLINK(""http://example.invalid"",""x"")",100,+1,-2',
-  'B Two,01812345662,@SUM(1),\tx,"\ry"', // quoted: a bare CR ends a record (SPEC §3a)
-  '=cmd,01912345663,100,-3,@x',
+  'name,mobile_number,amount,=SUM(A1),@note, =SUM(B1)',
+  'A One,"=HYPERLINK(""http://example.invalid"",""x"")",100,+1,-2, =1+1',
+  'B Two,01812345662,@SUM(1),\tx,"\ry","\t =2+2"', // quoted: a bare CR ends a record (SPEC §3a)
+  '=cmd,01912345663,100,-3,@x,"\r\n  @SUM(1)"',
+  ' +Lead,01712345664,100,\u00a0-4,"\n=x",   -5',
 ].join('\n');
 
 describe('CSV injection', () => {
@@ -206,8 +208,8 @@ describe('CSV injection', () => {
         const rows = cells(file);
         for (const row of rows)
           for (const cell of row) expect(cell, `${file}: ${JSON.stringify(row)}`).not.toMatch(FORMULA);
-        expect(rows[0]!.slice(0, 5)).toEqual(
-          ['name', 'mobile_number', 'input_amount', `'=SUM(A1)`, `'@note`].map((c, i) =>
+        expect(rows[0]!.slice(0, 6)).toEqual(
+          ['name', 'mobile_number', 'input_amount', `'=SUM(A1)`, `'@note`, `'=SUM(B1)`].map((c, i) =>
             file.endsWith('failed.csv') && i === 2 ? 'amount' : c,
           ),
         );
@@ -222,7 +224,15 @@ describe('CSV injection', () => {
       ]);
       expect(results[2]!.slice(0, 5)).toEqual(['B Two', '01812345662', `'@SUM(1)`, `'\tx`, `'\ry`]);
       expect(results[3]!.slice(0, 3)).toEqual([`'=cmd`, '01912345663', '100']);
-      expect(cells(files[2]!)[1]![0]).toBe(`'=cmd`);
+      // a spreadsheet trims leading blanks (space, tab, CR/LF, no-break space) before it looks
+      expect(results.slice(1).map((row) => row[5])).toEqual([
+        `' =1+1`,
+        `'\t =2+2`,
+        `'\r\n  @SUM(1)`,
+        `'   -5`,
+      ]);
+      expect(results[4]!.slice(0, 5)).toEqual([`' +Lead`, '01712345664', '100', `'\u00a0-4`, `'\n=x`]);
+      expect(cells(files[2]!).map((row) => row[0])).toEqual(['name', `'=cmd`, `' +Lead`]);
     });
   }
 });
@@ -243,7 +253,7 @@ describe('report', () => {
     const again = await runCli(['report', job, '--state-dir', state(dir)], {});
     expect(again.code).toBe(0);
     expect(readCsv(out).map((x) => x.Name)).toEqual(rows.map((_, i) => `Employee ${i}`));
-    expect(existsSync(join(dir, 'elsewhere', 'june.failed.csv'))).toBe(true);
+    expect(existsSync(join(dir, 'elsewhere', 'june.failed.csv'))).toBe(false); // nothing failed: none written
 
     // the clerk sorts the file: the first two rows change places
     const original = readFileSync(path, 'utf8');

@@ -51,7 +51,7 @@ describe('watch --once', () => {
       exit_code: 0,
       files: [{ exit_code: 0, moved_to: 'done' }],
     });
-    expect(readdirSync(join(inbox, 'done')).sort()).toEqual(['a.csv', 'a.failed.csv', 'a.results.csv']);
+    expect(readdirSync(join(inbox, 'done')).sort()).toEqual(['a.csv', 'a.results.csv']); // nothing failed: no failed CSV
     const paidA = s().ledger().length;
     expect(paidA).toBe(6);
 
@@ -66,17 +66,7 @@ describe('watch --once', () => {
 
     // the good files are filed with their results beside them; results name every row
     const done = readdirSync(join(inbox, 'done')).sort();
-    expect(done).toEqual([
-      'a.csv',
-      'a.failed.csv',
-      'a.results.csv',
-      'b.csv',
-      'b.failed.csv',
-      'b.results.csv',
-      'c.csv',
-      'c.failed.csv',
-      'c.results.csv',
-    ]);
+    expect(done).toEqual(['a.csv', 'a.results.csv', 'b.csv', 'b.results.csv', 'c.csv', 'c.results.csv']);
     expect(readCsv(join(inbox, 'done', 'b.results.csv')).map((x) => [x.normalized_number, x.status])).toEqual(
       b.map((n) => [n, 'completed']),
     );

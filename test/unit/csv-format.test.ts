@@ -46,6 +46,7 @@ const PIECES = [
   '0171',
   '\ufeff',
   '💸',
+  '\u00a0',
 ];
 
 function cell(rng: Rng): string {
@@ -76,11 +77,11 @@ describe('csvLines / csvRecord', () => {
 });
 
 describe('textCell', () => {
-  it('guards exactly the cells an anchored /^[=+\\-@\\t\\r]/ matches', () => {
+  it('guards exactly the cells whose first non-blank character is = + - @, or that start with a tab/CR', () => {
     const rng = prng(7);
     for (let i = 0; i < 2000; i++) {
       const value = cell(rng);
-      expect(textCell(value)).toBe(/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+      expect(textCell(value)).toBe(/^(\s*[=+\-@]|[\t\r])/.test(value) ? `'${value}` : value);
     }
   });
 });

@@ -92,13 +92,14 @@ describe('runJob results writer', () => {
     expect(existsSync(join(dir, 'pay.failed.csv'))).toBe(false);
   });
 
-  it('writes the results and failed CSVs beside the input when no writer is passed', async () => {
+  it('writes the results CSV beside the input when no writer is passed, and no failed CSV when no row failed', async () => {
     const csv = input();
     const result = await runJob(options(csv));
     expect(result.results).toBe(join(dir, 'pay.results.csv'));
     const lines = readFileSync(result.results, 'utf8').trim().split(/\r?\n/);
     expect(lines).toHaveLength(3);
     expect(lines[1]).toContain('completed');
-    expect(existsSync(join(dir, 'pay.failed.csv'))).toBe(true);
+    expect(existsSync(join(dir, 'pay.failed.csv'))).toBe(false);
+    expect(result.failed).toBeNull();
   });
 });

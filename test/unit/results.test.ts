@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, linkSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -101,8 +101,10 @@ describe('writeResults', () => {
     const d = dir();
     const { input, meta, rows } = await job(d);
     const outputs = defaultOutputs(input);
-    const written = await writeResults(meta, rows, outputs);
-    expect(written).toEqual({ ...outputs, inputChanged: null });
+    const jobDir = join(d, 'state', 'pay-1');
+    mkdirSync(jobDir, { recursive: true });
+    const written = await writeResults(meta, rows, outputs, { jobDir });
+    expect(written).toEqual({ ...outputs, inputChanged: null, warnings: [] });
     expect(read(outputs.results).map((r) => [r.name, r.status])).toEqual([
       ['A', 'completed'],
       ['B', 'unknown'],
@@ -119,10 +121,21 @@ describe('writeResults', () => {
       ['B', 'r2', 'NO_ANSWER'],
     ]);
 
-    // no unknown row any more: the stale unknown CSV goes
+    // no unknown row any more: the stale unknown CSV the job wrote goes
     rows[2] = { ...rows[2]!, status: 'completed', txn: 'T2' };
-    expect((await writeResults(meta, rows, outputs)).unknown).toBeNull();
+    const again = await writeResults(meta, rows, outputs, { jobDir });
+    expect(again.unknown).toBeNull();
+    expect(again.warnings).toEqual([]);
     expect(existsSync(outputs.unknown)).toBe(false);
+
+    // a writer that cannot tell whose a file with rows is (no job dir) leaves it, and says so
+    const other = readFileSync(outputs.failed, 'utf8');
+    writeFileSync(outputs.unknown, other);
+    const blind = await writeResults(meta, rows, outputs);
+    expect(blind.warnings).toEqual([
+      expect.stringContaining(`${outputs.unknown} was not written by this job`),
+    ]);
+    expect(readFileSync(outputs.unknown, 'utf8')).toBe(other);
   });
 
   it('an input that changed is not used: each row keeps its own number and amount, other cells empty', async () => {
@@ -141,6 +154,27 @@ describe('writeResults', () => {
       ['', '01911111111', '50', '01911111111'],
       ['', '', '10', ''],
       ['', '01611111111', '20', '01611111111'],
+    ]);
+  });
+});
+
+describe('stale failed and unknown CSVs', () => {
+  it('a header-only file (as earlier versions wrote) goes whoever made it; a file with rows no job recorded stays', async () => {
+    const d = dir();
+    const { input, meta, rows } = await job(d);
+    const outputs = defaultOutputs(input);
+    const jobDir = join(d, 'state', 'pay-1');
+    mkdirSync(jobDir, { recursive: true });
+    // every row completed: neither file is this job's to write
+    const done = rows.map((r) => r && { ...r, status: 'completed' as const, code: undefined, txn: 'T' });
+    writeFileSync(outputs.failed, '\ufeffname,mobile,amount,error_code,error_message\n');
+    writeFileSync(outputs.unknown, 'name,mobile,amount\nX,01712345678,50\n');
+    const written = await writeResults(meta, done, outputs, { jobDir });
+    expect(written.failed).toBeNull();
+    expect(existsSync(outputs.failed)).toBe(false);
+    expect(readFileSync(outputs.unknown, 'utf8')).toBe('name,mobile,amount\nX,01712345678,50\n');
+    expect(written.warnings).toEqual([
+      `${outputs.unknown} was not written by this job (which has no unknown rows): left as it is — do not feed it back without checking it`,
     ]);
   });
 });

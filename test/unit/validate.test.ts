@@ -302,3 +302,21 @@ describe('validateCsv report (--out)', () => {
     expect(summary).toMatchObject({ rows: 2, valid: 2, totalAmount: 150 });
   });
 });
+
+describe('a fed-back failed CSV', () => {
+  it('a row may leave out the trailing error_code/error_message cells, and nothing more', async () => {
+    const path = await file(
+      'pay.failed.csv',
+      [
+        'Name,Mobile Number,Amount,error_code,error_message',
+        'As written,01712345678,50,OPERATOR_FAILURE,refunded',
+        'No message,01812345678,50,OPERATOR_FAILURE',
+        'By hand,01912345678,50',
+        'Too short,01312345678',
+        'Too long,01412345678,50,,,x',
+      ].join('\n') + '\n',
+    );
+    const got = (await verdicts(path)).map((v) => (v.ok ? 'valid' : v.code));
+    expect(got).toEqual(['valid', 'valid', 'valid', 'MALFORMED_ROW', 'MALFORMED_ROW']);
+  });
+});
