@@ -14,6 +14,7 @@
  * The options, their units and defaults: client-options.ts.
  */
 import { checkSendableKey } from './key.js';
+import { linkSignals } from '../util/signals.js';
 import type { z } from 'zod';
 import { ApiError, BatchError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -180,7 +181,22 @@ export class AlsamiflexiClient {
     signal?: AbortSignal,
   ): Promise<z.output<T>> {
     const deadline = kind === 'meta' ? this.clock.now() + this.timeoutMs : Infinity;
-    const waitSignal = this.waitSignal(signal);
+    const link = linkSignals(signal, this.stopSignal);
+    try {
+      return await this.getWithRetries(path, schema, kind, deadline, signal, link.signal);
+    } finally {
+      link.dispose();
+    }
+  }
+
+  private async getWithRetries<T extends z.ZodType>(
+    path: string,
+    schema: T,
+    kind: RequestKind,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    waitSignal: AbortSignal | undefined,
+  ): Promise<z.output<T>> {
     for (let attempt = 0; ; attempt++) {
       let error: ApiError;
       try {
@@ -204,12 +220,6 @@ export class AlsamiflexiClient {
     }
   }
 
-  /** The call's signal and the client's stop signal, either of which ends a wait. */
-  private waitSignal(signal?: AbortSignal): AbortSignal | undefined {
-    const all = [signal, this.stopSignal].filter((s): s is AbortSignal => s !== undefined);
-    return all.length > 1 ? AbortSignal.any(all) : all[0];
-  }
-
   /**
    * Sends through the scheduler; a 429 backs the limiter off and resends, unless the wait it
    * asks for, or the time spent on 429s so far, passes --max-wait (SPEC §5 additions).
@@ -222,7 +232,23 @@ export class AlsamiflexiClient {
     signal?: AbortSignal,
     beforeSend?: () => Promise<void>,
   ): Promise<Answer> {
-    const waitSignal = this.waitSignal(signal);
+    // the call's signal and the client's stop signal, either of which ends a wait
+    const link = linkSignals(signal, this.stopSignal);
+    try {
+      return await this.sendWaiting(method, path, kind, body, link.signal, beforeSend);
+    } finally {
+      link.dispose();
+    }
+  }
+
+  private async sendWaiting(
+    method: 'GET' | 'POST',
+    path: string,
+    kind: RequestKind,
+    body: unknown,
+    waitSignal: AbortSignal | undefined,
+    beforeSend?: () => Promise<void>,
+  ): Promise<Answer> {
     // a POST's signals only guard its waits: once it is sent it runs to its answer
     const requestSignal = method === 'POST' ? undefined : waitSignal;
     const started = this.clock.now();

@@ -4,6 +4,7 @@
  * named by what it means for money (wire.ts `networkError`: was anything sent?). Scheduling,
  * 429s, retries and what an answer means are the client's and the outcome table's.
  */
+import { linkSignals } from '../util/signals.js';
 import { Agent, request, type Dispatcher } from 'undici';
 import { readAnswer } from './decode.js';
 import type { Answer } from './outcome.js';
@@ -37,7 +38,23 @@ export class Transport {
    */
   async exchange(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<Answer> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // not AbortSignal.any: `signal` may be long-lived (util/signals.ts)
+    const link = linkSignals(signal, timeout);
+    try {
+      return await this.exchangeOnce(method, path, body, signal, timeout, link.signal!);
+    } finally {
+      link.dispose();
+    }
+  }
+
+  private async exchangeOnce(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    timeout: AbortSignal,
+    combined: AbortSignal,
+  ): Promise<Answer> {
     const failed = (err: unknown) =>
       networkError(err, {
         where: `${method} ${path}`,
