@@ -7,6 +7,7 @@
  * duplicate deliveries, a forged early "completed" event for a transaction that is still
  * processing (or will fail), and late redeliveries after the transaction is long final.
  */
+import { linkSignals } from '../util/signals.js';
 import type { Clock } from '../clock.js';
 import { formatApiTime, formatIsoSeconds, toLedgerEntry, type Transaction } from './ledger.js';
 
@@ -104,15 +105,20 @@ export class WebhookSender {
 
   private deliver(payload: Record<string, unknown>): void {
     if (this.controller.signal.aborted) return;
+    // not AbortSignal.any: the sandbox's own signal lives as long as it does (util/signals.ts)
+    const link = linkSignals(this.controller.signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS));
     const delivery = fetch(this.url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(payload),
-      signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]),
+      signal: link.signal,
     })
       .then((res) => res.body?.cancel())
       .catch(() => undefined)
-      .finally(() => this.inFlight.delete(delivery));
+      .finally(() => {
+        link.dispose();
+        this.inFlight.delete(delivery);
+      });
     this.inFlight.add(delivery);
   }
 
