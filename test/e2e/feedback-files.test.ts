@@ -7,26 +7,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-import { apiEnv, fastArgs, KEY, readCsv, runCli, tempDir, writeBatch } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { apiEnv, fastArgs, readCsv, runCli, sandboxPerTest, tempDir, writeBatch } from './helpers.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.close();
-  sb = undefined;
-});
-
-async function sandbox(opts: Partial<SandboxOptions> = {}): Promise<Sandbox> {
-  sb = await startSandbox({
-    apiKey: KEY,
-    rateLimit: '6000/min',
-    completeAfterMs: 100,
-    balance: 1_000_000,
-    ...opts,
-  });
-  return sb;
-}
+const sandbox = sandboxPerTest();
 
 /** Completed charges per number, from the sandbox's ledger. */
 function paidPerNumber(s: Sandbox): Map<string, number> {
@@ -34,6 +19,22 @@ function paidPerNumber(s: Sandbox): Map<string, number> {
   for (const e of s.ledger())
     if (e.status === 'completed') paid.set(e.mobile_number, (paid.get(e.mobile_number) ?? 0) + 1);
   return paid;
+}
+
+/** A 30-row batch run once against a sandbox failing some rows (seeded): the job's --json summary. */
+async function runWithFailures(): Promise<{
+  s: Sandbox;
+  dir: string;
+  state: string;
+  first: { job: string; counts: Record<string, number> };
+}> {
+  const s = await sandbox({ failRate: 0.3, seed: 9 });
+  const dir = tempDir();
+  const state = join(dir, 'state');
+  const { path } = writeBatch(dir, 30);
+  const first = JSON.parse((await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout);
+  expect(first.counts.failed).toBeGreaterThan(0);
+  return { s, dir, state, first };
 }
 
 describe('a failed CSV with nothing in it is never left behind', () => {
@@ -70,14 +71,7 @@ describe('a failed CSV with nothing in it is never left behind', () => {
   });
 
   it('a failed CSV the clerk saved over is kept, with one line saying so', async () => {
-    const s = await sandbox({ failRate: 0.3, seed: 9 });
-    const dir = tempDir();
-    const state = join(dir, 'state');
-    const { path } = writeBatch(dir, 30);
-    const first = JSON.parse(
-      (await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout,
-    );
-    expect(first.counts.failed).toBeGreaterThan(0);
+    const { s, dir, state, first } = await runWithFailures();
     const failed = join(dir, 'batch.failed.csv');
     const edited = readFileSync(failed, 'utf8').replace(/\n$/, '\nE7777,Added By Hand,Ops,01712399999,50\n');
     writeFileSync(failed, edited);
@@ -98,14 +92,7 @@ describe('a failed CSV with nothing in it is never left behind', () => {
 
 describe('a failed CSV the clerk edited, replaced by the same job', () => {
   it('keeps the edited copy in the job directory and says where, in one line', async () => {
-    const s = await sandbox({ failRate: 0.3, seed: 9 });
-    const dir = tempDir();
-    const state = join(dir, 'state');
-    const { path } = writeBatch(dir, 30);
-    const first = JSON.parse(
-      (await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout,
-    );
-    expect(first.counts.failed).toBeGreaterThan(0);
+    const { s, dir, state, first } = await runWithFailures();
     const failed = join(dir, 'batch.failed.csv');
     const edited = readFileSync(failed, 'utf8') + 'E7777,Added By Hand,Ops,01712399999,50\n';
     writeFileSync(failed, edited);
@@ -127,14 +114,7 @@ describe('a failed CSV the clerk edited, replaced by the same job', () => {
 
 describe('a fed-back failed CSV with rows added by hand', () => {
   it('reads a row without the trailing error_code/error_message cells like any row, and the registry still refuses a second payment', async () => {
-    const s = await sandbox({ failRate: 0.3, seed: 9 });
-    const dir = tempDir();
-    const state = join(dir, 'state');
-    const { path } = writeBatch(dir, 30);
-    const first = JSON.parse(
-      (await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout,
-    );
-    expect(first.counts.failed).toBeGreaterThan(0);
+    const { s, dir, state, first } = await runWithFailures();
     const paid = readCsv(join(dir, 'batch.results.csv')).find((x) => x.status === 'completed')!;
     const failed = join(dir, 'batch.failed.csv');
     // the clerk types two rows at the end, without the cells the tool added: a new one, and one already paid

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import { afterEach } from 'vitest';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 export const KEY = 'test-key-7f3a9c1e5b';
@@ -105,4 +107,31 @@ export function fastArgs(stateDir: string, rate = '6000/min'): string[] {
 
 export function apiEnv(url: string): Record<string, string> {
   return { ALSAMIFLEXI_API_KEY: KEY, ALSAMIFLEXI_BASE_URL: url };
+}
+
+/**
+ * Call at the top of a test file: returns `sandbox(opts)`, which starts a sandbox with the
+ * test key, 6000/min, transactions final after `completeAfterMs` (default 100), a large balance
+ * and `opts`; every sandbox a test started is closed after it.
+ */
+export function sandboxPerTest(
+  defaults: Partial<SandboxOptions> = {},
+): (opts?: Partial<SandboxOptions>) => Promise<Sandbox> {
+  let started: Sandbox[] = [];
+  afterEach(async () => {
+    await Promise.all(started.map((s) => s.close()));
+    started = [];
+  });
+  return async (opts = {}) => {
+    const s = await startSandbox({
+      apiKey: KEY,
+      rateLimit: '6000/min',
+      completeAfterMs: 100,
+      balance: 1_000_000,
+      ...defaults,
+      ...opts,
+    });
+    started.push(s);
+    return s;
+  };
 }

@@ -4,30 +4,23 @@
  * outputs that never replace the input, formula cells guarded everywhere, a report that never
  * pairs a verdict with another row's cells, and an input changed mid-run (exit 4).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { FakeClock } from '../../src/clock.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-import { apiEnv, fastArgs, KEY, readCsv, runCli, startCli, tempDir, writeBatch } from './helpers.js';
+import {
+  apiEnv,
+  fastArgs,
+  readCsv,
+  runCli,
+  sandboxPerTest,
+  startCli,
+  tempDir,
+  writeBatch,
+} from './helpers.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.close();
-  sb = undefined;
-});
-
-async function sandbox(opts: Partial<SandboxOptions> = {}): Promise<Sandbox> {
-  sb = await startSandbox({
-    apiKey: KEY,
-    rateLimit: '6000/min',
-    completeAfterMs: 100,
-    balance: 1_000_000,
-    ...opts,
-  });
-  return sb;
-}
+const sandbox = sandboxPerTest();
 
 /** Waits for a condition, however long the machine takes (bounded only by the test timeout). */
 async function until(cond: () => boolean): Promise<void> {

@@ -2,38 +2,24 @@
  * The built CLI against the sandbox on port 0: whole batches, outcomes, stops and resumes,
  * with the sandbox's own ledger as the judge of what was charged.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
 import {
-  KEY,
   apiEnv,
   fastArgs,
+  KEY,
   maybeReadCsv,
   readCsv,
   runCli,
+  sandboxPerTest,
   startCli,
   tempDir,
   writeBatch,
 } from './helpers.js';
 
-let sb: Sandbox | undefined;
-afterEach(async () => {
-  await sb?.close();
-  sb = undefined;
-});
-
-async function sandbox(opts: Partial<SandboxOptions> = {}): Promise<Sandbox> {
-  sb = await startSandbox({
-    apiKey: KEY,
-    rateLimit: '6000/min',
-    completeAfterMs: 200,
-    balance: 1_000_000,
-    ...opts,
-  });
-  return sb;
-}
+const sandbox = sandboxPerTest({ completeAfterMs: 200 });
 
 /** How many committed transactions the ledger holds per mobile number. */
 function chargesPerNumber(s: Sandbox): Map<string, number> {
