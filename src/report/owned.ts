@@ -1,5 +1,5 @@
 /**
- * Which job wrote which failed and unknown CSV (SPEC §4, README "Results"): each job keeps
+ * Which job wrote which results, failed and unknown CSV (SPEC §4, README "Results"): each job keeps
  * `<state-dir>/<job>/outputs.json`, the files it last wrote — path, kind, row count and the
  * file's identity (device, inode, size, mtime) right after its rename. The identity is what
  * tells a file the job wrote from one somebody saved over it: an atomic rename, Excel's save
@@ -19,7 +19,7 @@ import { csvLines } from '../csv/write.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { count } from '../util/words.js';
 
-export type OutputKind = 'failed' | 'unknown';
+export type OutputKind = 'results' | 'failed' | 'unknown';
 
 interface Identity {
   dev: number;
@@ -132,6 +132,32 @@ export class OwnedOutputs {
     this.warnings.push(
       `${path} held the ${count(entry.rows, `${entry.kind} row`)} of job ${job}, and now holds this job's: ` +
         `to get job ${job}'s files back, run \`recharge-batch report ${job} --out ${out}\``,
+    );
+  }
+
+  /**
+   * Before the results CSV at `path` is replaced: when another job of the state dir wrote the
+   * file there now and its rows carry transaction ids, it is moved aside to `<job>.results.csv`
+   * in the same folder (or left, if that name is taken, with a line saying so), and a line says
+   * where. A new job over an edited or re-saved input writes the same results path, and the
+   * earlier job's file is the clerk's record of what was paid: it must not vanish.
+   * @throws the fs error of the move
+   */
+  async keepOthersResults(path: string): Promise<void> {
+    const now = await identity(path);
+    if (!now || (await this.#ours(path, now))) return;
+    const other = await this.#otherOwner(path, now);
+    if (!other) return;
+    const aside = join(dirname(path), `${other.job}.results.csv`);
+    if (await identity(aside)) {
+      this.warnings.push(
+        `${path} held the results of job ${other.job} (${count(other.entry.rows, 'transaction id')}), and now holds this job's: ${aside} exists, so it was not kept; run \`recharge-batch report ${other.job} --out <file>\` to write them again`,
+      );
+      return;
+    }
+    await fsp.rename(path, aside);
+    this.warnings.push(
+      `${path} held the results of job ${other.job} (${count(other.entry.rows, 'transaction id')}): moved to ${aside}`,
     );
   }
 

@@ -125,7 +125,7 @@ async function writeAll(
   await owned.load();
   let failed: AtomicCsv | null = null;
   let unknown: AtomicCsv | null = null;
-  const counted = { failed: 0, unknown: 0 };
+  const counted = { failed: 0, unknown: 0, paid: 0 };
   const write = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -145,6 +145,7 @@ async function writeAll(
         return;
       }
       const o = rowOutcome(r);
+      if (o.transactionId) counted.paid++;
       const to = feedBack(o);
       if (to === 'failed') lines.failed.push(csvRecord(failedCells(o, cells.slice())));
       if (to === 'unknown') lines.unknown.push(csvRecord(unknownCells(o, cells.slice())));
@@ -188,6 +189,7 @@ async function writeAll(
       for (const f of files) await f.abort();
       return why;
     }
+    await write(() => owned.keepOthersResults(outputs.results));
     if (failed) await write(() => owned.beforeReplace(outputs.failed));
     if (unknown) await write(() => owned.beforeReplace(outputs.unknown));
     for (const f of files) await write(() => f.commit());
@@ -195,6 +197,7 @@ async function writeAll(
     if (!failed) await write(() => owned.removeStale(outputs.failed, 'failed', failedHeader(meta.columns)));
     if (!unknown)
       await write(() => owned.removeStale(outputs.unknown, 'unknown', unknownHeader(meta.columns)));
+    await owned.wrote(outputs.results, 'results', counted.paid);
     await owned.wrote(outputs.failed, 'failed', failed ? counted.failed : null);
     await owned.wrote(outputs.unknown, 'unknown', unknown ? counted.unknown : null);
     // the files are written; a record that cannot be saved only means a later write proves less

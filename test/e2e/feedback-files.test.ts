@@ -176,11 +176,14 @@ describe('a new job over the same input path', () => {
     expect(job).not.toBe(a.job);
     const lines = b.stderr.trim().split('\n');
     const back = `recharge-batch report ${a.job} --out ${join(dir, `${a.job}.results.csv`)}`;
+    const results = join(dir, 'batch.results.csv');
+    const paidByA = readCsv(join(dir, `${a.job}.results.csv`)).filter((r) => r.transaction_id).length;
     expect(lines).toEqual([
+      `warning: ${results} held the results of job ${a.job} (${paidByA} transaction ids): moved to ${join(dir, `${a.job}.results.csv`)}`,
       `warning: ${failed} held the ${a.counts.failed} failed rows of job ${a.job}, and now holds this job's: to get job ${a.job}'s files back, run \`${back}\``,
       `warning: ${unknown} holds the ${a.counts.unknown} unknown rows of job ${a.job}, not of this job (which has none): left as it is`,
     ]);
-    expect(JSON.parse(b.stdout).warnings).toHaveLength(2);
+    expect(JSON.parse(b.stdout).warnings).toHaveLength(3);
     expect(readCsv(failed)).toHaveLength(4);
     expect(readCsv(unknown)).toHaveLength(a.counts.unknown);
 
@@ -193,5 +196,34 @@ describe('a new job over the same input path', () => {
     // nothing was paid by the new job, and nobody twice
     expect(s.ledger().filter((e, i) => i >= paidBefore && e.status === 'completed')).toHaveLength(0);
     expect([...paidPerNumber(s).values()].every((n) => n === 1)).toBe(true);
+  });
+});
+
+describe("an earlier job's results CSV", () => {
+  it('a new job over the input edited in place moves the earlier results aside, every transaction id kept', async () => {
+    const s = await sandbox({ failRate: 0 });
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    const { path } = writeBatch(dir, 10, 'june.csv');
+    const first = JSON.parse(
+      (await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url))).stdout,
+    );
+    expect(first.counts.completed).toBe(10);
+    // the clerk fixes a name and deletes the first row, saving over the same file
+    const lines = readFileSync(path, 'utf8').split('\n');
+    writeFileSync(path, [lines[0], ...lines.slice(2)].join('\n').replace('Employee 5', 'Employee Five'));
+    const again = await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(s.url));
+    expect(again.code).toBe(0);
+    const second = JSON.parse(again.stdout);
+    expect(second.job).not.toBe(first.job);
+    expect(second.counts.skipped).toBe(9);
+    const aside = join(dir, `${first.job}.results.csv`);
+    const ids = new Set(s.ledger().map((e) => e.transaction_id));
+    expect(ids.size).toBe(10); // nobody paid twice
+    expect(new Set(readCsv(aside).map((r) => r.transaction_id))).toEqual(ids);
+    expect(readCsv(join(dir, 'june.results.csv'))).toHaveLength(9);
+    const said = again.stderr.split('\n').filter((l) => l.includes(aside));
+    expect(said, again.stderr).toHaveLength(1);
+    expect(said[0]).toContain(`results of job ${first.job}`);
   });
 });
