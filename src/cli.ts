@@ -188,7 +188,30 @@ function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
   );
 }
 
-export function buildCli(args: string[]): Argv {
+/**
+ * The command word first: options written before it (`recharge-batch --quiet run june.csv`, a
+ * cron line) move after it, where the command knows which of them take no value. At the top
+ * level yargs does not know that `--quiet` is a yes/no option and takes `run` as its value.
+ */
+export function commandFirst(args: string[]): string[] {
+  const names = new Set(FORMS.map((f) => f.split(' ')[0]!));
+  const flags = new Set([
+    'help',
+    'version',
+    'h',
+    ...OPTION_NAMES.filter((n) => OPTIONS[n].kind === 'boolean'),
+  ]);
+  let i = 0;
+  while (i < args.length && args[i]!.startsWith('-') && args[i] !== '--') {
+    const name = args[i]!.replace(/^--?(no-)?/, '');
+    i += name.includes('=') || flags.has(name) ? 1 : 2;
+  }
+  if (i === 0 || i >= args.length || !names.has(args[i]!)) return args;
+  return [args[i]!, ...args.slice(0, i), ...args.slice(i + 1)];
+}
+
+export function buildCli(rawArgs: string[]): Argv {
+  const args = commandFirst(rawArgs);
   const y = yargs(args)
     .scriptName('recharge-batch')
     .usage(

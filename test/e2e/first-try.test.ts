@@ -115,6 +115,29 @@ describe('a stray extra argument', () => {
   });
 });
 
+describe('a yes/no option before the command (a cron line)', () => {
+  it('--quiet, --json, --debug, --no-bom before the command word act as after it', async () => {
+    const extra = await runCli(['--quiet', 'validate', 'a.csv', 'extra.csv'], apiEnv(sb.url));
+    expect(extra.code).toBe(2);
+    expect(extra.stderr.trim()).toBe('error: validate takes one CSV file; got 2: a.csv extra.csv');
+    const state = join(tempDir(), 'state');
+    const jobs = await runCli(['--json', '--debug', 'jobs', '--state-dir', state]);
+    expect(jobs.code).toBe(0);
+    expect(JSON.parse(jobs.stdout)).toEqual(
+      JSON.parse((await runCli(['jobs', '--json', '--state-dir', state])).stdout),
+    );
+    const dir = tempDir();
+    const { path } = writeBatch(dir, 2);
+    const before = sb.ledger().length;
+    const run = await runCli(
+      ['--quiet', '--no-bom', 'run', path, ...fastArgs(join(dir, 'state'))],
+      apiEnv(sb.url),
+    );
+    expect(run.code).toBe(0);
+    expect(sb.ledger().length).toBe(before + 2);
+  });
+});
+
 describe("sandbox's numbers", () => {
   it.each([
     [['--port', 'abc'], '--port "abc" is not a whole number from 0 to 65535'],
