@@ -85,6 +85,13 @@ export function nextSteps(r: JobResult): string[] {
       `check the ${count(c.unknown!, 'unknown row')} in ${where} with Alsamiflexi by reference or transaction id before paying ${noun(c.unknown!, 'it', 'them')} again: ${noun(c.unknown!, 'it', 'they')} may have been paid (never feed that file back as it is)`,
     );
   }
+  // skipped as maybe paid: the exit code is 1, so "nothing to do" would contradict it
+  const { unsettled, earlierJobs } = r.repeats;
+  if (unsettled > 0) {
+    steps.push(
+      `check the ${count(unsettled, 'row')} skipped as maybe paid (MAYBE_PAID in the results) with Alsamiflexi before paying ${noun(unsettled, 'it', 'them')}: resume ${noun(earlierJobs.length, 'the earlier job', 'the earlier jobs')} (${earlierJobs.join(', ')}) first if ${noun(earlierJobs.length, 'it', 'they')} stopped — ${noun(earlierJobs.length, 'its', 'their')} journal may know; pay only rows never paid, from a new CSV with --allow-repeat`,
+    );
+  }
   if (steps.length === 0) steps.push('nothing — every row is done');
   return steps;
 }

@@ -46,6 +46,16 @@ describe('humanSummary', () => {
     expect(one.at(-1)).toContain('says why the row was not paid;');
   });
 
+  it('rows skipped as maybe paid are a step to take, never "nothing — every row is done"', () => {
+    const maybe: JobResult = {
+      ...result({ skipped: 2 }),
+      repeats: { earlierJobs: ['june-1a2b3c4d'], unsettled: 2, warnings: [] },
+    };
+    expect(nextSteps(maybe)).toEqual([
+      'check the 2 rows skipped as maybe paid (MAYBE_PAID in the results) with Alsamiflexi before paying them: resume the earlier job (june-1a2b3c4d) first if it stopped — its journal may know; pay only rows never paid, from a new CSV with --allow-repeat',
+    ]);
+  });
+
   it('unknown rows: check them in the unknown CSV when the result names one, else in the results', () => {
     const withFile: JobResult = {
       ...result({ completed: 3, unknown: 2 }),
