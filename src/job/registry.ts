@@ -94,8 +94,13 @@ export class FileRegistry implements Registry {
       );
     });
     const reg = new FileRegistry(path, fh, syncsOnWrite, scope);
-    if ((await fh.stat()).size === 0) await syncDir(join(resolve(stateDir), 'registry'));
-    await reg.refresh();
+    try {
+      if ((await fh.stat()).size === 0) await syncDir(join(resolve(stateDir), 'registry'));
+      await reg.refresh();
+    } catch (err) {
+      await fh.close().catch(() => undefined); // a damaged registry: no descriptor left open
+      throw err;
+    }
     return reg;
   }
 
