@@ -65,15 +65,20 @@ export function apiKey(options: Pick<ResolvedOptions, 'apiKey'>, missing = NO_KE
 
 /**
  * What to fix on the user's side for an API answer: a base URL without the `/api/v1` the API
- * doc gives (every endpoint answers "No such endpoint", 404). Undefined when there is nothing
+ * doc gives (every endpoint answers "No such endpoint", 404), or an API that cannot be reached
+ * at all (API_UNREACHABLE: the network, or a wrong address). Undefined when there is nothing
  * to add. The `--json` error and stop objects carry it as `hint` (README "What you see").
  */
 export function apiHintText(
   err: { code?: unknown; message?: unknown; status?: unknown },
   baseUrl: string | undefined,
 ): string | undefined {
+  if (baseUrl === undefined) return undefined;
+  // nothing answered at all: the network, or an address that is not the API's
+  if (err.code === 'API_UNREACHABLE')
+    return `check the network and the base URL (it is ${baseUrl}; --base-url or ALSAMIFLEXI_BASE_URL)`;
   const notFound = err.status === 404 || /No such endpoint|HTTP 404/i.test(String(err.message ?? ''));
-  if (!notFound || baseUrl === undefined) return undefined;
+  if (!notFound) return undefined;
   return /\/api\/v1\/?$/.test(baseUrl)
     ? `${baseUrl} does not serve the Alsamiflexi API: check --base-url (ALSAMIFLEXI_BASE_URL)`
     : `--base-url should end in /api/v1 (it is ${baseUrl}); set ALSAMIFLEXI_BASE_URL=${baseUrl.replace(/\/+$/, '')}/api/v1`;

@@ -217,6 +217,23 @@ describe('--json keeps the hint of the human line', () => {
     const out = JSON.parse(json.stdout) as { error: { hint?: string } };
     expect(out.error.hint).toContain(hint);
   });
+
+  it('nothing listening at the base URL: both say to check the network and the base URL', async () => {
+    const dir = tempDir();
+    const { path } = writeBatch(dir, 2);
+    const base = 'http://127.0.0.1:1/api/v1'; // port 1: nothing listens there
+    const env = { ALSAMIFLEXI_API_KEY: KEY, ALSAMIFLEXI_BASE_URL: base };
+    const args = ['run', path, ...fastArgs(join(dir, 'state'))];
+    const human = await runCli(args, env);
+    const json = await runCli([...args, '--json'], env);
+    expect(human.code).toBe(3);
+    expect(json.code).toBe(3);
+    const hint = `check the network and the base URL (it is ${base}; --base-url or ALSAMIFLEXI_BASE_URL)`;
+    expect(human.stderr.trim().split('\n')).toHaveLength(1);
+    expect(human.stderr).toContain(hint);
+    const out = JSON.parse(json.stdout) as { error: { code: string; hint?: string } };
+    expect(out.error).toMatchObject({ code: 'API_UNREACHABLE', hint });
+  });
 });
 
 describe('each output named by its kind', () => {
