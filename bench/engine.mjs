@@ -31,9 +31,8 @@
  *             sends one GET /transaction after each POST (again every 10 ms while processing).
  *             `requests/row` shows that neither side polled more than once. No limiter.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
-import { cliArg, requireBuild, writeGeneratedCsv } from './lib.mjs';
+import { cliArg, requireBuild, writeGeneratedCsv, runScriptChild } from './lib.mjs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -170,21 +169,7 @@ async function main() {
 }
 
 function runChild(args) {
-  return new Promise((resolveChild, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code, signal) => {
-      if (code !== 0)
-        reject(new Error(`child ${args.slice(0, 2).join(' ')} exited with ${code ?? signal}:\n${stderr}`));
-      else resolveChild(JSON.parse(stdout.trim().split('\n').pop()));
-    });
-  });
+  return runScriptChild(import.meta.url, args, { name: args.slice(0, 2).join(' ') });
 }
 
 /**

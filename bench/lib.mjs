@@ -1,5 +1,7 @@
 /** Shared by the benchmarks (not a benchmark itself: bench/run.mjs skips it). */
+import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 
@@ -35,4 +37,26 @@ export async function writeGeneratedCsv(file, header, rows, lineFor) {
   out.end(buf);
   await once(out, 'finish');
   renameSync(tmp, file);
+}
+
+/**
+ * Runs `node [nodeFlags] <script> --child ...args` (a benchmark running one case of itself in a
+ * fresh process) and resolves with the JSON object on the last line of its stdout; rejects
+ * with its stderr, naming the case `name`, when it exits with anything but 0.
+ */
+export function runScriptChild(scriptUrl, args, { nodeFlags = [], name = args.join(' ') } = {}) {
+  return new Promise((resolveChild, reject) => {
+    const p = spawn(process.execPath, [...nodeFlags, fileURLToPath(scriptUrl), '--child', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code, signal) => {
+      if (code !== 0) reject(new Error(`child ${name} exited with ${code ?? signal}:\n${stderr}`));
+      else resolveChild(JSON.parse(stdout.trim().split('\n').pop()));
+    });
+  });
 }

@@ -30,7 +30,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setInterval, clearInterval } from 'node:timers';
 import { URL, fileURLToPath, pathToFileURL } from 'node:url';
-import { cliArg, requireBuild, writeGeneratedCsv } from './lib.mjs';
+import { cliArg, requireBuild, writeGeneratedCsv, runScriptChild } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const data = join(root, 'bench/.data');
@@ -203,24 +203,7 @@ async function measureResume(state, via) {
 }
 
 function runChild(args, nodeFlags = []) {
-  return new Promise((resolveChild, reject) => {
-    const p = spawn(
-      process.execPath,
-      [...nodeFlags, fileURLToPath(import.meta.url), '--child', JSON.stringify(args)],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code, signal) => {
-      if (code !== 0) reject(new Error(`child ${args.mode} exited with ${code ?? signal}:\n${stderr}`));
-      else resolveChild(JSON.parse(stdout.trim().split('\n').pop()));
-    });
-  });
+  return runScriptChild(import.meta.url, [JSON.stringify(args)], { nodeFlags, name: args.mode });
 }
 
 async function child({ csv, url, stateDir, stopAfterSent = 0, stopAfterDone = 0, heapAt = [] }) {
