@@ -98,15 +98,29 @@ export class OwnedOutputs {
 
   /** The other job of the state dir whose record holds the file now at `path`, with rows in it. */
   async #otherOwner(path: string, now: Identity): Promise<{ job: string; entry: Entry } | null> {
-    if (this.#jobDir === undefined) return null;
-    const stateDir = dirname(this.#jobDir);
-    const jobs = await fsp.readdir(stateDir).catch(() => [] as string[]);
-    for (const job of jobs) {
-      if (job === this.#job || job.startsWith('.')) continue;
-      const entry = (await readRecord(join(stateDir, job))).files[path];
+    for (const [job, record] of await this.#otherRecords()) {
+      const entry = record.files[path];
       if (entry && entry.rows > 0 && same(entry, now)) return { job, entry };
     }
     return null;
+  }
+
+  /** The records of the state dir's other jobs, read once per write of the results (up to four files ask). */
+  #others: Promise<[string, OutputsRecord][]> | undefined;
+  #otherRecords(): Promise<[string, OutputsRecord][]> {
+    const jobDir = this.#jobDir;
+    if (jobDir === undefined) return Promise.resolve([]);
+    this.#others ??= (async () => {
+      const stateDir = dirname(jobDir);
+      const jobs = await fsp.readdir(stateDir).catch(() => [] as string[]);
+      const records: [string, OutputsRecord][] = [];
+      // one at a time: a state dir of years of nightly jobs must not open them all at once
+      for (const job of jobs)
+        if (job !== this.#job && !job.startsWith('.'))
+          records.push([job, await readRecord(join(stateDir, job))]);
+      return records;
+    })();
+    return this.#others;
   }
 
   /**
