@@ -10,6 +10,9 @@ export interface LinkedSignal {
   dispose(): void;
 }
 
+/** sources whose listener limit is already lifted */
+const unbounded = new WeakSet<AbortSignal>();
+
 /**
  * A signal that aborts when any of `signals` does, like `AbortSignal.any` — which cannot be
  * used here: the signal it makes stays registered with each source for as long as the source
@@ -33,8 +36,13 @@ export function linkSignals(...signals: (AbortSignal | undefined)[]): LinkedSign
     dispose();
     controller.abort((event.target as AbortSignal).reason);
   };
-  // one listener per request in flight or queued, which may be many more than Node's 10
-  setMaxListeners(0, ...sources);
+  // one listener per request in flight or queued, which may be many more than Node's 10; set
+  // once per source (it showed in a profile, called for every request)
+  for (const s of sources) {
+    if (unbounded.has(s)) continue;
+    unbounded.add(s);
+    setMaxListeners(0, s);
+  }
   for (const s of sources) s.addEventListener('abort', onAbort, { once: true });
   return { signal: controller.signal, dispose };
 }
