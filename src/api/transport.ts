@@ -4,7 +4,7 @@
  * named by what it means for money (wire.ts `networkError`: was anything sent?). Scheduling,
  * 429s, retries and what an answer means are the client's and the outcome table's.
  */
-import { linkSignals } from '../util/signals.js';
+import { timedSignal, type TimedSignal } from '../util/signals.js';
 import { Agent, request, type Dispatcher } from 'undici';
 import { readAnswer } from './decode.js';
 import type { Answer } from './outcome.js';
@@ -37,11 +37,10 @@ export class Transport {
    *   `sent` false only when nothing can have reached the server (wire.ts)
    */
   async exchange(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<Answer> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
     // not AbortSignal.any: `signal` may be long-lived (util/signals.ts)
-    const link = linkSignals(signal, timeout);
+    const link = timedSignal(signal, this.timeoutMs);
     try {
-      return await this.exchangeOnce(method, path, body, signal, timeout, link.signal!);
+      return await this.exchangeOnce(method, path, body, signal, link);
     } finally {
       link.dispose();
     }
@@ -52,8 +51,7 @@ export class Transport {
     path: string,
     body: unknown,
     signal: AbortSignal | undefined,
-    timeout: AbortSignal,
-    combined: AbortSignal,
+    link: TimedSignal,
   ): Promise<Answer> {
     const failed = (err: unknown) =>
       networkError(err, {
@@ -61,7 +59,7 @@ export class Transport {
         host: this.host,
         timeoutMs: this.timeoutMs,
         aborted: signal?.aborted === true,
-        timedOut: timeout.aborted,
+        timedOut: link.timedOut,
       });
     let res: Dispatcher.ResponseData;
     try {
@@ -74,7 +72,7 @@ export class Transport {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: combined,
+        signal: link.signal,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });

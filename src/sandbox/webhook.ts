@@ -7,7 +7,7 @@
  * duplicate deliveries, a forged early "completed" event for a transaction that is still
  * processing (or will fail), and late redeliveries after the transaction is long final.
  */
-import { linkSignals } from '../util/signals.js';
+import { timedSignal } from '../util/signals.js';
 import type { Clock } from '../clock.js';
 import { formatApiTime, formatIsoSeconds, toLedgerEntry, type Transaction } from './ledger.js';
 
@@ -106,7 +106,7 @@ export class WebhookSender {
   private deliver(payload: Record<string, unknown>): void {
     if (this.controller.signal.aborted) return;
     // not AbortSignal.any: the sandbox's own signal lives as long as it does (util/signals.ts)
-    const link = linkSignals(this.controller.signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS));
+    const link = timedSignal(this.controller.signal, DELIVERY_TIMEOUT_MS);
     const delivery = fetch(this.url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

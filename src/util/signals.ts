@@ -14,6 +14,17 @@ export interface LinkedSignal {
 const unbounded = new WeakSet<AbortSignal>();
 
 /**
+ * Lifts `source`'s listener limit (one listener per request in flight or queued, which may be
+ * many more than Node's 10), once per source: setMaxListeners showed in a profile, called per
+ * request.
+ */
+function unbound(source: AbortSignal): void {
+  if (unbounded.has(source)) return;
+  unbounded.add(source);
+  setMaxListeners(0, source);
+}
+
+/**
  * A signal that aborts when any of `signals` does, like `AbortSignal.any` — which cannot be
  * used here: the signal it makes stays registered with each source for as long as the source
  * lives once anything listens to it (undici does), in Node 20 and later ones
@@ -36,13 +47,60 @@ export function linkSignals(...signals: (AbortSignal | undefined)[]): LinkedSign
     dispose();
     controller.abort((event.target as AbortSignal).reason);
   };
-  // one listener per request in flight or queued, which may be many more than Node's 10; set
-  // once per source (it showed in a profile, called for every request)
-  for (const s of sources) {
-    if (unbounded.has(s)) continue;
-    unbounded.add(s);
-    setMaxListeners(0, s);
-  }
+  for (const s of sources) unbound(s);
   for (const s of sources) s.addEventListener('abort', onAbort, { once: true });
   return { signal: controller.signal, dispose };
+}
+
+/** A request's signal with its own deadline: see {@link timedSignal}. */
+export interface TimedSignal {
+  signal: AbortSignal;
+  /** true once the deadline (not the source) aborted it */
+  readonly timedOut: boolean;
+  /** clears the deadline and detaches from the source: call it once the request is done */
+  dispose(): void;
+}
+
+/** setTimeout's longest delay: a longer one fires at once */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * One request's signal: aborts with the source's reason when `source` aborts, or with a
+ * `TimeoutError` DOMException once `timeoutMs` have passed (`timedOut` then true), whichever
+ * comes first. What `linkSignals(source, AbortSignal.timeout(ms))` gives, for a third of the
+ * work: one controller and one timer per request, no second signal (a profile of a run spent
+ * 3 % of its main thread making and linking the two).
+ */
+export function timedSignal(source: AbortSignal | undefined, timeoutMs: number): TimedSignal {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = () => {
+    clearTimeout(timer);
+    controller.abort(source!.reason);
+  };
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      source?.removeEventListener('abort', onAbort);
+      controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    },
+    Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS),
+  );
+  // like AbortSignal.timeout's: the deadline alone keeps no process alive
+  timer.unref();
+  if (source?.aborted) onAbort();
+  else if (source) {
+    unbound(source);
+    source.addEventListener('abort', onAbort, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    get timedOut() {
+      return timedOut;
+    },
+    dispose() {
+      clearTimeout(timer);
+      source?.removeEventListener('abort', onAbort);
+    },
+  };
 }

@@ -3,10 +3,10 @@
  * request is done nothing of them stays with a long-lived source — AbortSignal.any's signals
  * did (nodejs/node#55351), one per request a run sent.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getEventListeners } from 'node:events';
 import { MockAgent } from 'undici';
-import { linkSignals } from '../../src/util/signals.js';
+import { linkSignals, timedSignal } from '../../src/util/signals.js';
 import { AlsamiflexiClient } from '../../src/api/client.js';
 import { FakeClock } from '../../src/clock.js';
 
@@ -50,6 +50,58 @@ describe('linkSignals', () => {
     expect(heldBy(a.signal) + heldBy(b.signal)).toBe(0);
     a.abort();
     expect(link.signal!.aborted).toBe(false);
+  });
+});
+
+describe('timedSignal (a request with its own deadline)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('aborts with a TimeoutError at the deadline, says so, and lets go of its source', () => {
+    const source = new AbortController();
+    const t = timedSignal(source.signal, 1000);
+    vi.advanceTimersByTime(999);
+    expect(t.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(t.signal.aborted).toBe(true);
+    expect(t.timedOut).toBe(true);
+    expect((t.signal.reason as DOMException).name).toBe('TimeoutError');
+    expect(heldBy(source.signal)).toBe(0);
+  });
+
+  it("aborts with the source's reason, not as a timeout, and its deadline no longer fires", () => {
+    const source = new AbortController();
+    const t = timedSignal(source.signal, 1000);
+    source.abort(new Error('stop'));
+    expect((t.signal.reason as Error).message).toBe('stop');
+    vi.advanceTimersByTime(5000);
+    expect(t.timedOut).toBe(false);
+    const already = timedSignal(source.signal, 1000);
+    expect(already.signal.aborted).toBe(true);
+    expect(already.timedOut).toBe(false);
+  });
+
+  it('dispose clears the deadline and the listener: a done request is never aborted later', () => {
+    const source = new AbortController();
+    const t = timedSignal(source.signal, 1000);
+    expect(heldBy(source.signal)).toBe(1);
+    t.dispose();
+    expect(heldBy(source.signal)).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(5000);
+    source.abort();
+    expect(t.signal.aborted).toBe(false);
+    expect(t.timedOut).toBe(false);
+  });
+
+  it('works without a source', () => {
+    const t = timedSignal(undefined, 10);
+    vi.advanceTimersByTime(10);
+    expect(t.timedOut).toBe(true);
   });
 });
 
