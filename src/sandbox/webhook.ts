@@ -7,6 +7,7 @@
  * duplicate deliveries, a forged early "completed" event for a transaction that is still
  * processing (or will fail), and late redeliveries after the transaction is long final.
  */
+import { setMaxListeners } from 'node:events';
 import { timedSignal } from '../util/signals.js';
 import type { Clock } from '../clock.js';
 import { formatApiTime, formatIsoSeconds, toLedgerEntry, type Transaction } from './ledger.js';
@@ -78,7 +79,11 @@ export class WebhookSender {
     private readonly url: string,
     private readonly faults: WebhookFaults = {},
     private readonly clock?: Clock,
-  ) {}
+  ) {
+    // every late or forged delivery waits on it (one per transaction of a batch): many at once
+    // is the point, not a leak (Node warned at 11, once per full test run)
+    setMaxListeners(0, this.controller.signal);
+  }
 
   /** A transaction reached its final state: its event (with copies, and a late one, if asked). */
   send(txn: Transaction): void {

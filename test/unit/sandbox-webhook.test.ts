@@ -79,6 +79,29 @@ describe('sandbox webhook faults', () => {
     });
   });
 
+  it("a batch whose forged events all wait at once does not trip Node's listener-leak warning", async () => {
+    const c = await collect();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      // the clock never moves: every forged event of the batch is still waiting
+      sb = await startSandbox({
+        apiKey: KEY,
+        clock: new FakeClock(),
+        rateLimit: null,
+        completeAfterMs: 500,
+        webhookUrl: c.url,
+        webhookFaults: { forgeAfterMs: 100 },
+      });
+      for (let i = 0; i < 12; i++) await recharge(sb);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('refuses nonsense fault settings', async () => {
     await expect(
       startSandbox({ apiKey: KEY, webhookUrl: 'http://127.0.0.1:1/x', webhookFaults: { duplicates: -1 } }),
