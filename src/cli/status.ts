@@ -51,6 +51,8 @@ export const status: Command<{ job: string }> = {
           started_at: s.startedAt === null ? null : time(s.startedAt),
           updated_at: s.updatedAt === null ? null : time(s.updatedAt),
           eta_seconds: etaS,
+          // why the last run ended before the job finished; null when it did not, or was killed
+          stop: running ? null : (s.meta.stop ?? null),
         }),
       );
       return EXIT.OK;
@@ -60,6 +62,8 @@ export const status: Command<{ job: string }> = {
       `  input: ${s.meta.input.path} (${count(s.meta.rows, 'row')}, sha256 ${s.meta.input.hash.slice(0, 12)}…)`,
     );
     io.out(`  created ${s.meta.createdAt}, started ${time(s.startedAt)}, updated ${time(s.updatedAt)}`);
+    if (s.meta.stop && !running)
+      io.out(`  last run stopped at ${s.meta.stop.at}: ${s.meta.stop.message} [${s.meta.stop.code}]`);
     for (const st of ROW_STATUSES) {
       const n = s.tally.counts[st];
       if (n > 0)

@@ -40,6 +40,8 @@ export interface JobMeta {
   options: { allowDuplicates: boolean; map?: Record<string, string> };
   /** the pace the job last ran at (absent in jobs made before it was kept): `status`'s ETA */
   pace?: JobPace;
+  /** why the last run stopped before the job finished (absent: it did not, or was killed) */
+  stop?: JobStop;
   rows: number;
   valid: number;
   total: number;
@@ -52,16 +54,39 @@ export interface JobPace {
   pollAfterMs: number;
 }
 
+/** Why the last run of a job ended before the job finished (job.json `stop`). */
+export interface JobStop {
+  code: string;
+  message: string;
+  /** when the run ended, ISO 8601 UTC */
+  at: string;
+}
+
 /**
- * Records in job.json the pace this run of the job goes at (`run`, `resume`, `retry` each
- * record theirs), so `status` gives the ETA at the rate the job ran at, not at the plan it is
- * itself given. Written atomically, only when it changed. @throws what writeFileAtomic throws
+ * Records in job.json what `status` tells of the last run (`run`, `resume` and `retry` each
+ * record theirs): its pace, so the ETA is at the rate the job ran at, not at the plan `status`
+ * is itself given; and why it stopped (`stop`), cleared when a run starts — a run killed with -9
+ * then leaves no reason rather than an earlier run's. Only the fields given change; written
+ * atomically, only when something changed. @throws what writeFileAtomic throws
  */
-export async function rememberPace(job: JobSnapshot, pace: JobPace): Promise<void> {
-  const p = job.meta.pace;
-  if (p && p.intervalMs === pace.intervalMs && p.pollAfterMs === pace.pollAfterMs) return;
-  job.meta.pace = pace;
-  await writeFileAtomic(job.paths.meta, JSON.stringify(job.meta, null, 2) + '\n');
+export async function rememberRun(
+  job: JobSnapshot,
+  change: { pace?: JobPace; stop?: JobStop | null },
+): Promise<void> {
+  const { meta } = job;
+  const p = meta.pace;
+  const pace =
+    change.pace &&
+    !(p && p.intervalMs === change.pace.intervalMs && p.pollAfterMs === change.pace.pollAfterMs);
+  const stop =
+    change.stop !== undefined && JSON.stringify(change.stop ?? undefined) !== JSON.stringify(meta.stop);
+  if (!pace && !stop) return;
+  if (pace) meta.pace = change.pace;
+  if (stop) {
+    if (change.stop) meta.stop = change.stop;
+    else delete meta.stop;
+  }
+  await writeFileAtomic(job.paths.meta, JSON.stringify(meta, null, 2) + '\n');
 }
 
 export interface JobPaths {

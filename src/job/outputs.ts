@@ -6,7 +6,10 @@
  * `EngineOptions.writeResults`, so `job/` never imports `report/` (docs/design.md, "Import
  * direction"); `report/results.ts` is the one the library and the CLI pass.
  */
+import { access } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { BatchError } from '../errors.js';
 import type { JobMeta } from './job.js';
 import type { RowState } from './rows.js';
 
@@ -63,4 +66,23 @@ export function defaultOutputs(inputPath: string, out?: string): Outputs {
 /** A job's outputs: `out` when given, else the results path the job remembers (SPEC §4). */
 export function jobOutputs(meta: { input: { path: string }; results?: string }, out?: string): Outputs {
   return defaultOutputs(meta.input.path, out ?? meta.results);
+}
+
+/**
+ * The folder of the results CSV `file` exists and is writable: found before anything is sent,
+ * not at the end. @throws BatchError USAGE naming the folder
+ */
+export async function checkWritable(file: string): Promise<void> {
+  const dir = dirname(file);
+  try {
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable';
+    throw new BatchError(
+      'USAGE',
+      `the results cannot be written: folder ${dir} ${why} (choose another with --out); nothing was sent`,
+      {},
+      { cause: err },
+    );
+  }
 }

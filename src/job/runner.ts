@@ -8,9 +8,6 @@
  * wait at once; requests already sent finish within --request-timeout; the results are
  * written; the job stays resumable (SPEC §5 additions, "Signals reach every wait").
  */
-import { access } from 'node:fs/promises';
-import { constants } from 'node:fs';
-import { dirname } from 'node:path';
 import { setMaxListeners } from 'node:events';
 import type { AlsamiflexiClient } from '../api/client.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -21,8 +18,8 @@ import { applyRecord, tally, type RowState, type RowStatus } from './rows.js';
 import { Poller } from './poller.js';
 import { JobEvents } from './events.js';
 import type { WebhookReceiver } from './webhooks.js';
-import { rememberPace, type OpenJob } from './job.js';
-import { jobOutputs, type ResultsWriter, type WrittenResults } from './outputs.js';
+import { rememberRun, type OpenJob } from './job.js';
+import { checkWritable, jobOutputs, type ResultsWriter, type WrittenResults } from './outputs.js';
 import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.js';
 import { outranks, warnOncePerWord } from './stops.js';
 import { startingRows, submitWorker, toPay } from './pending.js';
@@ -106,12 +103,12 @@ export async function drive(job: OpenJob, opts: EngineOptions, resumed: boolean)
 async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Promise<JobResult> {
   // the results must be writable before anything is sent, not discovered at the end
   await checkWritable(jobOutputs(job.meta, opts.out).results);
-  // `status` gives the ETA at the pace the job last ran at, whatever plan it is itself given
-  if (opts.pollShareIntervalMs)
-    await rememberPace(job, {
-      intervalMs: opts.pollShareIntervalMs,
-      pollAfterMs: opts.pollAfterMs ?? DEFAULTS.pollAfterMs,
-    });
+  // `status` gives the ETA at the pace the job last ran at (whatever plan it is itself given),
+  // and no earlier run's stop while this one runs
+  const pace = opts.pollShareIntervalMs
+    ? { intervalMs: opts.pollShareIntervalMs, pollAfterMs: opts.pollAfterMs ?? DEFAULTS.pollAfterMs }
+    : undefined;
+  await rememberRun(job, { pace, stop: null });
   const clock = opts.clock ?? systemClock;
   const events = opts.events ?? new JobEvents();
   const { client } = opts;
@@ -245,6 +242,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
       code: err instanceof BatchError ? err.code : ('INTERNAL' as const),
       message: (err as Error)?.message ?? String(err),
     };
+    await rememberRun(job, { stop: { ...why, at: new Date(clock.now()).toISOString() } }).catch(() => {});
     events.emit('job:finished', { job: name, ...tally(job.rows), stopped: why });
     throw err;
   } finally {
@@ -261,6 +259,11 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   const outputs = await finish(job, opts);
   if (outputs.inputChanged) stopped ??= { code: 'INPUT_CHANGED', message: outputs.inputChanged }; // SPEC §5: exit 4, not 2
   const t = tally(job.rows);
+  // best effort: `status` tells why; a job.json that cannot be written changes nothing sent
+  if (stopped)
+    await rememberRun(job, { stop: { ...stopped, at: new Date(clock.now()).toISOString() } }).catch(
+      () => undefined,
+    );
   events.emit('job:finished', { job: name, counts: t.counts, amounts: t.amounts, stopped });
   return {
     job: name,
@@ -279,19 +282,4 @@ async function finish(job: OpenJob, opts: EngineOptions): Promise<WrittenResults
     bom: opts.bom,
     jobDir: job.paths.dir,
   });
-}
-
-async function checkWritable(file: string): Promise<void> {
-  const dir = dirname(file);
-  try {
-    await access(dir, constants.W_OK);
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable';
-    throw new BatchError(
-      'USAGE',
-      `the results cannot be written: folder ${dir} ${why} (choose another with --out); nothing was sent`,
-      {},
-      { cause: err },
-    );
-  }
 }

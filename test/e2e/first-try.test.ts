@@ -286,4 +286,40 @@ describe('status of a stopped job', () => {
       await poor.close();
     }
   });
+
+  it('says why its last run stopped (for a cron script: status --json `stop`), and no more once a run finishes it', async () => {
+    const poor = await startSandbox({ apiKey: KEY, rateLimit: null, balance: 10 });
+    try {
+      const dir = tempDir();
+      const { path } = writeBatch(dir, 3);
+      const state = join(dir, 'state');
+      const r = await runCli(['run', path, ...fastArgs(state), '--json'], apiEnv(poor.url));
+      expect(r.code).toBe(4);
+      const { job } = JSON.parse(r.stdout) as { job: string };
+      const s = await runCli(['status', job, '--state-dir', state, '--json']);
+      const { state: st, stop } = JSON.parse(s.stdout) as {
+        state: string;
+        stop: { code: string; message: string; at: string } | null;
+      };
+      expect(st).toBe('stopped');
+      expect(stop?.code).toBe('INSUFFICIENT_BALANCE');
+      expect(stop?.message).toContain('top up');
+      expect(Number.isNaN(Date.parse(stop!.at))).toBe(false);
+      const human = await runCli(['status', job, '--state-dir', state]);
+      expect(human.stdout).toMatch(/^ {2}last run stopped at \S+: .*top up.* \[INSUFFICIENT_BALANCE\]$/m);
+
+      poor.setBalance(1_000_000);
+      const resumed = await runCli(['resume', job, ...fastArgs(state)], apiEnv(poor.url));
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(poor.ledger()).toHaveLength(3);
+      const after = JSON.parse((await runCli(['status', job, '--state-dir', state, '--json'])).stdout) as {
+        state: string;
+        stop: unknown;
+      };
+      expect(after).toMatchObject({ state: 'finished', stop: null });
+      expect((await runCli(['status', job, '--state-dir', state])).stdout).not.toContain('last run stopped');
+    } finally {
+      await poor.close();
+    }
+  });
 });
