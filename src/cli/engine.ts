@@ -6,17 +6,14 @@ import { JobEvents } from '../job/events.js';
 import { runJob, resumeJob, retryJob, type JobResult, type RunJobOptions } from '../run.js';
 import { snapshot } from '../job/job.js';
 import type { EngineOptions } from '../run.js';
-import { planRate, type ResolvedOptions } from '../config.js';
-import type { Rate } from '../util/units.js';
+import type { ResolvedOptions } from '../config.js';
 import { loadOperatorsFile } from '../validate/index.js';
 import { apiContext, apiHint, type ApiContext, type Io } from './context.js';
 import { exitCodeForResult } from '../exit.js';
 import { auditFromOptions, webhooksFromOptions } from './services.js';
-import { showProgress } from './progress.js';
+import { limitPerMinute, showProgress } from './progress.js';
 import { humanSummary, jsonSummary } from './summary.js';
 import { count, noun } from '../util/words.js';
-
-const perMinute = (r: Rate) => (r.limit * 60_000) / r.windowMs;
 
 export type JobCommand = 'run' | 'resume' | 'retry';
 
@@ -55,7 +52,7 @@ export async function jobCommand(
     verb: command === 'retry' ? 'retrying' : undefined,
     intervalMs: ctx.limiter.interval,
     pollAfterMs: options.pollAfterMs,
-    limitPerMin: perMinute(planRate(options)),
+    limitPerMin: limitPerMinute(options),
     waitingUntil: () => ctx.limiter.waitingUntil(),
   });
   const engine: EngineOptions = {

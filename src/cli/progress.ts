@@ -2,7 +2,8 @@
 import type { JobEvents } from '../job/events.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ProgressTracker } from '../report/progress.js';
-import type { ResolvedOptions } from '../config.js';
+import { planRate, type ResolvedOptions } from '../config.js';
+import type { Rate } from '../util/units.js';
 import { apiHint, type Io } from './context.js';
 import { count } from '../util/words.js';
 
@@ -11,6 +12,12 @@ export interface ProgressDisplay {
   /** a `stopping: …` line was shown while the job ran */
   readonly stopAnnounced: boolean;
 }
+
+/** requests per minute of a rate (`30/s` → 1800) */
+export const perMinute = (r: Rate): number => (r.limit * 60_000) / r.windowMs;
+
+/** The rate the options set (plan or --rate-limit), per minute: what `up to N/min` shows. */
+export const limitPerMinute = (options: ResolvedOptions): number => perMinute(planRate(options));
 
 /**
  * TTY: one status line redrawn; otherwise a log line at most every 10 s (SPEC §7). The first
@@ -67,15 +74,19 @@ export function showProgress(
   };
 }
 
-/** The progress display as the watched folder uses it: returns its stop function. */
+/**
+ * The progress display as the watched folder uses it: returns its stop function. `limitPerMin`:
+ * the rate as the user gave it (plan or --rate-limit), shown as `up to N/min` like `run` shows it
+ * — not worked back from the limiter's interval, which carries its safety margin (3000/min
+ * became 2941/min).
+ */
 export function progress(
   events: JobEvents,
   io: Io,
   options: Pick<ResolvedOptions, 'quiet' | 'baseUrl'>,
-  intervalMs: number,
-  pollAfterMs: number,
+  pace: { intervalMs: number; pollAfterMs: number; limitPerMin: number },
   waitingUntil: () => number | null,
 ): () => void {
-  const shown = showProgress(events, io, options, { intervalMs, pollAfterMs, waitingUntil });
+  const shown = showProgress(events, io, options, { ...pace, waitingUntil });
   return () => shown.stop();
 }

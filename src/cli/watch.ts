@@ -8,7 +8,7 @@ import { ownLabel } from './own-options.js';
 import { apiContext, type Io } from './context.js';
 import { COMMON, ENGINE, FILE, type Command } from './command.js';
 import { engineOptions, fileOptions } from './engine.js';
-import { progress } from './progress.js';
+import { limitPerMinute, progress } from './progress.js';
 import { jsonSummary } from './summary.js';
 import { auditFromOptions, webhooksFromOptions } from './services.js';
 
@@ -96,8 +96,11 @@ export async function watchCommand(
           events,
           io,
           { baseUrl: options.baseUrl, quiet: quiet || json },
-          ctx.limiter.interval,
-          options.pollAfterMs,
+          {
+            intervalMs: ctx.limiter.interval,
+            pollAfterMs: options.pollAfterMs,
+            limitPerMin: limitPerMinute(options),
+          },
           () => ctx.limiter.waitingUntil(),
         );
       },

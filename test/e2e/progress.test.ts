@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { CLI, KEY, apiEnv, runCli, tempDir, writeBatch } from './helpers.js';
@@ -53,6 +54,19 @@ describe('progress output', () => {
     expect(redraws.every((l) => l.split('\r')[0]!.length <= 79)).toBe(true);
     expect(out).toContain('20 rows — 20 completed');
     expect(out).not.toContain(KEY);
+  });
+
+  it("watch shows the rate as given, like run: up to 600/min, not the limiter's 588 (its 2 % margin)", async () => {
+    const dir = tempDir();
+    const inbox = join(dir, 'incoming');
+    mkdirSync(inbox);
+    writeBatch(inbox, 3);
+    const r = await runCli(
+      ['watch', inbox, '--once', '--settle', '0', ...slowArgs(join(dir, 'state'))],
+      apiEnv(sb.url),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^batch-[0-9a-f]{8} \[\.{20}\] 0\/3 done \| up to 600\/min \| /m);
   });
 
   it('off a terminal: a plain line at most every 10 s, and nothing at all with --quiet', async () => {
