@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { BatchError } from '../errors.js';
+import { mask } from '../api/mask.js';
 import { AtomicFile, syncDir, writeFileAtomic } from '../util/fs.js';
 import { Journal, replay, type JournalRecord } from './journal.js';
 import { RowTable } from './table.js';
@@ -54,20 +55,18 @@ export interface JobPace {
   pollAfterMs: number;
 }
 
-/** Why the last run of a job ended before the job finished (job.json `stop`). */
+/** Why the last run of a job ended before the job finished (job.json `stop`); `at`: ISO 8601 UTC. */
 export interface JobStop {
   code: string;
   message: string;
-  /** when the run ended, ISO 8601 UTC */
   at: string;
 }
 
 /**
- * Records in job.json what `status` tells of the last run (`run`, `resume` and `retry` each
- * record theirs): its pace, so the ETA is at the rate the job ran at, not at the plan `status`
- * is itself given; and why it stopped (`stop`), cleared when a run starts — a run killed with -9
- * then leaves no reason rather than an earlier run's. Only the fields given change; written
- * atomically, only when something changed. @throws what writeFileAtomic throws
+ * Records in job.json what `status` tells of the last run (`run`, `resume`, `retry`): its pace
+ * (the ETA is at the rate the job ran at, not at the plan `status` is given) and why it stopped
+ * (`stop`, cleared when a run starts: a run killed with -9 leaves none rather than an earlier
+ * run's). Only the fields given change; written atomically, if changed. @throws as writeFileAtomic
  */
 export async function rememberRun(
   job: JobSnapshot,
@@ -83,7 +82,8 @@ export async function rememberRun(
   if (!pace && !stop) return;
   if (pace) meta.pace = change.pace;
   if (stop) {
-    if (change.stop) meta.stop = change.stop;
+    // the key never reaches a state file, whatever text the stop carries (SPEC §5 additions)
+    if (change.stop) meta.stop = { ...change.stop, message: mask(change.stop.message) };
     else delete meta.stop;
   }
   await writeFileAtomic(job.paths.meta, JSON.stringify(meta, null, 2) + '\n');

@@ -331,6 +331,28 @@ describe('nothing secret on disk or screen', () => {
     expect(statSync(join(b.state, 'hostile', 'journal.log')).mode & 0o777).toBe(0o600);
   });
 
+  it('a run stopped by an answer that echoes the key: job.json keeps the stop for status, never the key', async () => {
+    const h = await hostile({
+      recharge: (call) => ({
+        status: 401,
+        body: err('UNAUTHORIZED', `invalid key ${call.authorization.replace(/^Bearer /, '')}`),
+      }),
+    });
+    const b = batch(3);
+    const r = await runCli(b.args, apiEnv(h.url));
+    expect(r.code).toBe(3);
+    expect(h.ledger).toHaveLength(0);
+    const meta = JSON.parse(readFileSync(join(b.state, 'hostile', 'job.json'), 'utf8')) as {
+      stop?: { code: string; message: string };
+    };
+    expect(meta.stop?.code).toBe('API_UNAUTHORIZED');
+    expect(meta.stop?.message).toContain('API key rejected');
+    for (const f of filesUnder(b.state)) expect(readFileSync(f, 'utf8'), f).not.toContain(KEY);
+    const s = await runCli(['status', 'hostile', '--state-dir', b.state]);
+    expect(s.stdout).toContain('[API_UNAUTHORIZED]');
+    expect(s.stdout).not.toContain(KEY);
+  });
+
   it('--config pointing at the key file: exit 2, and the error does not quote it', async () => {
     const dir = tempDir('rb-hostile-');
     const keyFile = join(dir, 'api.key');
