@@ -4,7 +4,7 @@
  * when the API is not the bottleneck, against the same number of POST /recharge sent straight
  * through the client, with no journal, at the same concurrency.
  *
- *   node bench/engine.mjs [--rows 2000] [--concurrency 1,4,16]
+ *   node bench/engine.mjs [--rows 2000] [--concurrency 1,4,16] [--latency 0]
  *
  * A generated CSV of unique valid rows (name,mobile,amount) is run against an unlimited sandbox
  * (no rate limit, transactions final at once, a huge balance) served by this process; each
@@ -20,6 +20,10 @@
  *             count is read from the Journal instance (its `syncs` counter).
  * - baseline: C workers sending the same rows' POST /recharge through the same kind of client,
  *             no journal, no plan, no results file.
+ *
+ * `--latency <ms>`: the sandbox waits that long before answering each request (default 0), a
+ * remote API's round trip instead of loopback's, where the engine's durable write per row no
+ * longer weighs as much as a request.
  *
  * Two flows, each against its own sandbox:
  * - POST:     transactions final at once (`completeAfterMs: 0`): one request per row, the
@@ -60,6 +64,7 @@ else await main();
 async function main() {
   const rows = Number(cliArg('--rows', '2000'));
   const levels = cliArg('--concurrency', '1,4,16').split(',').map(Number);
+  const latencyMs = Number(cliArg('--latency', '0'));
   requireBuild(root, 'engine');
   const { startSandbox } = await import(distUrl('index.js'));
   const csv = join(root, 'bench/.data', `engine-${rows}.csv`);
@@ -79,6 +84,7 @@ async function main() {
         port: 0,
         rateLimit: null,
         balance: 1e12,
+        latencyMs,
         ...(flow === 'post' ? { completeAfterMs: 0 } : { completeAfterMs: 3, clock: steppingClock() }),
       });
       try {
@@ -102,7 +108,8 @@ async function main() {
   }
 
   console.log(
-    `\nengine: ${rows.toLocaleString('en-US')} rows, unlimited sandbox in the parent process, ` +
+    `\nengine: ${rows.toLocaleString('en-US')} rows, unlimited sandbox in the parent process` +
+      `${latencyMs ? ` answering after ${latencyMs} ms` : ''}, ` +
       `${cpus().length} × ${cpus()[0]?.model.trim()}, node ${process.version}`,
   );
   const head = [
@@ -150,7 +157,7 @@ async function main() {
       "fsyncs = the journal's, plan and results files not counted)",
   );
   if (process.env.BENCH_RESULT_FILE) {
-    const figures = { rows, cases: {} };
+    const figures = { rows, latency_ms: latencyMs, cases: {} };
     for (const { mode, c, flow, engine: e, baseline: b } of results) {
       const key = `${mode === 'limiter' ? 'limiter' : 'no_limiter'}${flow === 'post' ? '' : '_post_get'}_c${c}`;
       figures.cases[key] = {
