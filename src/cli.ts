@@ -29,11 +29,12 @@ const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-// A closed pipe (`recharge-batch jobs | head -1`) must not crash the process, least of all in
-// the middle of a batch: output is dropped, the work and the exit code go on.
+// A closed pipe (`recharge-batch jobs | head -1`) or a terminal that hung up (EIO: the window
+// closed, the SSH session dropped) must not crash the process, least of all in the middle of a
+// batch: output is dropped, the work and the exit code go on.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+    if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
   });
 }
 
@@ -51,7 +52,11 @@ let jsonMode =
   hideBin(process.argv).includes('--json') || /^(1|true|yes)$/i.test(process.env.RECHARGE_BATCH_JSON ?? '');
 let exitCode: number = EXIT.OK;
 
-/** SIGINT/SIGTERM: the first asks the command to stop cleanly, the second exits at once. */
+/**
+ * SIGINT/SIGTERM/SIGHUP: the first asks the command to stop cleanly, the second exits at once.
+ * SIGHUP is a clerk closing the terminal window or a dropped SSH session: by default it killed the
+ * run on the spot, with no results file and no stop for `status` to tell.
+ */
 function stopSignal(): AbortSignal {
   const ac = new AbortController();
   // each wait in progress listens to it (requests, polls, sleeps): many at once is no leak
@@ -68,6 +73,7 @@ function stopSignal(): AbortSignal {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   return ac.signal;
 }
 

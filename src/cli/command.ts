@@ -6,10 +6,10 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import type { OptionName, ResolvedOptions } from '../config.js';
 import type { Io } from './context.js';
 
-/** What every command gets besides its options: output, and the stop signal of SIGINT/SIGTERM. */
+/** What every command gets besides its options: output, and the stop signal of SIGINT/SIGTERM/SIGHUP. */
 export interface CliEnv {
   io: Io;
-  /** installs the SIGINT/SIGTERM handlers; call once, when the command starts its work */
+  /** installs the SIGINT/SIGTERM/SIGHUP handlers; call once, when the command starts its work */
   stopSignal(): AbortSignal;
 }
 

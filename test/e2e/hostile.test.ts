@@ -236,12 +236,14 @@ describe('waits the server asks for', () => {
   });
 });
 
+const hourLongRecharge = {
+  status: 429,
+  body: err('RATE_LIMIT_EXCEEDED', 'come back in an hour'),
+  headers: { 'retry-after': '3600' },
+};
+
 describe('signals reach every wait', () => {
-  const hourLong = {
-    status: 429,
-    body: err('RATE_LIMIT_EXCEEDED', 'come back in an hour'),
-    headers: { 'retry-after': '3600' },
-  };
+  const hourLong = hourLongRecharge;
   it.each([
     ['a 429 on POST /recharge', { recharge: () => hourLong }, '/recharge', 'pending'],
     ['a 429 on GET /balance at start-up', { balance: () => hourLong }, '/balance', 'pending'],
@@ -267,6 +269,28 @@ describe('signals reach every wait', () => {
     },
     60_000,
   );
+});
+
+describe('a closed terminal (SIGHUP)', () => {
+  it('stops the run like SIGTERM: exit 4, the results written, status tells why, nothing sent', async () => {
+    const h = await hostile({ recharge: () => hourLongRecharge });
+    const b = batch(2);
+    const waiting = new Promise<void>((resolve) =>
+      h.events.on('answer', (a: { path: string; status: number }) => {
+        if (a.status === 429 && a.path.includes('/recharge')) resolve();
+      }),
+    );
+    const { child, done } = startCli([...b.args, '--max-wait', '2h'], apiEnv(h.url));
+    await waiting;
+    child.kill('SIGHUP');
+    const r: CliResult = await done;
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toContain('SIGHUP: stopping');
+    expect(statuses(b.results)).toEqual(['pending', 'pending']);
+    const s = await runCli(['status', 'hostile', '--state-dir', b.state, '--json']);
+    expect((JSON.parse(s.stdout) as { stop: { code: string } }).stop.code).toBe('INTERRUPTED');
+    expect(h.ledger).toHaveLength(0);
+  }, 60_000);
 });
 
 describe('signals reach the waits before a job exists', () => {
