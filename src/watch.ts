@@ -6,8 +6,8 @@
  *   exit 2      → the input moves to `<dir>/rejected/` with `<name>.error.txt` holding the one line
  *   exit 3 or 4 → the input stays; it is resumed on the next pass (with `once`, the next run)
  * A job locked by another process (JOB_LOCKED) is not the file's fault: it stays, counted as 4.
- * The tool's own outputs (`*.results.csv`, `*.failed.csv`, `*.unknown.csv`), hidden files and
- * anything but a regular file are never picked up.
+ * The tool's own outputs (`*.results.csv`, `*.failed.csv`, `*.unknown.csv`), hidden files, Excel's
+ * lock files (`~$name.csv`) and anything but a regular file are never picked up.
  *
  * Time comes from the injected clock (settling, rescans, retries), so tests move it.
  */
@@ -62,9 +62,13 @@ export interface WatchResult {
 
 const OUTPUT_SUFFIX = /\.(results|failed|unknown)\.csv$/i;
 
-/** A file worth looking at: `*.csv`, not hidden, not one of the tool's own outputs. */
+/**
+ * A file worth looking at: `*.csv`, not hidden, not an office suite's lock file (`~$june.csv`,
+ * written beside a sheet open in Excel on a shared folder: a few bytes of owner name, never the
+ * sheet), not one of the tool's own outputs.
+ */
 export function isCandidate(name: string): boolean {
-  return /\.csv$/i.test(name) && !name.startsWith('.') && !OUTPUT_SUFFIX.test(name);
+  return /\.csv$/i.test(name) && !name.startsWith('.') && !name.startsWith('~$') && !OUTPUT_SUFFIX.test(name);
 }
 
 interface Seen {

@@ -222,7 +222,9 @@ describe('watchFolder', () => {
   it("picks *.csv only, never the tool's own outputs", () => {
     expect(['a.csv', 'B.CSV', 'pay roll.csv'].every(isCandidate)).toBe(true);
     expect(
-      ['a.results.csv', 'a.failed.csv', 'a.unknown.csv', '.a.csv', 'a.csv.part', 'a.txt'].some(isCandidate),
+      ['a.results.csv', 'a.failed.csv', 'a.unknown.csv', '.a.csv', '~$a.csv', 'a.csv.part', 'a.txt'].some(
+        isCandidate,
+      ),
     ).toBe(false);
   });
 });
