@@ -1,7 +1,7 @@
 /** `jobs` (SPEC §2): the jobs in the state dir with their status. */
 import { listJobs, snapshot } from '../job/job.js';
 import { lockHolder } from '../job/lock.js';
-import { count } from '../util/words.js';
+import { count, group } from '../util/words.js';
 import { COMMON, type Command } from './command.js';
 import { EXIT } from '../exit.js';
 import { time } from './status.js';
@@ -36,7 +36,7 @@ export const jobs: Command = {
     for (const r of rows) {
       const c = r.counts;
       io.out(
-        `${r.job}  ${r.state.padEnd(8)}  ${count(r.rows, 'row')}: completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, skipped ${c.skipped}, processing ${c.processing}, pending ${c.pending}  (${r.input})`,
+        `${r.job}  ${r.state.padEnd(8)}  ${count(r.rows, 'row')}: completed ${group(c.completed)}, failed ${group(c.failed)}, unknown ${group(c.unknown)}, invalid ${group(c.invalid)}, skipped ${group(c.skipped)}, processing ${group(c.processing)}, pending ${group(c.pending)}  (${r.input})`,
       );
     }
     return EXIT.OK;

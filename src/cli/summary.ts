@@ -1,6 +1,6 @@
 /** The end of a job command (SPEC §7): the `--json` object, the human summary and the next step. */
 import type { JobResult } from '../job/run.js';
-import { bdt, count, noun } from '../util/words.js';
+import { bdt, count, group, noun } from '../util/words.js';
 import { apiHintText } from './context.js';
 
 /**
@@ -37,9 +37,9 @@ export function humanSummary(r: JobResult): string[] {
   const total = Object.values(c).reduce((a, b) => a + b, 0);
   const parts = ['completed', 'failed', 'unknown', 'processing', 'pending']
     .filter((st) => (c[st] ?? 0) > 0)
-    .map((st) => `${c[st]} ${st}`);
-  if (c.invalid) parts.push(`${c.invalid} invalid (not sent)`);
-  if (c.skipped) parts.push(`${c.skipped} skipped (paid before)`);
+    .map((st) => `${group(c[st]!)} ${st}`);
+  if (c.invalid) parts.push(`${group(c.invalid)} invalid (not sent)`);
+  if (c.skipped) parts.push(`${group(c.skipped)} skipped (paid before)`);
   const lines = [
     `job ${r.job}: ${count(total, 'row')} — ${parts.join(', ') || 'nothing to do'}`,
     `  recharged: ${bdt(r.amounts.completed)}${r.amounts.processing ? `, still processing: ${bdt(r.amounts.processing)}` : ''}`,
@@ -68,7 +68,12 @@ export function nextSteps(r: JobResult): string[] {
     code === 'API_BAD_RESPONSE'
   ) {
     steps.push(`check the connection and --base-url, then \`${resume}\``);
-  } else if (code === 'POLL_TIMEOUT')
+  } else if (code === 'INPUT_CHANGED')
+    // the rows may all be done, but the results lack the input's own columns: the exit code is 4
+    steps.push(
+      `put the input back as it was when the job was made, then \`recharge-batch report ${r.job}\` for the full results`,
+    );
+  else if (code === 'POLL_TIMEOUT')
     steps.push(`\`${resume}\` later: ${count(c.processing ?? 0, 'row')} still processing at the API`);
   else if ((c.pending ?? 0) + (c.processing ?? 0) > 0)
     steps.push(`\`${resume}\` to finish the ${count((c.pending ?? 0) + (c.processing ?? 0), 'row')} left`);

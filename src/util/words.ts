@@ -27,6 +27,7 @@ export function bdt(amount: number, currency = 'BDT'): string {
   return `${amount.toLocaleString('en-US', whole ? { maximumFractionDigits: 0 } : { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`;
 }
 
-function group(n: number): string {
+/** A count without its noun, grouped like amounts: `3000` → `3,000` (SPEC §7: one way everywhere). */
+export function group(n: number): string {
   return n.toLocaleString('en-US');
 }

@@ -69,6 +69,21 @@ describe('humanSummary', () => {
     ]);
   });
 
+  it('counts are grouped like amounts: 3,000 rows — 2,999 completed', () => {
+    const lines = humanSummary(result({ completed: 2999, failed: 1 }, null, { completed: 299_900 }));
+    expect(lines[0]).toBe('job allowance-1a2b3c4d: 3,000 rows — 2,999 completed, 1 failed');
+  });
+
+  it('an input changed mid-run: exit 4, and the next step is the full results, not "nothing"', () => {
+    const changed = result(
+      { completed: 3 },
+      { code: 'INPUT_CHANGED', message: 'the input /srv/allowance.csv has changed since job …' },
+    );
+    expect(nextSteps(changed)).toEqual([
+      'put the input back as it was when the job was made, then `recharge-batch report allowance-1a2b3c4d` for the full results',
+    ]);
+  });
+
   it('a stop says how to go on: top up and resume, resume, or check the key', () => {
     const short = result(
       { completed: 10, pending: 30 },
