@@ -30,10 +30,11 @@ export function networkError(
     });
   }
   const reason = code || (err instanceof Error ? mask(err.message) : 'network error');
-  return new ApiError('API_UNREACHABLE', `${at.where}: cannot reach ${at.host} (${reason})`, {
-    sent: !NOT_SENT_CODES.has(code),
-    cause: err,
-  });
+  const sent = !NOT_SENT_CODES.has(code);
+  // a request that may have reached the server must not read as one that never left: "cannot
+  // reach" next to a row the API charged sent a clerk the wrong way
+  const what = sent ? `the connection to ${at.host} was cut before the answer` : `cannot reach ${at.host}`;
+  return new ApiError('API_UNREACHABLE', `${at.where}: ${what} (${reason})`, { sent, cause: err });
 }
 
 /** A request given up while it waited: certainly never sent. */

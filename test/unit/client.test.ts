@@ -223,7 +223,7 @@ describe('AlsamiflexiClient', () => {
     expect(err.sent).toBe(true);
   });
 
-  it('marks a refused connection as not sent, and a reset as sent', async () => {
+  it('marks a refused connection as not sent, and a reset as sent, and says which', async () => {
     const pool = agent.get(ORIGIN);
     pool
       .intercept({ path: '/api/v1/recharge', method: 'POST' })
@@ -242,6 +242,10 @@ describe('AlsamiflexiClient', () => {
       .catch((e: unknown) => e)) as ApiError;
     expect(reset.code).toBe('API_UNREACHABLE');
     expect(reset.sent).toBe(true);
+    // in words too: a clerk reads "cannot reach" as "never sent"
+    expect(refused.message).toContain('cannot reach api.test');
+    expect(reset.message).toContain('the connection to api.test was cut before the answer (UND_ERR_SOCKET)');
+    expect(reset.message).not.toContain('cannot reach');
   });
 
   it('passes every request through the scheduler and reports headers to it', async () => {
