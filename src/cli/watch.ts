@@ -2,6 +2,7 @@
 import { relative, resolve } from 'node:path';
 import { BatchError } from '../errors.js';
 import { parseDuration } from '../util/units.js';
+import { humanMs } from '../api/client.js';
 import type { ResolvedOptions } from '../config.js';
 import { checkFolder, watchFolder, type FileOutcome } from '../watch.js';
 import { ownLabel } from './own-options.js';
@@ -80,7 +81,9 @@ export async function watchCommand(
   }
   const { quiet, json } = options;
   if (!quiet)
-    io.err(`watching ${dir} for *.csv files${args.once ? ' (once)' : ''}; settled after ${args.settle}`);
+    io.err(
+      `watching ${dir} for *.csv files${args.once ? ' (once)' : ''}; a file is taken once it has not changed for ${settleMs < 1000 ? `${settleMs} ms` : humanMs(settleMs)}`,
+    );
   let stopProgress = () => undefined as void;
   try {
     const r = await watchFolder({

@@ -34,7 +34,7 @@ describe('a --config file shared by every command', () => {
       ['watch', inbox, '--config', cfg, ...fastArgs(join(dir, 'state')).filter((a) => a !== '--quiet')],
       apiEnv(sb.url),
     );
-    expect(w.stderr).toContain('settled after 10ms');
+    expect(w.stderr).toContain('a file is taken once it has not changed for 10 ms');
     expect(w.code).toBe(0);
     expect(sb.ledger().length).toBe(before + 2);
     // a command line value wins over the file's
@@ -45,7 +45,7 @@ describe('a --config file shared by every command', () => {
       apiEnv(sb.url),
     );
     expect(flag.code).toBe(0);
-    expect(flag.stderr).toContain('settled after 7ms');
+    expect(flag.stderr).toContain('a file is taken once it has not changed for 7 ms');
     // the other commands take the file as it is
     const v = await runCli(['validate', join(inbox, 'done', 'june.csv'), '--config', cfg], apiEnv(sb.url));
     expect(v.code).toBe(0);
