@@ -173,8 +173,11 @@ function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
       if (Object.keys(fromFile.values).length > 0) b.config(fromFile.values);
       if (own.length > 0) b.group(own, `Options of ${name}:`);
       const shared = def.uses.filter((n) => !own.includes(n));
+      // a shared option named like a positional (`--job` beside `report <job>`) would replace the
+      // positional in --help: the positional wins, the option is not declared for this command
       for (const n of OPTION_NAMES)
-        if (!(n in key) || !own.includes(n)) b.option(n, sharedOption(n, !shared.includes(n) || n in key));
+        if (!positionals.includes(n) && (!(n in key) || !own.includes(n)))
+          b.option(n, sharedOption(n, !shared.includes(n) || n in key));
       b.group(shared, 'Options (flag > environment > --config file > default):');
       // its own and shared options first: on a tie, the one this command uses is meant
       knownOptions = [...new Set([...own, ...shared, ...OPTION_NAMES])];

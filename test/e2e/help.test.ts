@@ -28,6 +28,18 @@ describe('--help of each command', () => {
     },
   );
 
+  it.each(COMMANDS.filter((c) => c.command.includes('<')).map((c) => [c.command] as const))(
+    '%s shows its positional, as run <csv> does',
+    async (form) => {
+      const [name, positional] = [form.split(' ')[0]!, /<(\w+)>/.exec(form)![1]!];
+      const r = await runCli([name, '--help']);
+      expect(r.code).toBe(0);
+      const section = r.stdout.slice(r.stdout.indexOf('Positionals:'));
+      expect(r.stdout).toContain('Positionals:');
+      expect(section).toMatch(new RegExp(`^  ${positional}  \\S`, 'm'));
+    },
+  );
+
   it('balance has no --poll-every, validate no --concurrency, status no --api-key', async () => {
     expect(listed((await runCli(['balance', '--help'])).stdout)).not.toContain('poll-every');
     const validate = listed((await runCli(['validate', '--help'])).stdout);
