@@ -21,6 +21,7 @@ import { BatchError, isBatchError, localIoError } from './errors.js';
 import { apiHint, apiHintText, legacyStateDirNotice, redactingIo, type Io } from './cli/context.js';
 import type { CliEnv, Command } from './cli/command.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit.js';
+import { checkSendableKey } from './api/key.js';
 import { usageLine } from './cli/usage.js';
 import { COMMANDS } from './cli/commands.js';
 import { allOwnOptionNames, ownFromConfig, ownOptionNames, yargsOptions } from './cli/own-options.js';
@@ -191,6 +192,10 @@ function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
       resolvedBaseUrl = o.baseUrl;
       debug = o.debug;
       jsonMode = o.json;
+      // a key that cannot be sent is refused by every command that takes one, before anything
+      // else, with one line: `report` would otherwise call it another account's job, and a
+      // sandbox started with it could never be authenticated against (src/api/key.ts)
+      if (def.uses.includes('api-key') && o.apiKey !== undefined) checkSendableKey(o.apiKey);
       if (def.uses.includes('state-dir')) await legacyStateDirNotice(o.stateDir, io);
       exitCode = await def.run(argv, o, cli);
     },
