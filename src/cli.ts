@@ -23,6 +23,7 @@ import type { CliEnv, Command } from './cli/command.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit.js';
 import { checkSendableKey } from './api/key.js';
 import { usageLine } from './cli/usage.js';
+import { endOfOptions, optionWords, type EndOfOptions } from './cli/end-of-options.js';
 import { COMMANDS } from './cli/commands.js';
 import { allOwnOptionNames, ownFromConfig, ownOptionNames, yargsOptions } from './cli/own-options.js';
 
@@ -42,7 +43,7 @@ for (const stream of [process.stdout, process.stderr]) {
 let resolvedKey: string | undefined;
 let resolvedBaseUrl: string | undefined;
 const io: Io = redactingIo(() => resolvedKey);
-let debug = process.argv.includes('--debug');
+let debug = optionWords(hideBin(process.argv)).includes('--debug');
 /**
  * `--json` promises one object on stdout for every run, so a JSON log has a line for every
  * night: a command that ends in an error (exit 2, 3, 4 before a summary exists) prints
@@ -50,7 +51,8 @@ let debug = process.argv.includes('--debug');
  * or config file); before they are resolved (a usage error), from the command line itself.
  */
 let jsonMode =
-  hideBin(process.argv).includes('--json') || /^(1|true|yes)$/i.test(process.env.RECHARGE_BATCH_JSON ?? '');
+  optionWords(hideBin(process.argv)).includes('--json') ||
+  /^(1|true|yes)$/i.test(process.env.RECHARGE_BATCH_JSON ?? '');
 let exitCode: number = EXIT.OK;
 
 /**
@@ -154,7 +156,7 @@ const allOwnKeys = () => (ownKeys ??= allOwnOptionNames(COMMANDS));
  * One command on yargs: its positionals and own options first (their own group in --help),
  * then the shared options it uses; the shared options it does not use are hidden and ignored.
  */
-function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
+function wire<A>(y: Argv, def: Command<A>, args: string[], words: EndOfOptions): void {
   const name = def.command.split(' ')[0]!;
   /** a config-file value of this command's own options that was refused, said when it runs */
   let refused: BatchError | undefined;
@@ -197,6 +199,9 @@ function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
       // sandbox started with it could never be authenticated against (src/api/key.ts)
       if (def.uses.includes('api-key') && o.apiKey !== undefined) checkSendableKey(o.apiKey);
       if (def.uses.includes('state-dir')) await legacyStateDirNotice(o.stateDir, io);
+      // the words after `--` come back in place of their stand-ins (src/cli/end-of-options.ts)
+      const a = argv as Record<string, unknown>;
+      for (const p of def.command.matchAll(/<(\w+)>/g)) a[p[1]!] = words.restore(a[p[1]!]);
       exitCode = await def.run(argv, o, cli);
     },
   );
@@ -206,6 +211,7 @@ function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
  * The command word first: options written before it (`recharge-batch --quiet run june.csv`, a
  * cron line) move after it, where the command knows which of them take no value. At the top
  * level yargs does not know that `--quiet` is a yes/no option and takes `run` as its value.
+ * It is given the words before `--` only (src/cli/end-of-options.ts): nothing moves past it.
  */
 export function commandFirst(args: string[]): string[] {
   const names = new Set(FORMS.map((f) => f.split(' ')[0]!));
@@ -225,7 +231,8 @@ export function commandFirst(args: string[]): string[] {
 }
 
 export function buildCli(rawArgs: string[]): Argv {
-  const args = commandFirst(rawArgs);
+  const words = endOfOptions(rawArgs, new Set(FORMS.map((f) => f.split(' ')[0]!)), commandFirst);
+  const args = words.args;
   const y = yargs(args)
     .scriptName('recharge-batch')
     .usage(
@@ -247,9 +254,9 @@ export function buildCli(rawArgs: string[]): Argv {
         options: knownOptions,
         flags: flagOptions,
       });
-      throw new BatchError('USAGE', line, {}, { cause: err });
+      throw new BatchError('USAGE', words.restoreText(line), {}, { cause: err });
     });
-  for (const def of COMMANDS) wire(y, def, args);
+  for (const def of COMMANDS) wire(y, def, args, words);
   return y;
 }
 
