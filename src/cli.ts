@@ -25,7 +25,13 @@ import { checkSendableKey } from './api/key.js';
 import { usageLine } from './cli/usage.js';
 import { endOfOptions, optionWords, type EndOfOptions } from './cli/end-of-options.js';
 import { COMMANDS } from './cli/commands.js';
-import { allOwnOptionNames, ownFromConfig, ownOptionNames, yargsOptions } from './cli/own-options.js';
+import {
+  allOwnOptionNames,
+  ownFromConfig,
+  ownOptionNames,
+  refusedByCoerce,
+  yargsOptions,
+} from './cli/own-options.js';
 
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -249,6 +255,9 @@ export function buildCli(rawArgs: string[]): Argv {
     .fail((msg, err) => {
       // yargs' own errors (YError: "Not enough arguments following: x") are usage errors, not bugs
       if (err && err.name !== 'YError') throw err;
+      // an own option's number refused by its coerce: its line as it was (src/cli/own-options.ts)
+      const own = refusedByCoerce(msg ?? err?.message ?? '');
+      if (own) throw own;
       const line = usageLine(msg ?? err?.message ?? '', args, {
         commands: FORMS,
         options: knownOptions,

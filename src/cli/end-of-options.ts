@@ -47,7 +47,7 @@ export function endOfOptions(
   return {
     args: final,
     restore: (v) => (typeof v === 'string' ? (words.get(v) ?? v) : v),
-    restoreText: (t) => t.replace(/\u0000(\d+)\u0000/g, (s) => words.get(s) ?? s),
+    restoreText: (t) => [...words].reduce((text, [stand, word]) => text.split(stand).join(word), t),
   };
 }
 

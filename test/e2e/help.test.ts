@@ -93,7 +93,7 @@ describe('a shared option a command does not use', () => {
     const used = await runCli(['status', 'x'], { HOME: home, RECHARGE_BATCH_POLL_AFTER: '5' });
     expect(used.code).toBe(2);
     expect(used.stderr.trim()).toBe(
-      'error: RECHARGE_BATCH_POLL_AFTER "5" has no unit: write 5ms, 5s, 5m, 5h or 5d',
+      'error: RECHARGE_BATCH_POLL_AFTER="5" has no unit (ms, s, m, h or d): write it like RECHARGE_BATCH_POLL_AFTER=5s',
     );
   });
 });
