@@ -16,6 +16,7 @@ import { OPTIONS, OPTION_NAMES, envName, type OptionName, type OptionSpec } from
 import { readConfigFile } from './config/file.js';
 import { badValue, givenAs, type ConfigFile, type Example, type Source } from './config/source.js';
 import { MAP_EXAMPLE, coerce } from './config/kinds.js';
+import { parseListen } from './job/webhooks.js';
 
 export { OPTIONS, OPTION_NAMES, envName, isOptionName } from './config/options.js';
 export type { OptionName, OptionSpec, Kind } from './config/options.js';
@@ -101,9 +102,20 @@ function schema(refuse: Refuse) {
       }),
     repeatWindowMs: duration('repeat-window'),
     allowRepeat: flag,
-    /** `HOST:PORT`, parsed where the receiver is made */
-    webhookListen: text,
-    webhookPath: z.string(),
+    /** `HOST:PORT`, checked here so a bad one is named where it was given (parsed where the receiver is made) */
+    webhookListen: text.transform((v) => {
+      if (v === undefined) return v;
+      try {
+        parseListen(v);
+      } catch {
+        throw refuse('webhook-listen', 'is not HOST:PORT', '0.0.0.0:8081');
+      }
+      return v;
+    }),
+    webhookPath: z.string().transform((v) => {
+      if (v.startsWith('/')) return v;
+      throw refuse('webhook-path', 'does not start with "/"', '/webhooks/alsamiflexi');
+    }),
     logFile: text,
     json: flag,
     quiet: flag,

@@ -83,7 +83,17 @@ describe('a bad value in a config file', () => {
     expect(await refused([...args, '--config', cfg])).toBe(
       `error: --config ${cfg}: "concurrency" is not a number: write it like "concurrency": 4`,
     );
-    expect(sb.ledger()).toHaveLength(0);
+  });
+});
+
+describe('a value checked later (the webhook address) is named in the file too', () => {
+  it('"webhook-listen": "nope" on run: the file and the key, before anything is sent', async () => {
+    const dir = tempDir();
+    const { path } = writeBatch(dir, 2);
+    const cfg = config({ 'webhook-listen': 'nope' });
+    expect(await refused(['run', path, '--state-dir', join(dir, 'state'), '--config', cfg])).toBe(
+      `error: --config ${cfg}: "webhook-listen" is not HOST:PORT: write it like "webhook-listen": "0.0.0.0:8081"`,
+    );
   });
 });
 

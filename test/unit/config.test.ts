@@ -230,6 +230,26 @@ describe('a bad value is one line of one shape, wherever it came from', () => {
       'is not a rate (N/s, N/min or N/h)',
       ['--rate-limit 60/min', 'RECHARGE_BATCH_RATE_LIMIT=60/min', '"rate-limit": "60/min"'],
     ],
+    [
+      'webhook-listen',
+      'nope',
+      'is not HOST:PORT',
+      [
+        '--webhook-listen 0.0.0.0:8081',
+        'RECHARGE_BATCH_WEBHOOK_LISTEN=0.0.0.0:8081',
+        '"webhook-listen": "0.0.0.0:8081"',
+      ],
+    ],
+    [
+      'webhook-path',
+      'hooks',
+      'does not start with "/"',
+      [
+        '--webhook-path /webhooks/alsamiflexi',
+        'RECHARGE_BATCH_WEBHOOK_PATH=/webhooks/alsamiflexi',
+        '"webhook-path": "/webhooks/alsamiflexi"',
+      ],
+    ],
   ])('%s = %j', (name, value, problem, [flag, env, file]) => {
     const cfg = configFile({ [name]: value });
     const variable = `RECHARGE_BATCH_${name.toUpperCase().replace(/-/g, '_')}`;
