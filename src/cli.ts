@@ -21,9 +21,17 @@ import { BatchError, isBatchError, localIoError } from './errors.js';
 import { apiHint, apiHintText, legacyStateDirNotice, redactingIo, type Io } from './cli/context.js';
 import type { CliEnv, Command } from './cli/command.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit.js';
+import { checkSendableKey } from './api/key.js';
 import { usageLine } from './cli/usage.js';
+import { endOfOptions, optionWords, type EndOfOptions } from './cli/end-of-options.js';
 import { COMMANDS } from './cli/commands.js';
-import { allOwnOptionNames, ownFromConfig, ownOptionNames, yargsOptions } from './cli/own-options.js';
+import {
+  allOwnOptionNames,
+  ownFromConfig,
+  ownOptionNames,
+  refusedByCoerce,
+  yargsOptions,
+} from './cli/own-options.js';
 
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -41,7 +49,7 @@ for (const stream of [process.stdout, process.stderr]) {
 let resolvedKey: string | undefined;
 let resolvedBaseUrl: string | undefined;
 const io: Io = redactingIo(() => resolvedKey);
-let debug = process.argv.includes('--debug');
+let debug = optionWords(hideBin(process.argv)).includes('--debug');
 /**
  * `--json` promises one object on stdout for every run, so a JSON log has a line for every
  * night: a command that ends in an error (exit 2, 3, 4 before a summary exists) prints
@@ -49,7 +57,8 @@ let debug = process.argv.includes('--debug');
  * or config file); before they are resolved (a usage error), from the command line itself.
  */
 let jsonMode =
-  hideBin(process.argv).includes('--json') || /^(1|true|yes)$/i.test(process.env.RECHARGE_BATCH_JSON ?? '');
+  optionWords(hideBin(process.argv)).includes('--json') ||
+  /^(1|true|yes)$/i.test(process.env.RECHARGE_BATCH_JSON ?? '');
 let exitCode: number = EXIT.OK;
 
 /**
@@ -153,7 +162,7 @@ const allOwnKeys = () => (ownKeys ??= allOwnOptionNames(COMMANDS));
  * One command on yargs: its positionals and own options first (their own group in --help),
  * then the shared options it uses; the shared options it does not use are hidden and ignored.
  */
-function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
+function wire<A>(y: Argv, def: Command<A>, args: string[], words: EndOfOptions): void {
   const name = def.command.split(' ')[0]!;
   /** a config-file value of this command's own options that was refused, said when it runs */
   let refused: BatchError | undefined;
@@ -173,8 +182,11 @@ function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
       if (Object.keys(fromFile.values).length > 0) b.config(fromFile.values);
       if (own.length > 0) b.group(own, `Options of ${name}:`);
       const shared = def.uses.filter((n) => !own.includes(n));
+      // a shared option named like a positional (`--job` beside `report <job>`) would replace the
+      // positional in --help: the positional wins, the option is not declared for this command
       for (const n of OPTION_NAMES)
-        if (!(n in key) || !own.includes(n)) b.option(n, sharedOption(n, !shared.includes(n) || n in key));
+        if (!positionals.includes(n) && (!(n in key) || !own.includes(n)))
+          b.option(n, sharedOption(n, !shared.includes(n) || n in key));
       b.group(shared, 'Options (flag > environment > --config file > default):');
       // its own and shared options first: on a tie, the one this command uses is meant
       knownOptions = [...new Set([...own, ...shared, ...OPTION_NAMES])];
@@ -188,7 +200,14 @@ function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
       resolvedBaseUrl = o.baseUrl;
       debug = o.debug;
       jsonMode = o.json;
+      // a key that cannot be sent is refused by every command that takes one, before anything
+      // else, with one line: `report` would otherwise call it another account's job, and a
+      // sandbox started with it could never be authenticated against (src/api/key.ts)
+      if (def.uses.includes('api-key') && o.apiKey !== undefined) checkSendableKey(o.apiKey);
       if (def.uses.includes('state-dir')) await legacyStateDirNotice(o.stateDir, io);
+      // the words after `--` come back in place of their stand-ins (src/cli/end-of-options.ts)
+      const a = argv as Record<string, unknown>;
+      for (const p of def.command.matchAll(/<(\w+)>/g)) a[p[1]!] = words.restore(a[p[1]!]);
       exitCode = await def.run(argv, o, cli);
     },
   );
@@ -198,6 +217,7 @@ function wire<A>(y: Argv, def: Command<A>, args: string[]): void {
  * The command word first: options written before it (`recharge-batch --quiet run june.csv`, a
  * cron line) move after it, where the command knows which of them take no value. At the top
  * level yargs does not know that `--quiet` is a yes/no option and takes `run` as its value.
+ * It is given the words before `--` only (src/cli/end-of-options.ts): nothing moves past it.
  */
 export function commandFirst(args: string[]): string[] {
   const names = new Set(FORMS.map((f) => f.split(' ')[0]!));
@@ -217,7 +237,8 @@ export function commandFirst(args: string[]): string[] {
 }
 
 export function buildCli(rawArgs: string[]): Argv {
-  const args = commandFirst(rawArgs);
+  const words = endOfOptions(rawArgs, new Set(FORMS.map((f) => f.split(' ')[0]!)), commandFirst);
+  const args = words.args;
   const y = yargs(args)
     .scriptName('recharge-batch')
     .usage(
@@ -234,14 +255,17 @@ export function buildCli(rawArgs: string[]): Argv {
     .fail((msg, err) => {
       // yargs' own errors (YError: "Not enough arguments following: x") are usage errors, not bugs
       if (err && err.name !== 'YError') throw err;
+      // an own option's number refused by its coerce: its line as it was (src/cli/own-options.ts)
+      const own = refusedByCoerce(msg ?? err?.message ?? '');
+      if (own) throw own;
       const line = usageLine(msg ?? err?.message ?? '', args, {
         commands: FORMS,
         options: knownOptions,
         flags: flagOptions,
       });
-      throw new BatchError('USAGE', line, {}, { cause: err });
+      throw new BatchError('USAGE', words.restoreText(line), {}, { cause: err });
     });
-  for (const def of COMMANDS) wire(y, def, args);
+  for (const def of COMMANDS) wire(y, def, args, words);
   return y;
 }
 

@@ -8,38 +8,43 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { BatchError } from './errors.js';
-import { mask } from './api/mask.js';
-import { parseDuration, parseRate, type Rate } from './util/units.js';
+import { BatchError, isBatchError, type ErrorCode } from './errors.js';
+import { readDuration, readRate, type Rate } from './util/units.js';
 import { PLANS, type Plan } from './limit/limiter.js';
 import { parseMapOption, type ColumnMap } from './validate/index.js';
 import { OPTIONS, OPTION_NAMES, envName, type OptionName, type OptionSpec } from './config/options.js';
 import { readConfigFile } from './config/file.js';
+import { badValue, givenAs, type ConfigFile, type Example, type Source } from './config/source.js';
+import { MAP_EXAMPLE, coerce } from './config/kinds.js';
+import { parseListen } from './job/webhooks.js';
 
 export { OPTIONS, OPTION_NAMES, envName, isOptionName } from './config/options.js';
 export type { OptionName, OptionSpec, Kind } from './config/options.js';
 
-/** Where a value came from, so a message sends the user to the right place. */
-type Source = { kind: 'flag' } | { kind: 'env'; name: string } | { kind: 'file'; path: string };
-
-/** How a message names an option from each source: `--plan`, `RECHARGE_BATCH_PLAN`, `"plan" (in --config f.json)`. */
-function label(name: OptionName, from: Source): string {
-  if (from.kind === 'env') return from.name;
-  if (from.kind === 'file') return `"${name}" (in --config ${from.path})`;
-  return `--${name}`;
-}
+/** Refuses the value of `name`, naming where it came from (src/config/source.ts). */
+type Refuse = (name: OptionName, problem: string, example: Example, code?: ErrorCode) => BatchError;
 
 const PLAN_NAMES = ['starter', 'business', 'enterprise'] as const;
 
 /** The typed options, from the values as given (text, number, boolean or list per kind). */
-function schema(l: (name: OptionName) => string) {
+function schema(refuse: Refuse) {
   const text = z.string().optional();
-  const duration = (name: OptionName) => z.string().transform((v) => parseDuration(v, l(name)));
+  const duration = (name: OptionName) =>
+    z.string().transform((v) => {
+      const r = readDuration(v);
+      if (r.ok) return r.value;
+      // a file's own digits are not echoed back: its example is the default
+      throw refuse(name, r.problem, {
+        flag: r.example,
+        env: r.example,
+        file: JSON.stringify((OPTIONS[name] as OptionSpec).default ?? '15s'),
+      });
+    });
   // 0 would poll back to back (using the rate meant for sending) or time every request out at once
   const aboveZero = (name: OptionName, example: string) =>
     duration(name).transform((ms) => {
       if (ms > 0) return ms;
-      throw new BatchError('USAGE', `${l(name)} 0: give a time above zero, e.g. ${example}`);
+      throw refuse(name, 'is not a time above zero', example);
     });
   const flag = z.boolean();
   return z.object({
@@ -49,16 +54,18 @@ function schema(l: (name: OptionName) => string) {
     plan: z.string().transform((v): Plan => {
       const p = v.trim().toLowerCase();
       if ((PLAN_NAMES as readonly string[]).includes(p)) return p as Plan;
-      throw new BatchError('USAGE', `unknown ${l('plan')} ${shown(v)}: use starter, business or enterprise`);
+      throw refuse('plan', 'is not a plan (starter, business or enterprise)', 'business');
     }),
     /** `--rate-limit` parsed; undefined: the plan's */
-    rateLimit: text.transform((v) => (v ? parseRate(v, l('rate-limit')) : undefined)),
+    rateLimit: text.transform((v) => {
+      if (!v) return undefined;
+      const r = readRate(v);
+      if (r.ok) return r.value;
+      throw refuse('rate-limit', r.problem, r.example);
+    }),
     concurrency: z.number().transform((n) => {
       if (Number.isInteger(n) && n >= 1) return n;
-      throw new BatchError(
-        'USAGE',
-        `${l('concurrency')} ${n}: give a whole number of requests at once, at least 1 (e.g. --concurrency 4)`,
-      );
+      throw refuse('concurrency', 'is not a whole number of requests at once, at least 1', 4);
     }),
     job: text,
     stateDir: z.string(),
@@ -79,12 +86,36 @@ function schema(l: (name: OptionName) => string) {
     map: z
       .array(z.string())
       .optional()
-      .transform((v): ColumnMap => parseMapOption(v)),
+      .transform((v): ColumnMap => {
+        try {
+          return parseMapOption(v);
+        } catch (err) {
+          // its message quotes the pair; a config file's content is not quoted back
+          if (!isBatchError(err)) throw err;
+          const role = err.context.role;
+          const problem =
+            role === undefined
+              ? `is not understood (ROLE=Column, where ROLE is one of number, amount, operator, reference)`
+              : `gives the ${String(role)} column twice`;
+          throw refuse('map', problem, MAP_EXAMPLE, err.code);
+        }
+      }),
     repeatWindowMs: duration('repeat-window'),
     allowRepeat: flag,
-    /** `HOST:PORT`, parsed where the receiver is made */
-    webhookListen: text,
-    webhookPath: z.string(),
+    /** `HOST:PORT`, checked here so a bad one is named where it was given (parsed where the receiver is made) */
+    webhookListen: text.transform((v) => {
+      if (v === undefined) return v;
+      try {
+        parseListen(v);
+      } catch {
+        throw refuse('webhook-listen', 'is not HOST:PORT', '0.0.0.0:8081');
+      }
+      return v;
+    }),
+    webhookPath: z.string().transform((v) => {
+      if (v.startsWith('/')) return v;
+      throw refuse('webhook-path', 'does not start with "/"', '/webhooks/alsamiflexi');
+    }),
     logFile: text,
     json: flag,
     quiet: flag,
@@ -146,10 +177,10 @@ export function resolveOptions(
   uses: readonly OptionName[] = OPTION_NAMES,
   ownKeys: readonly string[] = [],
 ): ResolvedOptions {
-  const configPath = typeof flags.config === 'string' ? flags.config : env[envName('config')] || undefined;
-  const file = configPath ? readConfigFile(configPath, ownKeys) : {};
+  const configFile = configFileOf(flags, env);
+  const file = configFile ? readConfigFile(configFile, ownKeys) : {};
   const raw: Record<string, unknown> = {};
-  const sources = new Map<OptionName, Source>();
+  const sources = new Map<OptionName, [Source, unknown]>();
   for (const name of OPTION_NAMES) {
     const spec: OptionSpec = OPTIONS[name];
     const envKey = [envName(name), ...(spec.env ?? [])].find((k) => env[k] !== undefined && env[k] !== '');
@@ -160,105 +191,40 @@ export function resolveOptions(
         : used && envKey !== undefined
           ? [env[envKey], { kind: 'env', name: envKey }]
           : used && file[name] !== undefined
-            ? [file[name], { kind: 'file', path: configPath! }]
+            ? [file[name], { kind: 'file', file: configFile! }]
             : [spec.default, { kind: 'flag' }];
-    sources.set(name, from);
+    sources.set(name, [from, value]);
     raw[OPTION_KEYS[name]] = coerce(name, spec, value, from);
   }
   raw.stateDir ??= defaultStateDir(env);
-  const parsed = schema((name) => label(name, sources.get(name)!)).safeParse(raw);
+  const refuse: Refuse = (name, problem, example, code) => {
+    const [from, value] = sources.get(name)!;
+    return badValue(name, from, value, problem, example, code);
+  };
+  const parsed = schema(refuse).safeParse(raw);
   if (!parsed.success) {
     // a shape the kinds above let through (they check each kind): name the option all the same
     const key = parsed.error.issues[0]?.path[0];
     const name = OPTION_NAMES.find((n) => OPTION_KEYS[n] === key) ?? 'config';
-    throw new BatchError('CONFIG_INVALID', `${label(name, sources.get(name)!)} is not usable: see --help`);
+    const [from, value] = sources.get(name)!;
+    throw new BatchError('CONFIG_INVALID', `${givenAs(name, from, value)} is not usable: see --help`);
   }
   return parsed.data;
 }
 
-const boolText = z.union([
-  z.boolean(),
-  z
-    .enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'])
-    .transform((v) => ['1', 'true', 'yes', 'on'].includes(v)),
-]);
-const numText = z.union([
-  z.number().finite(),
-  z
-    .string()
-    .trim()
-    .regex(/^\d+(\.\d+)?$/)
-    .transform(Number),
-]);
-/** `--map` as a list (`["number=Phone"]`, `number=Phone,amount=Taka`) or, in a config file, an object `{ "number": "Phone" }`. */
-const mapValue = z.union([
-  z.array(z.string()),
-  z.string().transform((s) => s.split(',').map((x) => x.trim())),
-  z.record(z.string(), z.string()).transform((o) => Object.entries(o).map(([role, col]) => `${role}=${col}`)),
-]);
-const textValue = z.union([z.string(), z.number().transform(String)]);
-/** text with its unit; a bare number only as 0 (a JSON `5` in a config file is refused, as `--poll-every 5` is) */
-const durationValue = z.union([z.string(), z.literal(0).transform(() => '0')]);
-
-/** What a value of each kind looks like, and an example, for the message that refuses one. */
-function expected(name: string, spec: OptionSpec): { what: string; example: string; shape: string } {
-  const n = typeof spec.default === 'number' ? spec.default : 100;
-  if (spec.kind === 'number')
-    return { what: 'a number', example: `--${name} ${n}`, shape: `a number, like "${name}": ${n}` };
-  if (spec.kind === 'boolean')
-    return {
-      what: 'true or false',
-      example: `--${name} or --no-${name}`,
-      shape: `true or false, like "${name}": true`,
-    };
-  if (name === 'map')
-    return {
-      what: 'ROLE=Column',
-      example: '--map "number=Mobile No"',
-      shape: 'a list like ["number=Mobile No"] or an object like {"number": "Mobile No"}',
-    };
-  if (spec.kind === 'duration')
-    return {
-      what: 'a duration',
-      example: `--${name} 15s`,
-      shape: `a duration with its unit, like "${name}": "15s"`,
-    };
-  return { what: 'text', example: `--${name} VALUE`, shape: `text, like "${name}": "…"` };
-}
-
-/** A value as given → the form of its kind. @throws BatchError CONFIG_INVALID naming where it came from */
-function coerce(name: OptionName, spec: OptionSpec, value: unknown, from: Source): unknown {
-  if (value === undefined || value === null) return undefined;
-  const schema = {
-    boolean: boolText,
-    number: numText,
-    array: mapValue,
-    duration: durationValue,
-    string: textValue,
-  }[spec.kind];
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const { what, example, shape } = expected(name, spec);
-  if (value === true)
-    throw new BatchError('CONFIG_INVALID', `--${name} needs a value: write it like ${example}`);
-  // a config file's content is never quoted back (it may hold a secret by mistake): name the key only
-  if (from.kind === 'file')
-    throw new BatchError(
-      'CONFIG_INVALID',
-      `--config ${from.path}: "${name}" must be ${shape}; fix the file or leave that key out`,
-      { path: from.path },
-    );
-  const typed = name === 'api-key' ? '' : ` ${shown(value)}`;
-  const where = from.kind === 'env' ? `${from.name}${typed ? `=${typed.trim()}` : ''}` : `--${name}${typed}`;
-  throw new BatchError('CONFIG_INVALID', `${where} is not ${what}: write it like ${example}`);
-}
-
-/** A value the user typed, shown as typed (a single line, not too long). */
-function shown(value: unknown): string {
-  // masked: a key pasted into the wrong option or variable is still never printed
-  const text = mask(Array.isArray(value) ? value.join(' ') : String(value));
-  const line = text.replace(/[\r\n]+/g, ' ');
-  return JSON.stringify(line.length > 40 ? `${line.slice(0, 40)}…` : line);
+/**
+ * The config file in force: `--config` on the command line, else RECHARGE_BATCH_CONFIG (SPEC
+ * §2), remembering which, so messages name it as the user gave it.
+ */
+export function configFileOf(
+  flags: Partial<Record<string, unknown>>,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigFile | undefined {
+  const given = flags.config;
+  const flag = Array.isArray(given) ? (given.at(-1) as unknown) : given;
+  if (typeof flag === 'string') return { path: flag, fromEnv: false };
+  const fromEnv = env[envName('config')];
+  return fromEnv ? { path: fromEnv, fromEnv: true } : undefined;
 }
 
 /**

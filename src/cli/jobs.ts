@@ -26,7 +26,7 @@ export const jobs: Command = {
       });
     }
     if (options.json) {
-      io.out(JSON.stringify({ jobs: rows }));
+      io.out(JSON.stringify({ jobs: rows, exit_code: EXIT.OK }));
       return EXIT.OK;
     }
     if (rows.length === 0) {

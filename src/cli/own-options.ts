@@ -8,8 +8,10 @@
 import yargs, { type Argv } from 'yargs';
 import { Parser } from 'yargs/helpers';
 import { BatchError } from '../errors.js';
-import { OPTION_NAMES, envName } from '../config.js';
+import { OPTION_NAMES, configFileOf } from '../config.js';
 import { readConfigFile } from '../config/file.js';
+import { badValue, readBoolean, type ConfigFile, type Example, type Source } from '../config/source.js';
+import { readDuration, readRate, type Rate } from '../util/units.js';
 
 /** What yargs knows of a builder's options (its own `getOptions()`, missing from its types). */
 interface YargsOptions {
@@ -18,6 +20,7 @@ interface YargsOptions {
   boolean: string[];
   string: string[];
   array: string[];
+  choices: Record<string, unknown[]>;
 }
 
 export function yargsOptions(b: Argv): YargsOptions {
@@ -51,20 +54,22 @@ export function allOwnOptionNames(
 }
 
 /** The own options whose value came from the config file (not the command line): name → file. */
-const fromFile = new Map<string, string>();
+const fromFile = new Map<string, ConfigFile>();
 
-/** How a message names an own option: `--port`, or `"port" (in --config f.json)`. */
-export function ownLabel(name: string): string {
+/** Where an own option's value came from: the config file, or the command line (they have no variable). */
+export function ownSource(name: string): Source {
   const file = fromFile.get(name);
-  return file === undefined ? `--${name}` : `"${name}" (in --config ${file})`;
+  return file === undefined ? { kind: 'flag' } : { kind: 'file', file };
 }
 
 /**
  * The `--config` file's values for the command's own options that its command line does not
  * give (flag > config file > default, as for the shared options). A file that cannot be read is
- * left to src/config.ts, which reports it once, naming the file. Values of the wrong kind are
- * refused, naming the key and the file (never quoting the value: it may be a secret): returned
- * as `refused`, for the command to throw when it runs (so `--help` still answers).
+ * left to src/config.ts, which reports it once, naming the file. A value is taken as JSON gives
+ * it or as text in the words an environment variable would hold (`"once": "true"`, `"port":
+ * "8081"`: one rule for every option, README "Options"); a value of the wrong kind or not one of
+ * the choices is refused with the same line as a shared option's (src/config/source.ts), never
+ * quoting it: returned as `refused`, for the command to throw when it runs (so `--help` still answers).
  * @param args the command line; @param own the command's own option names
  */
 export function ownFromConfig(
@@ -75,36 +80,45 @@ export function ownFromConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): { values: Record<string, unknown>; refused?: BatchError } {
   const line = Parser(args, { string: ['config'], configuration: { 'parse-numbers': false } });
-  const given = line.config as string | string[] | undefined;
-  const path = (Array.isArray(given) ? given.at(-1) : given) ?? (env[envName('config')] || undefined);
-  if (!path) return { values: {} };
+  const given = configFileOf({ config: line.config as unknown }, env);
+  if (!given) return { values: {} };
   let file: Record<string, unknown>;
   try {
-    file = readConfigFile(path, fileKeys);
+    file = readConfigFile(given, fileKeys);
   } catch {
     return { values: {} };
   }
   const kinds = yargsOptions(b);
   const camel = (n: string) => n.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
   const picked: Record<string, unknown> = {};
+  const from: Source = { kind: 'file', file: given };
   for (const name of own) {
     if (!Object.hasOwn(file, name) || file[name] === null) continue;
     if (line[name] !== undefined || line[camel(name)] !== undefined) continue;
-    const value = file[name];
-    const bad = (shape: string) =>
-      new BatchError(
-        'CONFIG_INVALID',
-        `--config ${path}: "${name}" must be ${shape}; fix the file or leave that key out`,
-        { path },
-      );
-    if (kinds.boolean.includes(name) && typeof value !== 'boolean')
-      return { values: picked, refused: bad(`true or false, like "${name}": true`) };
-    if (kinds.array.includes(name) && !Array.isArray(value))
-      return { values: picked, refused: bad(`a list, like "${name}": ["…"]`) };
-    if (kinds.string.includes(name) && !kinds.array.includes(name) && typeof value !== 'string')
-      return { values: picked, refused: bad(`text, like "${name}": "…"`) };
+    let value = file[name];
+    const bad = (problem: string, example: Example) => ({
+      values: picked,
+      refused: badValue(name, from, value, problem, example),
+    });
+    const choices = kinds.choices[name];
+    if (kinds.boolean.includes(name)) {
+      value = readBoolean(value);
+      if (value === undefined) return bad('is not true or false', true);
+    } else if (kinds.array.includes(name)) {
+      if (typeof value === 'string') value = [value];
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+        return bad('is not a list', { flag: '', env: '', file: `[${JSON.stringify(choices?.[0] ?? '…')}]` });
+    } else if (kinds.string.includes(name) || choices) {
+      if (typeof value === 'number') value = String(value);
+      if (typeof value !== 'string') return bad('is not text', String(choices?.[0] ?? '…'));
+    }
+    if (choices && ![value].flat().every((v) => choices.includes(v))) {
+      const first = JSON.stringify(String(choices[0]));
+      const example = Array.isArray(value) ? { flag: '', env: '', file: `[${first}]` } : String(choices[0]);
+      return bad(`is not one of ${choices.join(', ')}`, example);
+    }
     picked[name] = value;
-    fromFile.set(name, path);
+    fromFile.set(name, given);
   }
   return { values: picked };
 }
@@ -124,10 +138,10 @@ function rangeWords(r: NumberRange): string {
 }
 
 /**
- * A number as typed (`"abc"`, `2`) checked against its range: the message names the option as
- * the user wrote it (`--drop-rate`, or the config file's key) and the value given, never NaN
- * or an internal name. A repeated option counts by its last value, as for the shared options.
- * @throws BatchError USAGE (exit 2)
+ * A number as typed (`"abc"`, `2`) or as the config file gives it, checked against its range:
+ * the message names the option where it was given (`--drop-rate "2"`, or the config file and
+ * its key) with the same line as a shared option's. A repeated option counts by its last value.
+ * @throws BatchError USAGE or CONFIG_INVALID (exit 2)
  */
 export function checkNumber(name: string, value: unknown, r: NumberRange): number {
   const last = Array.isArray(value) ? (value.at(-1) as unknown) : value;
@@ -143,15 +157,16 @@ export function checkNumber(name: string, value: unknown, r: NumberRange): numbe
     (r.max === undefined || n <= r.max) &&
     (!r.integer || Number.isInteger(n));
   if (fits) return n;
-  const label = ownLabel(name);
-  if (fromFile.has(name))
-    throw new BatchError('USAGE', `${label} must be ${rangeWords(r)}, like "${name}": ${r.example}`);
-  const typed = last === true || last === undefined ? '' : ` ${JSON.stringify(String(last)).slice(0, 42)}`;
-  const shown = typeof last === 'number' ? ` ${last}` : typed;
-  throw new BatchError(
-    'USAGE',
-    `${label}${shown} is not ${rangeWords(r)}: write it like --${name} ${r.example}`,
-  );
+  refusedNumber = badValue(name, ownSource(name), last, `is not ${rangeWords(r)}`, r.example);
+  throw refusedNumber;
+}
+
+/** The last number {@link checkNumber} refused: yargs rethrows a coerce's error as its own (YError). */
+let refusedNumber: BatchError | undefined;
+
+/** The error {@link checkNumber} threw with this message, as it was (its code, no usage suffix). */
+export function refusedByCoerce(message: string): BatchError | undefined {
+  return refusedNumber?.message === message ? refusedNumber : undefined;
 }
 
 /** A yargs option of a number in a range, read as typed (so "abc" is quoted back, not NaN). */
@@ -162,4 +177,19 @@ export function numberOption(name: string, describe: string, dflt: number, range
     describe: `${describe} (${rangeWords(range)})`,
     coerce: (v: unknown): number => checkNumber(name, v, range),
   } as const;
+}
+
+/** An own option's duration (`watch --settle`, `sandbox --latency` …) in ms. @throws BatchError as {@link checkNumber} */
+export function ownDuration(name: string, text: string): number {
+  const r = readDuration(text);
+  if (r.ok) return r.value;
+  const from = ownSource(name);
+  throw badValue(name, from, text, r.problem, from.kind === 'file' ? '5s' : r.example);
+}
+
+/** An own option's rate (`sandbox --rate-limit`). @throws BatchError as {@link checkNumber} */
+export function ownRate(name: string, text: string): Rate {
+  const r = readRate(text);
+  if (r.ok) return r.value;
+  throw badValue(name, ownSource(name), text, r.problem, r.example);
 }

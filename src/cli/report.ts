@@ -38,6 +38,7 @@ export const report: Command<{ job: string }> = {
           unknown,
           input_changed: inputChanged,
           warnings: written.warnings ?? [],
+          exit_code: EXIT.OK,
         }),
       );
     } else {

@@ -1,11 +1,10 @@
 /** `sandbox` (SPEC §9): the local API simulator, with the faults of real APIs to rehearse against. */
 import { startSandbox } from '../sandbox/index.js';
 import { parseStatusWords, type FaultEncoding, type Faults } from '../sandbox/faults.js';
-import { parseDuration, parseRate } from '../util/units.js';
 import type { Io } from './context.js';
 import { COMMON, type Command } from './command.js';
 import { sandboxOptions, type SandboxFlags } from './sandbox-options.js';
-import { ownLabel } from './own-options.js';
+import { ownDuration, ownRate } from './own-options.js';
 
 export const sandbox: Command<SandboxFlags> = {
   command: 'sandbox',
@@ -96,10 +95,9 @@ function faultOptions(f: SandboxArgs['faults']): Partial<Faults> {
     encoding: f.encoding,
     resetFormat: f.resetFormat,
     retryAfterFormat: f.retryAfterFormat,
-    clockSkewMs: parseDuration(f.clockSkew, ownLabel('fault-clock-skew')),
+    clockSkewMs: ownDuration('fault-clock-skew', f.clockSkew),
     rateLimited: f.rateLimited as Faults['rateLimited'],
-    retryAfterMs:
-      f.retryAfter !== undefined ? parseDuration(f.retryAfter, ownLabel('fault-retry-after')) : null,
+    retryAfterMs: f.retryAfter !== undefined ? ownDuration('fault-retry-after', f.retryAfter) : null,
     echoKey: f.echoKey,
     successFalseRate: f.successFalseRate,
     statusWords: f.statusWords ? parseStatusWords(f.statusWords) : {},
@@ -117,24 +115,23 @@ export async function sandboxCommand(a: SandboxArgs, io: Io, signal: AbortSignal
     host: a.host,
     apiKey: key,
     balance: a.balance,
-    rateLimit:
-      a.rateLimit === 'off' || a.rateLimit === 'none' ? null : parseRate(a.rateLimit, ownLabel('rate-limit')),
+    rateLimit: a.rateLimit === 'off' || a.rateLimit === 'none' ? null : ownRate('rate-limit', a.rateLimit),
     rateLimitWindow: a.window,
     rateLimitHeaders: a.rateLimitHeaders,
-    completeAfterMs: parseDuration(a.completeAfter, ownLabel('complete-after')),
+    completeAfterMs: ownDuration('complete-after', a.completeAfter),
     failRate: a.failRate,
     errorRate: a.errorRate,
     dropRate: a.dropRate,
-    latencyMs: parseDuration(a.latency, ownLabel('latency')),
-    arrivalJitterMs: parseDuration(a.arrivalJitter, ownLabel('arrival-jitter')),
+    latencyMs: ownDuration('latency', a.latency),
+    arrivalJitterMs: ownDuration('arrival-jitter', a.arrivalJitter),
     seed: a.seed,
     dedup: a.dedup,
     webhookUrl: a.webhookUrl,
     faults: faultOptions(a.faults),
     webhookFaults: {
       duplicates: a.webhookDuplicates ?? 0,
-      ...(a.webhookForge ? { forgeAfterMs: parseDuration(a.webhookForge, ownLabel('webhook-forge')) } : {}),
-      ...(a.webhookLate ? { lateMs: parseDuration(a.webhookLate, ownLabel('webhook-late')) } : {}),
+      ...(a.webhookForge ? { forgeAfterMs: ownDuration('webhook-forge', a.webhookForge) } : {}),
+      ...(a.webhookLate ? { lateMs: ownDuration('webhook-late', a.webhookLate) } : {}),
     },
   });
   io.out(`sandbox listening on ${sb.url}`);

@@ -53,6 +53,7 @@ export const status: Command<{ job: string }> = {
           eta_seconds: etaS,
           // why the last run ended before the job finished; null when it did not, or was killed
           stop: running ? null : (s.meta.stop ?? null),
+          exit_code: EXIT.OK,
         }),
       );
       return EXIT.OK;

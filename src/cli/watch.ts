@@ -1,11 +1,10 @@
 /** `watch <dir>` (SPEC §10): every settled CSV in the folder becomes a job, one at a time. */
 import { relative, resolve } from 'node:path';
 import { BatchError } from '../errors.js';
-import { parseDuration } from '../util/units.js';
 import { humanMs } from '../api/client.js';
 import type { ResolvedOptions } from '../config.js';
 import { checkFolder, watchFolder, type FileOutcome } from '../watch.js';
-import { ownLabel } from './own-options.js';
+import { ownDuration } from './own-options.js';
 import { apiContext, type Io } from './context.js';
 import { COMMON, ENGINE, FILE, type Command } from './command.js';
 import { engineOptions, fileOptions } from './engine.js';
@@ -66,7 +65,7 @@ export async function watchCommand(
       'USAGE',
       "--out cannot be used with watch: each file's results go beside it in done/",
     );
-  const settleMs = parseDuration(args.settle, ownLabel('settle'));
+  const settleMs = ownDuration('settle', args.settle);
   // the folder is what the clerk gave: a wrong one is said before a missing key
   await checkFolder(resolve(dir));
   const jobOptions = await fileOptions(options);

@@ -1,8 +1,12 @@
-/** The `--config` file (SPEC §2): a JSON object keyed by the long option names. */
+/**
+ * The config file (SPEC §2: `--config`, or RECHARGE_BATCH_CONFIG): a JSON object keyed by the
+ * long option names. Its messages name it as it was given (src/config/source.ts).
+ */
 import { readFileSync } from 'node:fs';
 import { BatchError } from '../errors.js';
 import { mask } from '../api/mask.js';
 import { isOptionName } from './options.js';
+import { configFileName, configFileWayOut, type ConfigFile } from './source.js';
 
 /**
  * Reads a `--config` file: a JSON object keyed by long option names, any option of any command
@@ -11,9 +15,12 @@ import { isOptionName } from './options.js';
  *   (src/cli/own-options.ts): a key that is neither is refused, naming the key and the file
  * @throws BatchError CONFIG_INVALID naming the file and what to do, never quoting its content
  *   (SPEC §5 additions: a config error must not print a secret); for a missing or unreadable
- *   file, invalid JSON, not an object, an unknown key, or the API key stored in it.
+ *   file, invalid JSON, not an object, an unknown key, a `config` key (a file cannot name
+ *   another: one place holds the options, README "Options"), or the API key stored in it.
  */
-export function readConfigFile(path: string, ownKeys: readonly string[] = []): Record<string, unknown> {
+export function readConfigFile(given: ConfigFile, ownKeys: readonly string[] = []): Record<string, unknown> {
+  const { path } = given;
+  const name = configFileName(given);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -21,13 +28,13 @@ export function readConfigFile(path: string, ownKeys: readonly string[] = []): R
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' || code === 'ENOTDIR'
-        ? 'there is no such file; check the name and folder, or leave --config out'
+        ? `there is no such file; check the name and folder, or ${configFileWayOut(given)}`
         : code === 'EISDIR'
           ? 'is a folder, not a JSON file'
           : code === 'EACCES' || code === 'EPERM'
             ? 'cannot be read (permission denied)'
             : `cannot be read (${code ?? 'read error'})`;
-    throw new BatchError('CONFIG_INVALID', `--config ${path}: ${why}`, { path }, { cause: err });
+    throw new BatchError('CONFIG_INVALID', `${name}: ${why}`, { path }, { cause: err });
   }
   let file: unknown;
   try {
@@ -44,29 +51,33 @@ export function readConfigFile(path: string, ownKeys: readonly string[] = []): R
     }
     throw new BatchError(
       'CONFIG_INVALID',
-      `--config ${path} is not valid JSON${where}: check the quotes, commas and braces`,
+      `${name} is not valid JSON${where}: check the quotes, commas and braces`,
       { path },
     );
   }
   if (!file || typeof file !== 'object' || Array.isArray(file)) {
-    throw new BatchError(
-      'CONFIG_INVALID',
-      `--config ${path} must hold one JSON object, like {"plan": "business"}`,
-      { path },
-    );
+    throw new BatchError('CONFIG_INVALID', `${name} must hold one JSON object, like {"plan": "business"}`, {
+      path,
+    });
   }
   const obj = file as Record<string, unknown>;
   if ('api-key' in obj)
     throw new BatchError(
       'CONFIG_INVALID',
-      `--config ${path}: do not store the API key in a config file; use ALSAMIFLEXI_API_KEY`,
+      `${name}: do not store the API key in a config file; use ALSAMIFLEXI_API_KEY`,
+      { path },
+    );
+  if ('config' in obj)
+    throw new BatchError(
+      'CONFIG_INVALID',
+      `${name}: "config" cannot name another config file; put its options in this one, or leave that key out`,
       { path },
     );
   for (const key of Object.keys(obj)) {
     if (!isOptionName(key) && !ownKeys.includes(key)) {
       throw new BatchError(
         'CONFIG_INVALID',
-        `--config ${path}: "${mask(key).slice(0, 40)}" is not an option of any command; the keys are the long option names (see --help)`,
+        `${name}: "${mask(key).slice(0, 40)}" is not an option of any command; the keys are the long option names (see --help)`,
         { path },
       );
     }

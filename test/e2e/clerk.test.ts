@@ -45,7 +45,7 @@ describe('config file and options', () => {
     const typed = await runCli(['resume', 'night-job', '--config', cfg, '--state-dir', dir], apiEnv(sb.url));
     expect(typed.code).toBe(2);
     expect(typed.stderr.trim()).toBe(
-      `error: --config ${cfg}: "concurrency" must be a number, like "concurrency": 4; fix the file or leave that key out`,
+      `error: --config ${cfg}: "concurrency" is not a number: write it like "concurrency": 4`,
     );
   });
 
@@ -83,7 +83,7 @@ describe('config file and options', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(
-      '"map" must be a list like ["number=Mobile No"] or an object like {"number": "Mobile No"}',
+      '"map" is not ROLE=Column pairs: write it like "map": {"number": "Mobile No"}',
     );
     expect(bad.stderr).not.toContain('[object Object]');
   });

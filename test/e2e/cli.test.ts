@@ -103,15 +103,18 @@ describe('recharge-batch CLI', () => {
     [['balance', '--poll-evry', '1m'], 'unknown option --poll-evry: did you mean --poll-every? (see --help)'],
     [['sandbox', '--fail-rte', '0.1'], 'unknown option --fail-rte: did you mean --fail-rate? (see --help)'],
     [['operatrs'], '"operatrs" is not a command: did you mean operators? (see --help)'],
-    [['balance', '--request-timeout', '5'], '--request-timeout "5" has no unit: write 5ms, 5s, 5m, 5h or 5d'],
+    [
+      ['balance', '--request-timeout', '5'],
+      '--request-timeout "5" has no unit (ms, s, m, h or d): write it like --request-timeout 5s',
+    ],
     [
       ['resume', 'some-job', '--concurrency', 'abc'],
       '--concurrency "abc" is not a number: write it like --concurrency 4',
     ],
     [['run', 'payroll.csv', '--concurrency'], '--concurrency needs a value'],
-    [['balance', '--plan', 'platinum'], 'unknown --plan'],
-    [['balance', '--rate-limit', 'fast'], 'invalid --rate-limit'],
-    [['resume', 'some-job', '--poll-after', 'soon'], 'invalid --poll-after'],
+    [['balance', '--plan', 'platinum'], '--plan "platinum" is not a plan (starter, business or enterprise)'],
+    [['balance', '--rate-limit', 'fast'], '--rate-limit "fast" is not a rate (N/s, N/min or N/h)'],
+    [['resume', 'some-job', '--poll-after', 'soon'], '--poll-after "soon" is not a duration'],
   ])('usage errors exit 2 with one line: %j', async (args, text) => {
     const r = await runCli([...(args as string[]), '--state-dir', tempDir()], apiEnv(sb.url));
     expect(r.code).toBe(2);
@@ -155,7 +158,10 @@ describe('recharge-batch CLI', () => {
     writeFileSync(cfg, JSON.stringify({ plan: 'platinum' }));
     const bad = await runCli(['balance', '--config', cfg], apiEnv(sb.url));
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('platinum');
+    // named by the file and its key; the file's value is never quoted back (SPEC §5 additions)
+    expect(bad.stderr.trim()).toBe(
+      `error: --config ${cfg}: "plan" is not a plan (starter, business or enterprise): write it like "plan": "business"`,
+    );
     const flagWins = await runCli(['balance', '--config', cfg, '--plan', 'business'], apiEnv(sb.url));
     expect(flagWins.code).toBe(0);
     const envWins = await runCli(['balance', '--config', cfg], {

@@ -71,7 +71,7 @@ describe('a --config file shared by every command', () => {
     const r = await runCli(['sandbox', '--config', cfg]);
     expect(r.code).toBe(2);
     oneLine(r.stderr);
-    expect(r.stderr).toContain(`"port" (in --config ${cfg})`);
+    expect(r.stderr).toContain(`--config ${cfg}: "port" is not a whole number from 0 to 65535`);
     expect(r.stderr).toContain('0 to 65535');
     expect(r.stderr).not.toContain('secret-abc');
   });
@@ -79,8 +79,8 @@ describe('a --config file shared by every command', () => {
 
 describe('an own option of the wrong kind in the file', () => {
   it.each([
-    [{ settle: 5 }, '"settle" must be text'],
-    [{ once: 'yes' }, '"once" must be true or false'],
+    [{ settle: 5 }, '"settle" has no unit (ms, s, m, h or d): write it like "settle": "5s"'],
+    [{ once: 'maybe' }, '"once" is not true or false: write it like "once": true'],
   ])('%j: watch refuses it naming the key and the file; --help still answers', async (content, text) => {
     const dir = tempDir();
     const cfg = join(dir, 'watch.json');
@@ -141,10 +141,10 @@ describe('a yes/no option before the command (a cron line)', () => {
 describe("sandbox's numbers", () => {
   it.each([
     [['--port', 'abc'], '--port "abc" is not a whole number from 0 to 65535'],
-    [['--drop-rate', '2'], '--drop-rate 2 is not a number from 0 to 1'],
-    [['--fail-rate', '-0.5'], '--fail-rate -0.5 is not a number from 0 to 1'],
+    [['--drop-rate', '2'], '--drop-rate "2" is not a number from 0 to 1: write it like --drop-rate 0.05'],
+    [['--fail-rate', '-0.5'], '--fail-rate "-0.5" is not a number from 0 to 1'],
     [['--balance', 'lots'], '--balance "lots" is not a number ≥ 0'],
-    [['--webhook-duplicates', '1.5'], '--webhook-duplicates 1.5 is not a whole number from 0 to 100'],
+    [['--webhook-duplicates', '1.5'], '--webhook-duplicates "1.5" is not a whole number from 0 to 100'],
   ])('%j names the option as typed, the value and the range', async (args, text) => {
     const r = await runCli(['sandbox', ...args]);
     expect(r.code).toBe(2);

@@ -28,6 +28,18 @@ describe('--help of each command', () => {
     },
   );
 
+  it.each(COMMANDS.filter((c) => c.command.includes('<')).map((c) => [c.command] as const))(
+    '%s shows its positional, as run <csv> does',
+    async (form) => {
+      const [name, positional] = [form.split(' ')[0]!, /<(\w+)>/.exec(form)![1]!];
+      const r = await runCli([name, '--help']);
+      expect(r.code).toBe(0);
+      const section = r.stdout.slice(r.stdout.indexOf('Positionals:'));
+      expect(r.stdout).toContain('Positionals:');
+      expect(section).toMatch(new RegExp(`^  ${positional}  \\S`, 'm'));
+    },
+  );
+
   it('balance has no --poll-every, validate no --concurrency, status no --api-key', async () => {
     expect(listed((await runCli(['balance', '--help'])).stdout)).not.toContain('poll-every');
     const validate = listed((await runCli(['validate', '--help'])).stdout);
@@ -81,7 +93,7 @@ describe('a shared option a command does not use', () => {
     const used = await runCli(['status', 'x'], { HOME: home, RECHARGE_BATCH_POLL_AFTER: '5' });
     expect(used.code).toBe(2);
     expect(used.stderr.trim()).toBe(
-      'error: RECHARGE_BATCH_POLL_AFTER "5" has no unit: write 5ms, 5s, 5m, 5h or 5d',
+      'error: RECHARGE_BATCH_POLL_AFTER="5" has no unit (ms, s, m, h or d): write it like RECHARGE_BATCH_POLL_AFTER=5s',
     );
   });
 });

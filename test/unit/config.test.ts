@@ -108,19 +108,29 @@ describe('precedence: flag > environment > config file > default', () => {
 
 describe('a duration must name its unit', () => {
   it.each([
-    ['a flag', { 'request-timeout': '5' }, {}, '--request-timeout "5" has no unit: write 5ms, 5s'],
+    [
+      'a flag',
+      { 'request-timeout': '5' },
+      {},
+      '--request-timeout "5" has no unit (ms, s, m, h or d): write it like --request-timeout 5s',
+    ],
     [
       'the environment',
       {},
       { RECHARGE_BATCH_POLL_AFTER: '15' },
-      'RECHARGE_BATCH_POLL_AFTER "15" has no unit',
+      'RECHARGE_BATCH_POLL_AFTER="15" has no unit (ms, s, m, h or d): write it like RECHARGE_BATCH_POLL_AFTER=15s',
     ],
-    ['a config file (text)', {}, { cfg: { 'max-wait': '300' } }, '"max-wait" (in --config'],
+    [
+      'a config file (text)',
+      {},
+      { cfg: { 'max-wait': '300' } },
+      '(from RECHARGE_BATCH_CONFIG): "max-wait" has no unit (ms, s, m, h or d): write it like "max-wait": "5m"',
+    ],
     [
       'a config file (a JSON number)',
       {},
       { cfg: { 'repeat-window': 7 } },
-      'must be a duration with its unit',
+      '"repeat-window" has no unit (ms, s, m, h or d): write it like "repeat-window": "7d"',
     ],
   ])('from %s', (_what, flags, envIn, text) => {
     const { cfg, ...rest } = envIn as { cfg?: unknown } & Record<string, string>;
@@ -136,28 +146,36 @@ describe('a duration must name its unit', () => {
         .repeatWindowMs,
     ).toBe(0);
     expect(parseDuration(1500)).toBe(1500);
-    expect(() => parseDuration('7', '--repeat-window')).toThrow(refused('USAGE', '7d'));
+    expect(() => parseDuration('7', '--repeat-window')).toThrow(refused('USAGE', 'write it like 7s'));
   });
 });
 
 describe('integers and words are checked where they are read', () => {
   it.each([
-    [{ concurrency: 0 }, 'USAGE', '--concurrency 0: give a whole number'],
-    [{ concurrency: 2.5 }, 'USAGE', '--concurrency 2.5: give a whole number'],
-    [{ concurrency: 'abc' }, 'CONFIG_INVALID', '--concurrency "abc" is not a number'],
-    [{ 'max-total': '-5' }, 'CONFIG_INVALID', '--max-total "-5" is not a number'],
-    [{ plan: 'platinum' }, 'USAGE', 'unknown --plan "platinum"'],
-    [{ 'rate-limit': 'fast' }, 'USAGE', 'invalid --rate-limit "fast"'],
-    [{ map: ['phone'] }, 'HEADER_MAP_INVALID', '--map "phone" is not understood'],
+    [{ concurrency: 0 }, 'USAGE', '--concurrency "0" is not a whole number of requests at once, at least 1'],
+    [{ concurrency: 2.5 }, 'USAGE', '--concurrency "2.5" is not a whole number'],
+    [{ concurrency: 'abc' }, 'USAGE', '--concurrency "abc" is not a number: write it like --concurrency 4'],
+    [{ 'max-total': '-5' }, 'USAGE', '--max-total "-5" is not a number'],
+    [{ plan: 'platinum' }, 'USAGE', '--plan "platinum" is not a plan (starter, business or enterprise)'],
+    [
+      { 'rate-limit': 'fast' },
+      'USAGE',
+      '--rate-limit "fast" is not a rate (N/s, N/min or N/h): write it like --rate-limit 60/min',
+    ],
+    [{ map: ['phone'] }, 'HEADER_MAP_INVALID', '--map "phone" is not understood (ROLE=Column'],
     // polls back to back would take the rate meant for sending; a 0 timeout fails every request
-    [{ 'poll-every': '0' }, 'USAGE', '--poll-every 0: give a time above zero'],
-    [{ 'request-timeout': '0s' }, 'USAGE', '--request-timeout 0: give a time above zero'],
+    [
+      { 'poll-every': '0' },
+      'USAGE',
+      '--poll-every "0" is not a time above zero: write it like --poll-every 30s',
+    ],
+    [{ 'request-timeout': '0s' }, 'USAGE', '--request-timeout "0s" is not a time above zero'],
   ])('%j', (flags, code, text) => {
     expect(() => resolveOptions(flags, HOME)).toThrow(refused(code, text));
   });
   it('names the variable when the environment gave it', () => {
     expect(() => resolveOptions({}, { ...HOME, RECHARGE_BATCH_CONCURRENCY: '0' })).toThrow(
-      refused('USAGE', 'RECHARGE_BATCH_CONCURRENCY 0'),
+      refused('USAGE', 'RECHARGE_BATCH_CONCURRENCY="0" is not a whole number'),
     );
   });
   it('--plan enterprise needs --rate-limit, when the rate is needed', () => {
@@ -179,6 +197,101 @@ describe('integers and words are checked where they are read', () => {
   });
 });
 
+describe('a bad value is one line of one shape, wherever it came from', () => {
+  // each check's own problem and advice, named as the place it came from writes it
+  it.each([
+    [
+      'concurrency',
+      'abc',
+      'is not a number',
+      ['--concurrency 4', 'RECHARGE_BATCH_CONCURRENCY=4', '"concurrency": 4'],
+    ],
+    [
+      'allow-partial',
+      'maybe',
+      'is not true or false',
+      ['', 'RECHARGE_BATCH_ALLOW_PARTIAL=true', '"allow-partial": true'],
+    ],
+    [
+      'poll-after',
+      'soon',
+      'is not a duration (a number with ms, s, m, h or d)',
+      ['--poll-after 15s', 'RECHARGE_BATCH_POLL_AFTER=15s', '"poll-after": "15s"'],
+    ],
+    [
+      'plan',
+      'gold',
+      'is not a plan (starter, business or enterprise)',
+      ['--plan business', 'RECHARGE_BATCH_PLAN=business', '"plan": "business"'],
+    ],
+    [
+      'rate-limit',
+      'fast',
+      'is not a rate (N/s, N/min or N/h)',
+      ['--rate-limit 60/min', 'RECHARGE_BATCH_RATE_LIMIT=60/min', '"rate-limit": "60/min"'],
+    ],
+    [
+      'webhook-listen',
+      'nope',
+      'is not HOST:PORT',
+      [
+        '--webhook-listen 0.0.0.0:8081',
+        'RECHARGE_BATCH_WEBHOOK_LISTEN=0.0.0.0:8081',
+        '"webhook-listen": "0.0.0.0:8081"',
+      ],
+    ],
+    [
+      'webhook-path',
+      'hooks',
+      'does not start with "/"',
+      [
+        '--webhook-path /webhooks/alsamiflexi',
+        'RECHARGE_BATCH_WEBHOOK_PATH=/webhooks/alsamiflexi',
+        '"webhook-path": "/webhooks/alsamiflexi"',
+      ],
+    ],
+  ])('%s = %j', (name, value, problem, [flag, env, file]) => {
+    const cfg = configFile({ [name]: value });
+    const variable = `RECHARGE_BATCH_${name.toUpperCase().replace(/-/g, '_')}`;
+    if (flag)
+      expect(() => resolveOptions({ [name]: value }, HOME)).toThrow(
+        refused('USAGE', `--${name} "${value}" ${problem}: write it like ${flag}`),
+      );
+    expect(() => resolveOptions({}, { ...HOME, [variable]: value })).toThrow(
+      refused('USAGE', `${variable}="${value}" ${problem}: write it like ${env}`),
+    );
+    // the file's value is never quoted back (SPEC §5 additions)
+    const fromFlag = (() => {
+      try {
+        resolveOptions({ config: cfg }, HOME);
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(fromFlag).toBe(`--config ${cfg}: "${name}" ${problem}: write it like ${file}`);
+    expect(() => resolveOptions({}, { ...HOME, RECHARGE_BATCH_CONFIG: cfg })).toThrow(
+      refused('CONFIG_INVALID', `the config file ${cfg} (from RECHARGE_BATCH_CONFIG): "${name}" ${problem}`),
+    );
+  });
+
+  it('a config file takes numbers and yes/no as JSON gives them or as text, like the environment', () => {
+    const cfg = configFile({ concurrency: '3', 'allow-partial': 'true', quiet: 'no', 'max-total': 5000 });
+    expect(resolveOptions({}, { ...HOME, RECHARGE_BATCH_CONFIG: cfg })).toMatchObject({
+      concurrency: 3,
+      allowPartial: true,
+      quiet: false,
+      maxTotal: 5000,
+    });
+  });
+
+  it('a config file cannot name another one: its "config" key is refused, naming the file', () => {
+    const cfg = configFile({ config: 'other.json', plan: 'business' });
+    expect(() => resolveOptions({ config: cfg }, HOME, ['plan'])).toThrow(
+      refused('CONFIG_INVALID', `--config ${cfg}: "config" cannot name another config file`),
+    );
+  });
+});
+
 describe('options a command does not use', () => {
   it('take their default whatever the environment or the config file says, so they cannot break it', () => {
     const cfg = configFile({ plan: 'platinum', 'poll-every': 'soon', concurrency: 0 });
@@ -192,7 +305,9 @@ describe('options a command does not use', () => {
     // a flag of an unused option is ignored too (the command line accepts it: scripts keep working)
     expect(resolveOptions({ 'poll-every': 'soon' }, HOME, ['json']).pollEveryMs).toBe(DEFAULTS.pollEveryMs);
     // the same values are refused by a command that uses them
-    expect(() => resolveOptions({}, env, ['plan'])).toThrow(refused('USAGE', 'unknown "plan" (in --config'));
+    expect(() => resolveOptions({}, env, ['plan'])).toThrow(
+      refused('CONFIG_INVALID', `the config file ${cfg} (from RECHARGE_BATCH_CONFIG): "plan" is not a plan`),
+    );
   });
   it('a config file is still read whole: an unknown key or the API key in it is refused', () => {
     const env = { ...HOME, RECHARGE_BATCH_CONFIG: configFile({ 'poll-evry': '1m' }) };
