@@ -77,6 +77,9 @@ export function apiHintText(
   // nothing answered at all: the network, or an address that is not the API's
   if (err.code === 'API_UNREACHABLE')
     return `check the network and the base URL (it is ${baseUrl}; --base-url or ALSAMIFLEXI_BASE_URL)`;
+  // connected, but no answer in time: the same checks, or a slow API that needs longer
+  if (err.code === 'API_TIMEOUT')
+    return `check the network and the base URL (it is ${baseUrl}; --base-url or ALSAMIFLEXI_BASE_URL), or give the API longer with --request-timeout`;
   const notFound = err.status === 404 || /No such endpoint|HTTP 404/i.test(String(err.message ?? ''));
   if (!notFound) return undefined;
   return /\/api\/v1\/?$/.test(baseUrl)

@@ -236,6 +236,27 @@ describe('--json keeps the hint of the human line', () => {
   });
 });
 
+describe('an API that does not answer in time at start-up', () => {
+  it('exit 3, one line, nothing sent, and the hint says what to check or to allow longer', async () => {
+    const slow = await startSandbox({ apiKey: KEY, rateLimit: null, latencyMs: 5_000 });
+    try {
+      const dir = tempDir();
+      const { path } = writeBatch(dir, 2);
+      const args = ['run', path, '--state-dir', join(dir, 'state'), '--request-timeout', '100ms'];
+      const human = await runCli(args, apiEnv(slow.url));
+      expect(human.code).toBe(3);
+      expect(human.stderr.trim().split('\n')).toHaveLength(1);
+      expect(human.stderr).toContain('within 100 ms');
+      expect(human.stderr).toContain(
+        `check the network and the base URL (it is ${slow.url}; --base-url or ALSAMIFLEXI_BASE_URL), or give the API longer with --request-timeout`,
+      );
+      expect(slow.ledger()).toHaveLength(0);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe('each output named by its kind', () => {
   it('report --help names the unknown CSV it writes; an unknown CSV fed to run is called one', async () => {
     const help = await runCli(['report', '--help']);
