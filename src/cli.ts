@@ -143,6 +143,9 @@ function sharedOption(name: OptionName, hidden: boolean) {
     ...(spec.kind === 'number'
       ? { requiresArg: true }
       : { type: spec.kind === 'duration' ? ('string' as const) : spec.kind }),
+    // `--out` at the end of the line, its value forgotten, was taken as '' and silently ignored
+    // (the default results path, the plan's rate, the default job name): it needs a value
+    ...(spec.kind !== 'boolean' ? { requiresArg: true } : {}),
     describe: `${spec.describe}${spec.default !== undefined && name !== 'base-url' ? ` [default: ${String(spec.default)}]` : ''} [env ${envs}]`,
     ...(spec.kind === 'array' ? { string: true } : {}),
     hidden,

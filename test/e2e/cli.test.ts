@@ -112,6 +112,10 @@ describe('recharge-batch CLI', () => {
       '--concurrency "abc" is not a number: write it like --concurrency 4',
     ],
     [['run', 'payroll.csv', '--concurrency'], '--concurrency needs a value'],
+    // a forgotten value was taken as '' and ignored: the default results path, job name, rate
+    [['run', 'payroll.csv', '--out'], '--out needs a value'],
+    [['run', 'payroll.csv', '--job'], '--job needs a value'],
+    [['validate', 'payroll.csv', '--rate-limit'], '--rate-limit needs a value'],
     [['balance', '--plan', 'platinum'], '--plan "platinum" is not a plan (starter, business or enterprise)'],
     [['balance', '--rate-limit', 'fast'], '--rate-limit "fast" is not a rate (N/s, N/min or N/h)'],
     [['resume', 'some-job', '--poll-after', 'soon'], '--poll-after "soon" is not a duration'],
