@@ -14,7 +14,7 @@ export interface ProgressDisplay {
 }
 
 /** requests per minute of a rate (`30/s` → 1800) */
-export const perMinute = (r: Rate): number => (r.limit * 60_000) / r.windowMs;
+const perMinute = (r: Rate): number => (r.limit * 60_000) / r.windowMs;
 
 /** The rate the options set (plan or --rate-limit), per minute: what `up to N/min` shows. */
 export const limitPerMinute = (options: ResolvedOptions): number => perMinute(planRate(options));

@@ -110,6 +110,9 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     : undefined;
   await rememberRun(job, { pace, stop: null });
   const clock = opts.clock ?? systemClock;
+  // best effort, for `status` to tell: a job.json that cannot be written changes nothing sent
+  const recordStop = (stop: { code: string; message: string }) =>
+    rememberRun(job, { stop: { ...stop, at: new Date(clock.now()).toISOString() } }).catch(() => undefined);
   const events = opts.events ?? new JobEvents();
   const { client } = opts;
   const { journal } = job;
@@ -242,7 +245,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
       code: err instanceof BatchError ? err.code : ('INTERNAL' as const),
       message: (err as Error)?.message ?? String(err),
     };
-    await rememberRun(job, { stop: { ...why, at: new Date(clock.now()).toISOString() } }).catch(() => {});
+    await recordStop(why);
     events.emit('job:finished', { job: name, ...tally(job.rows), stopped: why });
     throw err;
   } finally {
@@ -259,11 +262,7 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   const outputs = await finish(job, opts);
   if (outputs.inputChanged) stopped ??= { code: 'INPUT_CHANGED', message: outputs.inputChanged }; // SPEC §5: exit 4, not 2
   const t = tally(job.rows);
-  // best effort: `status` tells why; a job.json that cannot be written changes nothing sent
-  if (stopped)
-    await rememberRun(job, { stop: { ...stopped, at: new Date(clock.now()).toISOString() } }).catch(
-      () => undefined,
-    );
+  if (stopped) await recordStop(stopped);
   events.emit('job:finished', { job: name, counts: t.counts, amounts: t.amounts, stopped });
   return {
     job: name,
