@@ -49,7 +49,9 @@ for (const stream of [process.stdout, process.stderr]) {
 let resolvedKey: string | undefined;
 let resolvedBaseUrl: string | undefined;
 const io: Io = redactingIo(() => resolvedKey);
-let debug = optionWords(hideBin(process.argv)).includes('--debug');
+/** the options as typed, the words before `--` (src/cli/end-of-options.ts) */
+const typedOptions = optionWords(hideBin(process.argv));
+let debug = typedOptions.includes('--debug');
 /**
  * `--json` promises one object on stdout for every run, so a JSON log has a line for every
  * night: a command that ends in an error (exit 2, 3, 4 before a summary exists) prints
@@ -57,8 +59,7 @@ let debug = optionWords(hideBin(process.argv)).includes('--debug');
  * or config file); before they are resolved (a usage error), from the command line itself.
  */
 let jsonMode =
-  optionWords(hideBin(process.argv)).includes('--json') ||
-  /^(1|true|yes)$/i.test(process.env.RECHARGE_BATCH_JSON ?? '');
+  typedOptions.includes('--json') || /^(1|true|yes)$/i.test(process.env.RECHARGE_BATCH_JSON ?? '');
 let exitCode: number = EXIT.OK;
 
 /**
