@@ -183,7 +183,7 @@ async function main() {
   console.log(
     "  (speed vs loop = baseline time / engine time: the engine's rows/s as a share of the bare loop's, " +
       'the median of the rounds, each round an engine run and a loop run back to back (issue #13 goal: ' +
-      '≥ 0.6 at C = 4); the times, fsyncs and RSS shown are the median round\'s; send phase = first ' +
+      "≥ 0.6 at C = 4); the times, fsyncs and RSS shown are the median round's; send phase = first " +
       'intent to last final row (planning, start-up and the results file left out); fsyncs = the ' +
       "journal's, plan and results files not counted)",
   );
