@@ -183,15 +183,28 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   if (opts.signal?.aborted) onSignal();
   opts.signal?.addEventListener('abort', onSignal, { once: true });
 
-  const { pending, processing } = startingRows(job.rows, (r) => poller.add(r, clock.now()));
   // SPEC §5a: rows another job already paid are skipped, and left out of the balance pre-check
-  const guard = await RepeatGuard.open(job, job.meta.account ?? client.account, pending, {
+  const guard = await RepeatGuard.open(job, job.meta.account ?? client.account, {
     ...opts,
     clock,
     concurrency: opts.concurrency ?? DEFAULTS.concurrency,
     record,
   });
+  // driven again: skipped rows whose earlier payment has since ended are settled or pending again
+  const rechecked = resumed
+    ? await guard.recheck().catch(async (err: unknown) => {
+        await guard.close().catch(() => undefined);
+        throw err;
+      })
+    : [];
+  const { pending, processing } = startingRows(job.rows, (r) => poller.add(r, clock.now()));
+  guard.start(pending);
   events.emit('job:started', { job: name, rows: job.rows, resumed, pending: pending.length, processing });
+  for (const { row, verdict } of rechecked) {
+    const now = job.rows[row.row]!;
+    if (verdict === 'paid') events.emit('row:final', { row: now });
+    else events.emit('row:released', { row: now, why: 'its earlier payment failed or was never sent' });
+  }
   const polling = poller.run();
   polling.catch(() => undefined); // awaited below; this only keeps an early failure from being 'unhandled'
 
