@@ -15,6 +15,7 @@
  * would change.
  */
 import { promises as fsp } from 'node:fs';
+import type { JobEvents } from './events.js';
 import type { JournalRecord } from './journal.js';
 import type { OpenJob } from './job.js';
 import { FileRegistry, registryPath } from './registry.js';
@@ -107,6 +108,19 @@ export function recheckRecord(c: Recheck, at: number): JournalRecord {
     why: `the earlier payment it was skipped for (job ${e.job} row ${e.row}, ${e.transactionId ? `transaction ${e.transactionId}` : `reference ${e.reference}`}) ${how}: pending again`,
     at,
   };
+}
+
+/** Tells the listeners (audit log, progress) what a re-check changed, once the run has started. */
+export function announceRechecks(
+  events: JobEvents,
+  rows: readonly (RowState | undefined)[],
+  done: readonly Recheck[],
+): void {
+  for (const { row, verdict } of done) {
+    const now = rows[row.row]!; // the row as the journal now has it
+    if (verdict === 'paid') events.emit('row:final', { row: now });
+    else events.emit('row:released', { row: now, why: 'its earlier payment failed or was never sent' });
+  }
 }
 
 /** The `pid`/`prow`/`patt` fields of a `skipped` record naming `e`. */

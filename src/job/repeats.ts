@@ -139,11 +139,16 @@ export class RepeatGuard {
    * @returns the rows changed, for the events
    */
   async recheck(): Promise<Recheck[]> {
-    const found = await recheckSkipped(this.registry, this.job.rows);
-    const now = this.clock.now();
-    // one group commit for all of them
-    await Promise.all(found.map((c) => this.record(recheckRecord(c, now))));
-    return found;
+    try {
+      const found = await recheckSkipped(this.registry, this.job.rows);
+      const now = this.clock.now();
+      // one group commit for all of them
+      await Promise.all(found.map((c) => this.record(recheckRecord(c, now))));
+      return found;
+    } catch (err) {
+      await this.close().catch(() => undefined); // the run ends here: no descriptor left open
+      throw err;
+    }
   }
 
   /** The rows to send, in order (after `recheck`): prescanned, then claimed as they are admitted. */

@@ -24,6 +24,7 @@ import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.
 import { outranks, warnOncePerWord } from './stops.js';
 import { startingRows, submitWorker, toPay } from './pending.js';
 import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
+import { announceRechecks } from './recheck.js';
 import type { Registry } from './registry.js';
 import { count } from '../util/words.js';
 
@@ -191,20 +192,11 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
     record,
   });
   // driven again: skipped rows whose earlier payment has since ended are settled or pending again
-  const rechecked = resumed
-    ? await guard.recheck().catch(async (err: unknown) => {
-        await guard.close().catch(() => undefined);
-        throw err;
-      })
-    : [];
+  const rechecked = resumed ? await guard.recheck() : [];
   const { pending, processing } = startingRows(job.rows, (r) => poller.add(r, clock.now()));
   guard.start(pending);
   events.emit('job:started', { job: name, rows: job.rows, resumed, pending: pending.length, processing });
-  for (const { row, verdict } of rechecked) {
-    const now = job.rows[row.row]!;
-    if (verdict === 'paid') events.emit('row:final', { row: now });
-    else events.emit('row:released', { row: now, why: 'its earlier payment failed or was never sent' });
-  }
+  announceRechecks(events, job.rows, rechecked);
   const polling = poller.run();
   polling.catch(() => undefined); // awaited below; this only keeps an early failure from being 'unhandled'
 

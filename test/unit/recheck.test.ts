@@ -17,6 +17,7 @@ import { FileRegistry, type EarlierIntent, type EntryState } from '../../src/job
 import { recheckVerdict, staleSkips } from '../../src/job/recheck.js';
 import { applyRecord, initialState, type RowState } from '../../src/job/rows.js';
 import type { JournalRecord } from '../../src/job/journal.js';
+import { JobEvents } from '../../src/job/events.js';
 
 const ORIGIN = 'http://api.test';
 const BASE = `${ORIGIN}/api/v1`;
@@ -147,8 +148,15 @@ describe('resume re-checks skipped rows against the registry', () => {
     a.outcome('job-a', 2, 1, 'failed', 'TXN-A-2');
     await a.close();
 
-    const resumed = await resumeJob({ ...engine(), job: 'job-b' });
+    const events = new JobEvents();
+    const seen: string[] = [];
+    events.on('job:started', () => seen.push('started'));
+    events.on('row:final', ({ row }) => seen.push(`final ${row.row} ${row.status} ${row.code ?? ''}`));
+    events.on('row:released', ({ row }) => seen.push(`released ${row.row} ${row.status}`));
+    const resumed = await resumeJob({ ...engine(), job: 'job-b', events });
     expect(posts.map((p) => [p.mobile_number, p.amount])).toEqual([['01722222222', 200]]);
+    // the audit log and the progress line hear of both changes, after the run's start
+    expect(seen.slice(0, 3)).toEqual(['started', 'final 1 skipped ALREADY_PAID', 'released 2 pending']);
     const rows = await rowsOf();
     expect(rows[1]).toMatchObject({ status: 'skipped', code: 'ALREADY_PAID', prevPaid: true });
     expect(rows[1]!.msg).toContain('transaction TXN-A-1');
