@@ -94,13 +94,13 @@ async function contend(s: Sandbox) {
   a.child.kill('SIGSTOP');
   const b = await runCli(['run', csv, ...args('job-b')], apiEnv(s.url));
   const bResults = readCsv(join(dir, 'job-b.results.csv'));
-  return { a, b, bResults, state, args, dir };
+  return { a, b, bResults, state, args, dir, csv };
 }
 
 describe('skipped rows looked up again on resume', () => {
   it("A's payments complete after B skipped them as MAYBE_PAID: resume B records them paid, exit 0, everyone paid once", async () => {
     const s = await sandbox();
-    const { a, b, bResults, state, args, dir } = await contend(s);
+    const { a, b, bResults, state, args, dir, csv } = await contend(s);
     expect(b.code).toBe(1);
     expect(bResults.map((r) => [r.status, r.error_code])).toEqual(
       PAYEES.map(() => ['skipped', 'MAYBE_PAID']),
@@ -119,6 +119,11 @@ describe('skipped rows looked up again on resume', () => {
     expect(readCsv(join(dir, 'job-b.results.csv')).map((r) => r.error_code)).toEqual(
       PAYEES.map(() => 'MAYBE_PAID'),
     );
+
+    // B has finished (every row skipped): running its file again says where the way is
+    const again = await runCli(['run', csv, ...args('job-b')], apiEnv(s.url));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("6 rows skipped as maybe paid are looked up again by 'resume job-b'");
 
     const resumed = await runCli(['resume', 'job-b', ...args('job-b')], apiEnv(s.url));
     expect(resumed.code, resumed.stderr).toBe(0);
