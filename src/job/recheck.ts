@@ -20,7 +20,7 @@ import type { JournalRecord } from './journal.js';
 import type { OpenJob } from './job.js';
 import { FileRegistry, registryPath } from './registry.js';
 import type { EarlierIntent, IntentRef, Registry } from './registry-contract.js';
-import type { RowState } from './rows.js';
+import { ROW_TABLE, type RowState, type StatusSource } from './rows.js';
 
 /** intents looked up in the registry at a time */
 const SLICE = 10_000;
@@ -35,6 +35,19 @@ export function jobInstanceId(meta: OpenJob['meta']): string {
 /** A skipped row whose earlier payment was not known to be completed when it was skipped. */
 export function unsettledSkip(r: RowState | undefined): r is RowState {
   return r?.status === 'skipped' && !(r.code === 'ALREADY_PAID' && r.prevPaid === true);
+}
+
+/**
+ * The job's unsettled skipped rows. On the compact table (table.ts) rows of another status are
+ * passed over without a row view: a million-row job's resume scans it in a few ms.
+ */
+function* unsettledSkips(rows: readonly (RowState | undefined)[]): Generator<RowState> {
+  const table = (rows as unknown as { [ROW_TABLE]?: StatusSource })[ROW_TABLE];
+  for (let n = 0; n < rows.length; n++) {
+    if (table && (!table.has(n) || table.statusOf(n) !== 'skipped')) continue;
+    const r = rows[n];
+    if (unsettledSkip(r)) yield r;
+  }
 }
 
 /** What a re-check does to a row: its earlier payment is now completed, or never happened. */
@@ -70,7 +83,7 @@ export async function recheckSkipped(
   rows: readonly (RowState | undefined)[],
 ): Promise<Recheck[]> {
   const asked: { row: RowState; ref: IntentRef }[] = [];
-  for (const r of rows) if (unsettledSkip(r) && r.prevIntent) asked.push({ row: r, ref: r.prevIntent });
+  for (const r of unsettledSkips(rows)) if (r.prevIntent) asked.push({ row: r, ref: r.prevIntent });
   const out: Recheck[] = [];
   for (let from = 0; from < asked.length; from += SLICE) {
     const slice = asked.slice(from, from + SLICE);
@@ -160,7 +173,7 @@ export async function staleSkips(
   rows: readonly (RowState | undefined)[],
   startedAt: number | null,
 ): Promise<StaleSkips | null> {
-  if (!account || !rows.some(unsettledSkip)) return null;
+  if (!account || unsettledSkips(rows).next().done) return null;
   const exists = await fsp.access(registryPath(stateDir, account)).then(
     () => true,
     () => false,
