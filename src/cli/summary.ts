@@ -94,7 +94,7 @@ export function nextSteps(r: JobResult): string[] {
   const { unsettled, earlierJobs } = r.repeats;
   if (unsettled > 0) {
     steps.push(
-      `check the ${count(unsettled, 'row')} skipped as maybe paid (MAYBE_PAID in the results) with Alsamiflexi before paying ${noun(unsettled, 'it', 'them')}: resume ${noun(earlierJobs.length, 'the earlier job', 'the earlier jobs')} (${earlierJobs.join(', ')}) first if ${noun(earlierJobs.length, 'it', 'they')} stopped — ${noun(earlierJobs.length, 'its', 'their')} journal may know; pay only rows never paid, from a new CSV with --allow-repeat`,
+      `${count(unsettled, 'row')} skipped as maybe paid (MAYBE_PAID in the results): once ${noun(earlierJobs.length, 'the earlier job', 'the earlier jobs')} (${earlierJobs.join(', ')}) ${noun(earlierJobs.length, 'has', 'have')} finished (resume ${noun(earlierJobs.length, 'it', 'them')} if ${noun(earlierJobs.length, 'it', 'they')} stopped), \`${resume}\` looks ${noun(unsettled, 'it', 'them')} up again: a payment that completed is recorded, one that failed is paid now; check any still left with Alsamiflexi before paying ${noun(unsettled, 'it', 'them')} from a new CSV with --allow-repeat`,
     );
   }
   if (steps.length === 0) steps.push('nothing — every row is done');

@@ -74,8 +74,14 @@ export type JournalRecord =
       msg: string;
       prev: string;
       paid: boolean;
+      /** the earlier intent's job instance, row and attempt (registry IntentRef), which a resume looks up again; absent in journals written before they were recorded */
+      pid?: string;
+      prow?: number;
+      patt?: number;
       at: number;
     }
+  /** a `skipped` row is pending again: a resume found that the earlier payment it was skipped for failed or was never sent (SPEC §5a); `why` says which */
+  | { t: 'reopened'; row: number; att: number; why: string; at: number }
   /** `retry`: a new attempt for these rows */
   | { t: 'retry'; att: number; failed: number[]; unknown: number[]; at: number };
 

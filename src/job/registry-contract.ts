@@ -26,12 +26,22 @@ export interface Claim {
 /** An earlier payment that blocks a claim. */
 export interface EarlierIntent {
   job: string;
+  /** its job instance (Claim.jobId) and attempt: with `row`, the intent's identity ({@link IntentRef}) */
+  jobId: string;
+  attempt: number;
   row: number;
   reference: string;
   transactionId?: string;
   amount: number;
   at: number;
   state: EntryState;
+}
+
+/** One intent named by its identity: a job instance's attempt at a row. */
+export interface IntentRef {
+  jobId: string;
+  row: number;
+  attempt: number;
 }
 
 export interface ClaimOptions {
@@ -53,6 +63,12 @@ export interface Registry {
   peek(claims: Claim[], opts: ClaimOptions): Promise<(EarlierIntent | null)[]>;
   /** Records the intents durably and decides each atomically with it; results in order. */
   claim(claims: Claim[], opts: ClaimOptions): Promise<ClaimResult[]>;
+  /**
+   * Reads what other processes recorded since the last read, then what is known now of each
+   * named intent, in order (undefined: not held — unknown to the registry, or older than what
+   * it keeps). Read-only: a resumed job re-checks the rows it skipped for one (SPEC §5a).
+   */
+  lookup(refs: IntentRef[]): Promise<(EarlierIntent | undefined)[]>;
   /** What the registry holds for one intent as last read (undefined: no such intent). */
   recorded(jobId: string, row: number, attempt: number): EntryState | undefined;
   /** Records what became of an intent. Durable by `flush`/`close`; it guards no send. */

@@ -23,6 +23,7 @@ interface Entry {
   job: string;
   jobId: string;
   row: number;
+  att: number;
   reference: string;
   amount: number;
   at: number;
@@ -101,6 +102,12 @@ export class RegistryIndex {
     return this.byId.get(id)?.state;
   }
 
+  /** What is known of the intent `id` (entryId) as read so far, or undefined if it is not held. */
+  intent(id: string): EarlierIntent | undefined {
+    const e = this.byId.get(id);
+    return e && earlierOf(e);
+  }
+
   /** The file position (in intent lines) of one of our claims, once read back; forgets it. */
   takeMine(claimId: string): number | undefined {
     const pos = this.mine.get(claimId);
@@ -145,6 +152,7 @@ export class RegistryIndex {
       job: line.j,
       jobId: line.u,
       row: line.w,
+      att: line.k,
       reference: line.r,
       amount: line.a,
       at: line.at,
@@ -211,6 +219,8 @@ export class RegistryIndex {
 function earlierOf(e: Entry): EarlierIntent {
   return {
     job: e.job,
+    jobId: e.jobId,
+    attempt: e.att,
     row: e.row,
     reference: e.reference,
     amount: e.amount,

@@ -28,6 +28,7 @@ import {
   type ClaimResult,
   type EarlierIntent,
   type EntryState,
+  type IntentRef,
   type Registry,
   type RegistryOutcome,
 } from './registry-contract.js';
@@ -39,6 +40,7 @@ export type {
   ClaimResult,
   EarlierIntent,
   EntryState,
+  IntentRef,
   Registry,
   RegistryOutcome,
 } from './registry-contract.js';
@@ -143,6 +145,11 @@ export class FileRegistry implements Registry {
       }
       return { ok: true, otherAmount: check ? this.index.otherAmount(c, opts.windowMs) : null };
     });
+  }
+
+  async lookup(refs: IntentRef[]): Promise<(EarlierIntent | undefined)[]> {
+    await this.refresh();
+    return refs.map((r) => this.index.intent(entryId(r.jobId, r.row, r.attempt)));
   }
 
   recorded(jobId: string, row: number, attempt: number): EntryState | undefined {

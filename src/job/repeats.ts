@@ -23,6 +23,16 @@ import {
   type RegistryOutcome,
 } from './registry.js';
 import type { RowState } from './rows.js';
+import {
+  intentFields,
+  jobInstanceId,
+  recheckRecord,
+  recheckSkipped,
+  skipMessage,
+  type Recheck,
+} from './recheck.js';
+
+export { jobInstanceId } from './recheck.js';
 
 export const DEFAULT_REPEAT_WINDOW_MS = 7 * 24 * 3_600_000;
 const DAY_MS = 24 * 3_600_000;
@@ -37,11 +47,6 @@ export interface RepeatOptions {
   repeatWindowMs?: number;
   /** `--allow-repeat` */
   allowRepeat?: boolean;
-}
-
-/** The registry's id of a job instance: a job deleted and made again is another instance. */
-export function jobInstanceId(meta: OpenJob['meta']): string {
-  return meta.id ?? `${meta.job}@${meta.createdAt}`;
 }
 
 /** The journal's states the registry records as an intent's outcome. */
@@ -80,6 +85,8 @@ export class RepeatGuard {
    */
   private readonly claims = new Map<number, { row: RowState; result: Promise<ClaimResult> }>();
   private claimedTo = 0;
+  /** the rows to send, in order: set by `start` */
+  private pending: RowState[] = [];
   private readonly opts: ClaimOptions;
   private readonly jobId: string;
 
@@ -87,7 +94,6 @@ export class RepeatGuard {
     private readonly registry: Registry,
     private readonly owned: boolean,
     private readonly job: OpenJob,
-    private readonly pending: RowState[],
     private readonly clock: Clock,
     opts: RepeatOptions,
     private readonly record: (rec: JournalRecord) => Promise<void>,
@@ -100,10 +106,10 @@ export class RepeatGuard {
     this.jobId = jobInstanceId(job.meta);
   }
 
+  /** Opens the account's registry for `job` and brings it up to date with the journal. */
   static async open(
     job: OpenJob,
     account: string,
-    pending: RowState[],
     opts: RepeatOptions & {
       clock: Clock;
       concurrency: number;
@@ -120,12 +126,34 @@ export class RepeatGuard {
       registry,
       !opts.registry,
       job,
-      pending,
       opts.clock,
       opts,
       opts.record,
       Math.max(16, 4 * opts.concurrency),
     );
+  }
+
+  /**
+   * A job driven again: its skipped rows whose earlier payment has since completed, failed or
+   * was released are journaled as such (recheck.ts), before the rows to send are listed.
+   * @returns the rows changed, for the events
+   */
+  async recheck(): Promise<Recheck[]> {
+    try {
+      const found = await recheckSkipped(this.registry, this.job.rows);
+      const now = this.clock.now();
+      // one group commit for all of them
+      await Promise.all(found.map((c) => this.record(recheckRecord(c, now))));
+      return found;
+    } catch (err) {
+      await this.close().catch(() => undefined); // the run ends here: no descriptor left open
+      throw err;
+    }
+  }
+
+  /** The rows to send, in order (after `recheck`): prescanned, then claimed as they are admitted. */
+  start(pending: RowState[]): void {
+    this.pending = pending;
   }
 
   /** Read-only: the pending rows the registry would skip now (left out of the balance pre-check). */
@@ -165,6 +193,7 @@ export class RepeatGuard {
       msg: skipMessage(res.code, e),
       prev: e.job,
       paid: e.state === 'completed',
+      ...intentFields(e),
       at: this.clock.now(),
     });
     return false;
@@ -172,7 +201,7 @@ export class RepeatGuard {
 
   /** Passes a journal record's outcome on to the registry. */
   outcome(rec: JournalRecord): void {
-    if (rec.t === 'retry' || rec.t === 'skipped') return;
+    if (rec.t === 'retry' || rec.t === 'skipped' || rec.t === 'reopened') return;
     const out = (state: Parameters<Registry['outcome']>[3], txn?: string) =>
       this.registry.outcome(this.jobId, rec.row, rec.att, state, txn);
     switch (rec.t) {
@@ -239,13 +268,6 @@ export class RepeatGuard {
 }
 
 const iso = (t: number) => new Date(t).toISOString();
-
-function skipMessage(code: 'ALREADY_PAID' | 'MAYBE_PAID', e: EarlierIntent): string {
-  const which = `job ${e.job} row ${e.row} (${e.transactionId ? `transaction ${e.transactionId}` : `reference ${e.reference}`}, ${e.state === 'sent' ? 'no answer recorded' : e.state}, ${iso(e.at)})`;
-  return code === 'ALREADY_PAID'
-    ? `not sent: already paid by ${which}; to pay it again on purpose, run with --allow-repeat`
-    : `not sent: may already have been paid by ${which}; check that payment with the API first, then --allow-repeat if it did not go through`;
-}
 
 function otherAmountWarning(row: RowState, e: EarlierIntent): string {
   return `row ${row.row}: ${row.number} was also paid ${e.amount} BDT by job ${e.job} row ${e.row} (${iso(e.at)}); this row pays ${row.amount} BDT`;

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { JournalRecord } from './journal.js';
+import type { IntentRef } from './registry-contract.js';
 import type { RowVerdict } from '../validate/index.js';
 
 export const ROW_STATUSES = [
@@ -51,6 +52,8 @@ export interface RowState extends PlannedRow {
   prevJob?: string;
   /** `skipped` rows: that earlier payment is a completed transaction (SPEC §5a exit 0) */
   prevPaid?: boolean;
+  /** `skipped` rows: the earlier intent, looked up again when the job is resumed (SPEC §5a) */
+  prevIntent?: IntentRef;
 }
 
 export const NO_ANSWER = 'NO_ANSWER';
@@ -201,6 +204,19 @@ export function applyRecord(job: string, rows: RowState[], rec: JournalRecord): 
       r.msg = rec.msg;
       r.prevJob = rec.prev;
       r.prevPaid = rec.paid;
+      r.prevIntent =
+        rec.pid !== undefined && rec.prow !== undefined && rec.patt !== undefined
+          ? { jobId: rec.pid, row: rec.prow, attempt: rec.patt }
+          : undefined;
+      break;
+    case 'reopened':
+      // the earlier payment failed or was never sent: the row goes the normal way, claim first
+      clearOutcome(r);
+      r.status = 'pending';
+      r.prevJob = undefined;
+      r.prevPaid = undefined;
+      r.prevIntent = undefined;
+      r.submittedAt = undefined;
       break;
     case 'released':
       r.status = 'pending';

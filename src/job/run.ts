@@ -23,7 +23,9 @@ import {
   writePlan,
   type JobMeta,
 } from './job.js';
-import { applyRecord } from './rows.js';
+import { applyRecord, type RowState } from './rows.js';
+import { unsettledSkip } from './recheck.js';
+import { count } from '../util/words.js';
 import { plan } from './plan.js';
 import { drive, type EngineOptions, type JobResult } from './runner.js';
 import { jobOutputs } from './outputs.js';
@@ -69,7 +71,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
     const unfinished = same.length === 1 ? { m: same[0]! } : states.find((x) => !x.s.finished);
     const finished = states.find((x) => x.s.finished);
     if (unfinished) name = unfinished.m.job;
-    else if (finished) throw finishedError(finished.m);
+    else if (finished) throw finishedError(finished.m, finished.s.rows);
     else name = await freeJobName(opts.stateDir, defaultJobName(csv, hash), account);
   }
   const paths = jobPaths(opts.stateDir, name);
@@ -91,7 +93,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
       const job = await openJob(opts.stateDir, name, (opts.clock ?? systemClock).now);
       if (job.finished) {
         await job.journal.close();
-        throw finishedError(meta);
+        throw finishedError(meta, job.rows);
       }
       try {
         return await drive(job, opts, true);
@@ -220,10 +222,15 @@ async function holdingLock(
   return result;
 }
 
-function finishedError(meta: JobMeta): BatchError {
+/** `rows`: a job whose rows were skipped for payments then still open is told how to settle them. */
+function finishedError(meta: JobMeta, rows: readonly (RowState | undefined)[]): BatchError {
+  const open = rows.filter(unsettledSkip).length;
+  const recheck = open
+    ? `; its ${count(open, 'row')} skipped as maybe paid ${open === 1 ? 'is' : 'are'} looked up again by 'resume ${meta.job}'`
+    : '';
   return new BatchError(
     'JOB_FINISHED',
-    `this file was already run as job ${meta.job}, which has finished; see 'status ${meta.job}' (to pay the same file again on purpose, give a new --job name and --allow-repeat)`,
+    `this file was already run as job ${meta.job}, which has finished${recheck}; see 'status ${meta.job}' (to pay the same file again on purpose, give a new --job name and --allow-repeat)`,
     { job: meta.job },
   );
 }

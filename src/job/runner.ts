@@ -24,6 +24,7 @@ import { Submitter, balanceCheck, finalRecord, unknownWordText } from './submit.
 import { outranks, warnOncePerWord } from './stops.js';
 import { startingRows, submitWorker, toPay } from './pending.js';
 import { RepeatGuard, repeatSummary, type RepeatSummary } from './repeats.js';
+import { announceRechecks } from './recheck.js';
 import type { Registry } from './registry.js';
 import { count } from '../util/words.js';
 
@@ -183,15 +184,19 @@ async function driveJob(job: OpenJob, opts: EngineOptions, resumed: boolean): Pr
   if (opts.signal?.aborted) onSignal();
   opts.signal?.addEventListener('abort', onSignal, { once: true });
 
-  const { pending, processing } = startingRows(job.rows, (r) => poller.add(r, clock.now()));
   // SPEC §5a: rows another job already paid are skipped, and left out of the balance pre-check
-  const guard = await RepeatGuard.open(job, job.meta.account ?? client.account, pending, {
+  const guard = await RepeatGuard.open(job, job.meta.account ?? client.account, {
     ...opts,
     clock,
     concurrency: opts.concurrency ?? DEFAULTS.concurrency,
     record,
   });
+  // driven again: skipped rows whose earlier payment has since ended are settled or pending again
+  const rechecked = resumed ? await guard.recheck() : [];
+  const { pending, processing } = startingRows(job.rows, (r) => poller.add(r, clock.now()));
+  guard.start(pending);
   events.emit('job:started', { job: name, rows: job.rows, resumed, pending: pending.length, processing });
+  announceRechecks(events, job.rows, rechecked);
   const polling = poller.run();
   polling.catch(() => undefined); // awaited below; this only keeps an early failure from being 'unhandled'
 

@@ -31,7 +31,8 @@ const MOBILE = /^01\d{9}$/;
 
 const INTERNED = ['operatorId', 'operatorName', 'apiOperator', 'code', 'prevJob'] as const;
 export type Interned = (typeof INTERNED)[number];
-export type Text = 'explicitRef' | 'refOverride' | 'warning' | 'msg' | 'txn' | 'completedText' | 'numberText';
+export type Text =
+  'explicitRef' | 'refOverride' | 'warning' | 'msg' | 'txn' | 'completedText' | 'numberText' | 'prevIntent';
 
 export class RowTable implements StatusSource {
   /** highest row number + 1 (row numbers start at 1; index 0 is never a row) */

@@ -3,6 +3,7 @@
  * table, so the object holds nothing but the table and the row number (table.ts).
  */
 import { makeReference, type LiveStatus, type RowState } from './rows.js';
+import type { IntentRef } from './registry-contract.js';
 import type { RowTable } from './table.js';
 
 export const PRESENT = 1;
@@ -120,6 +121,17 @@ export class RowView implements RowState {
     this.t.setFlag(this.row, PREV_PAID_KNOWN, v !== undefined);
     this.t.setFlag(this.row, PREV_PAID, v === true);
   }
+  /** kept as `<row>/<attempt>/<job id>`: one string, only for skipped rows */
+  get prevIntent(): IntentRef | undefined {
+    const t = this.t.getText('prevIntent', this.row);
+    if (t === undefined) return undefined;
+    const a = t.indexOf('/');
+    const b = t.indexOf('/', a + 1);
+    return { row: Number(t.slice(0, a)), attempt: Number(t.slice(a + 1, b)), jobId: t.slice(b + 1) };
+  }
+  set prevIntent(v: IntentRef | undefined) {
+    this.t.setText('prevIntent', this.row, v && `${v.row}/${v.attempt}/${v.jobId}`);
+  }
   /** what the JSON summary and the tests see: the plain fields */
   toJSON(): RowState {
     const out: Record<string, unknown> = {};
@@ -149,4 +161,5 @@ const FIELDS = [
   'completedAt',
   'prevJob',
   'prevPaid',
+  'prevIntent',
 ] as const;

@@ -52,7 +52,7 @@ describe('humanSummary', () => {
       repeats: { earlierJobs: ['june-1a2b3c4d'], unsettled: 2, warnings: [] },
     };
     expect(nextSteps(maybe)).toEqual([
-      'check the 2 rows skipped as maybe paid (MAYBE_PAID in the results) with Alsamiflexi before paying them: resume the earlier job (june-1a2b3c4d) first if it stopped — its journal may know; pay only rows never paid, from a new CSV with --allow-repeat',
+      '2 rows skipped as maybe paid (MAYBE_PAID in the results): once the earlier job (june-1a2b3c4d) has finished (resume it if it stopped), `recharge-batch resume allowance-1a2b3c4d` looks them up again: a payment that completed is recorded, one that failed is paid now; check any still left with Alsamiflexi before paying them from a new CSV with --allow-repeat',
     ]);
   });
 
