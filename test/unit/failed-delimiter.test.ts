@@ -16,7 +16,7 @@ import { hashFile, type JobMeta } from '../../src/job/job.js';
 import { plan } from '../../src/job/plan.js';
 import type { RowState } from '../../src/job/rows.js';
 import { defaultOutputs, failedFormat, writeResults } from '../../src/report/results.js';
-import { createValidator } from '../../src/validate/index.js';
+import { createValidator, validateCsv } from '../../src/validate/index.js';
 import { OPERATORS } from '../support/operators.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'rb-delim-'));
@@ -189,6 +189,22 @@ describe('the failed CSV of a `;` or tab input', () => {
     const outputs = defaultOutputs(input);
     await writeResults(meta, states(), outputs);
     expect(read(outputs.failed, ',').map((r) => r.error_code)).toEqual(['INVALID_NUMBER', 'OPERATOR_ERROR']);
+  });
+});
+
+describe('`validate --out` of a `;` input', () => {
+  it('is comma-separated, like the results CSV whose columns it has', async () => {
+    const folder = dir();
+    const input = join(folder, 'pay.csv');
+    writeFileSync(input, sheet(';', true));
+    const out = join(folder, 'report.csv');
+    await validateCsv(input, { operators: OPERATORS, out });
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toMatch(/^\ufeffName,Mobile,Amount,Note,row,status,/);
+    expect(read(out, ',').map((r) => [r.Name, r.status])).toEqual([
+      ['Rahman; Md.', 'valid'],
+      ['Hasan, K.', 'invalid'],
+      ['Akter', 'valid'],
+    ]);
   });
 });
 
