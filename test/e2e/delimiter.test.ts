@@ -105,7 +105,7 @@ async function feedBack(run: Awaited<ReturnType<typeof firstRun>>): Promise<void
 }
 
 describe('a `;` input', () => {
-  it('gets a `;` failed CSV that feeds back as is; results stay `,`; `report` later writes the same file', async () => {
+  it('gets a `;` failed CSV that feeds back as is; results stay `,`; `report` and `retry` later write the same file', async () => {
     const run = await firstRun(';');
     const text = readFileSync(run.failed, 'utf8');
     expect(text.split('\n')[0]).toBe(`\ufeff${FAILED_COLUMNS.join(';')}`);
@@ -126,6 +126,12 @@ describe('a `;` input', () => {
     const report = await runCli(['report', run.job, '--state-dir', run.state]);
     expect(report.code, report.stderr).toBe(0);
     expect(readFileSync(run.failed, 'utf8')).toBe(text);
+
+    // `retry` in another process resends row 3 (refused again) and writes the file the same way
+    const retry = await runCli(['retry', run.job, ...run.args], apiEnv(run.s.url));
+    expect(retry.code, retry.stderr).toBe(1);
+    expect(readFileSync(run.failed, 'utf8')).toBe(text);
+    expect(paid(run.s)).toEqual({ '01712345601': 1 });
 
     await feedBack(run);
   });
