@@ -19,7 +19,8 @@ const HEADER_SEARCH_LINES = 10;
  * sets the delimiter and is skipped; then the first record starting in the next 10 lines in
  * which a number and an amount column can be found. Records, not lines: Excel lets a
  * header cell hold a line break (`"Mobile⏎Number"`). When no record qualifies, the first
- * non-blank line is taken, and the header check says what is missing in it. `line` is 1-based.
+ * non-blank line is taken, and the header check says what is missing in it. `line` is 1-based;
+ * `sepLine` tells that a `sep=` line set the delimiter (the failed CSV keeps it, report/results.ts).
  * @throws BatchError CSV_PARSE when a `sep=` line names a delimiter other than , ; or tab, or
  *   one other than the header's (refuseSepMismatch)
  */
@@ -27,7 +28,7 @@ export function locateHeader(
   path: string,
   text: string,
   map: ColumnMap | undefined,
-): { line: number; delimiter: Delimiter } {
+): { line: number; delimiter: Delimiter; sepLine: boolean } {
   const body = text.replace(/^\uFEFF/, '');
   const firstLine = /^[^\r\n]*/.exec(body)![0];
   const sepLine = /^\s*"?sep=(.)"?\s*$/i.exec(firstLine);
@@ -59,13 +60,14 @@ export function locateHeader(
       break;
     }
   }
-  if (best) return { line: best.line, delimiter: best.delimiter };
+  const sepFirst = sep !== undefined;
+  if (best) return { line: best.line, delimiter: best.delimiter, sepLine: sepFirst };
   const lines = body.split(/\r\n|\n|\r/, to);
   const filled = lines.findIndex((l, i) => i + 1 >= from && l.trim() !== '');
   if (sep) refuseSepMismatch(path, body, sep, to, map, filled === -1 ? null : lines[filled]!);
   return filled === -1
-    ? { line: from, delimiter: sep ?? detectDelimiter(body) }
-    : { line: filled + 1, delimiter: sep ?? detectDelimiter(lines[filled]!) };
+    ? { line: from, delimiter: sep ?? detectDelimiter(body), sepLine: sepFirst }
+    : { line: filled + 1, delimiter: sep ?? detectDelimiter(lines[filled]!), sepLine: sepFirst };
 }
 
 const shown = (d: Delimiter): string => (d === '\t' ? 'tab' : `'${d}'`);

@@ -22,7 +22,7 @@ import {
 import { locateHeader, type Delimiter } from './header-line.js';
 import { LineParser, type CsvRecord } from './line-parser.js';
 
-export { detectDelimiter } from './header-line.js';
+export { detectDelimiter, type Delimiter } from './header-line.js';
 export { lineBreaksIn, type CsvRecord } from './line-parser.js';
 
 export interface CsvSource {
@@ -30,6 +30,8 @@ export interface CsvSource {
   /** header cells as written (BOM stripped, trimmed) */
   columns: string[];
   delimiter: Delimiter;
+  /** the file starts with an Excel `sep=X` line, which set `delimiter` (SPEC §3a) */
+  sepLine: boolean;
   /** file line of the header: 1, unless a `sep=` line or title lines are above it */
   headerLine: number;
   /** streams the data records; every call re-reads the file from disk */
@@ -95,6 +97,7 @@ export async function openCsv(path: string, opts: OpenCsvOptions = {}): Promise<
     path,
     columns,
     delimiter,
+    sepLine: found.sepLine,
     headerLine: header.line,
     batches,
     async *records() {

@@ -13,15 +13,11 @@ import { mask } from '../api/mask.js';
 import { AtomicFile, syncDir, writeFileAtomic } from '../util/fs.js';
 import { Journal, replay, type JournalRecord } from './journal.js';
 import { RowTable } from './table.js';
-import {
-  applyRecord,
-  NO_ANSWER,
-  tally,
-  isFinished,
-  type PlannedRow,
-  type RowState,
-  type Tally,
-} from './rows.js';
+import { applyRecord, NO_ANSWER, tally, isFinished } from './rows.js';
+import type { PlannedRow, RowState, Tally } from './rows.js';
+import type { JobInput } from './input.js';
+
+export type { JobInput } from './input.js';
 
 export interface JobMeta {
   version: 1;
@@ -32,7 +28,8 @@ export interface JobMeta {
   account?: string;
   /** the normalized base URL the job was made against (for messages; never the key) */
   baseUrl?: string;
-  input: { path: string; hash: string; size: number };
+  /** the input file as the job was made from it (SPEC §5) */
+  input: JobInput;
   /** where the results CSV goes (SPEC §4: remembered for `report`, `resume`, `retry`); absent in jobs made before it was kept */
   results?: string;
   columns: string[];

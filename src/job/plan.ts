@@ -85,7 +85,14 @@ export async function plan(
       id: randomBytes(8).toString('hex'),
       account: opts.client.account,
       baseUrl: normalizeBaseUrl(opts.client.baseUrl),
-      input: { path: csv, hash, size },
+      input: {
+        path: csv,
+        hash,
+        size,
+        // how the input was read, for the failed CSV (README "Results": it opens like the input)
+        delimiter: validator.source.delimiter,
+        ...(validator.source.sepLine ? { sepLine: true } : {}),
+      },
       results: defaultOutputs(csv, opts.out).results,
       columns: validator.source.columns,
       roles: validator.roles,

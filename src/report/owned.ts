@@ -15,7 +15,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { csvLines } from '../csv/write.js';
+import { csvPreamble, type WriteCsvOptions } from '../csv/write.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { count } from '../util/words.js';
 
@@ -64,9 +64,16 @@ async function readRecord(jobDir: string): Promise<OutputsRecord> {
   return { version: 1, files: {} };
 }
 
-/** True when the file at `path` holds nothing but `header` (with or without a BOM). */
-async function headerOnly(path: string, header: readonly string[]): Promise<boolean> {
-  const text = csvLines([header]);
+/**
+ * True when the file at `path` holds nothing but `header` written in `format` (its delimiter and
+ * `sep=` line), with or without a BOM.
+ */
+async function headerOnly(
+  path: string,
+  header: readonly string[],
+  format: WriteCsvOptions,
+): Promise<boolean> {
+  const text = csvPreamble(header, { ...format, bom: false });
   const st = await fsp.stat(path).catch(() => null);
   if (!st || !st.isFile() || st.size > Buffer.byteLength(text) + 3) return false;
   const now = await fsp.readFile(path, 'utf8').catch(() => null);
@@ -177,14 +184,19 @@ export class OwnedOutputs {
 
   /**
    * After a write that left no rows of `kind`: removes the stale file at `path` when this job
-   * wrote it, or when it holds nothing but `header`; leaves any other file as it is, with a line
-   * for `warnings`.
+   * wrote it, or when it holds nothing but `header` as the job writes it (`format`: the failed
+   * CSV's delimiter and `sep=` line); leaves any other file as it is, with a line for `warnings`.
    * @throws the fs error of the removal
    */
-  async removeStale(path: string, kind: OutputKind, header: readonly string[]): Promise<void> {
+  async removeStale(
+    path: string,
+    kind: OutputKind,
+    header: readonly string[],
+    format: WriteCsvOptions = {},
+  ): Promise<void> {
     const now = await identity(path);
     if (!now) return;
-    if ((await this.#ours(path, now)) || (await headerOnly(path, header))) {
+    if ((await this.#ours(path, now)) || (await headerOnly(path, header, format))) {
       await fsp.rm(path, { force: true });
       return;
     }

@@ -10,9 +10,9 @@
  * can say so.
  */
 import { openCsv } from '../csv/read.js';
-import { AtomicCsv, csvRecord } from '../csv/write.js';
+import { AtomicCsv, csvRecord, type WriteCsvOptions } from '../csv/write.js';
 import { BatchError } from '../errors.js';
-import { hashFile, type JobMeta } from '../job/job.js';
+import { hashFile, type JobInput, type JobMeta } from '../job/job.js';
 import type { RowState } from '../job/rows.js';
 import { failedCells, inputCells, outcomeCells, textCell, unknownCells, type Outcome } from './cells.js';
 import { failedHeader, resultHeader, unknownHeader } from './columns.js';
@@ -48,6 +48,20 @@ export function rowOutcome(r: RowState): Outcome {
     submittedAt: iso(r.submittedAt),
     completedAt: iso(r.completedAt),
   };
+}
+
+/**
+ * How the failed CSV is written (README "Results"). With the input's delimiter (SPEC §4: "in the
+ * input's own columns … ready to fix and feed back"): a clerk whose Excel saved `;` (a `;` locale)
+ * or tab opens it like the file they gave, and feeds it back as it is; jobs made before the
+ * delimiter was kept get `,`. With the input's Excel `sep=X` line only when there is no BOM:
+ * Excel honours a `sep=` line but then ignores the UTF-8 BOM and garbles non-Latin text (Bengali
+ * names) — alexcaza/export-to-csv#119, Belphemur/vue-json-csv#43 — and the BOM is the default
+ * (SPEC §2 `--bom`). The results and unknown CSVs stay `,` whatever the input: scripts parse
+ * them (SPEC §4 names their columns).
+ */
+export function failedFormat(input: JobInput, bom = true): WriteCsvOptions {
+  return { bom, delimiter: input.delimiter ?? ',', sepLine: input.sepLine === true && !bom };
 }
 
 /** Where a row goes besides the results: statuses this code does not know go nowhere. */
@@ -135,6 +149,8 @@ async function writeAll(
   };
   try {
     const csv = { bom: options.bom };
+    const failedCsv = failedFormat(meta.input, options.bom ?? true);
+    const d = failedCsv.delimiter;
     const results = await write(() => AtomicCsv.create(outputs.results, resultHeader(meta.columns), csv));
     files.push(results);
     // each line is formatted as it is built (csvRecord): its cells die young (issue #13)
@@ -147,14 +163,14 @@ async function writeAll(
       const o = rowOutcome(r);
       if (o.transactionId) counted.paid++;
       const to = feedBack(o);
-      if (to === 'failed') lines.failed.push(csvRecord(failedCells(o, cells.slice())));
+      if (to === 'failed') lines.failed.push(csvRecord(failedCells(o, cells.slice()), d));
       if (to === 'unknown') lines.unknown.push(csvRecord(unknownCells(o, cells.slice())));
       lines.results.push(csvRecord(outcomeCells(o, cells)));
     };
     // the failed and unknown files are made only when they get a row (README "Results")
     const flush = async () => {
       if (lines.failed.length > 0 && !failed) {
-        failed = await write(() => AtomicCsv.create(outputs.failed, failedHeader(meta.columns), csv));
+        failed = await write(() => AtomicCsv.create(outputs.failed, failedHeader(meta.columns), failedCsv));
         files.push(failed);
       }
       if (lines.unknown.length > 0 && !unknown) {
@@ -194,7 +210,8 @@ async function writeAll(
     if (unknown) await write(() => owned.beforeReplace(outputs.unknown));
     for (const f of files) await write(() => f.commit());
     // a stale file would mislead: a clerk opens an empty one, or feeds an old one back
-    if (!failed) await write(() => owned.removeStale(outputs.failed, 'failed', failedHeader(meta.columns)));
+    if (!failed)
+      await write(() => owned.removeStale(outputs.failed, 'failed', failedHeader(meta.columns), failedCsv));
     if (!unknown)
       await write(() => owned.removeStale(outputs.unknown, 'unknown', unknownHeader(meta.columns)));
     await owned.wrote(outputs.results, 'results', counted.paid);

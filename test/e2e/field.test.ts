@@ -4,12 +4,14 @@
  * judged by the sandbox's ledger: each valid row paid exactly once, nothing else sent.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openCsv } from '../../src/csv/read.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { fieldCases } from '../support/field.js';
-import { KEY, apiEnv, fastArgs, maybeReadCsv, readCsv, runCli, tempDir } from './helpers.js';
+import { KEY, apiEnv, fastArgs, readCsv, runCli, tempDir, type CsvRow } from './helpers.js';
 
 const OPERATORS_FILE = resolve('fixtures/operators.json');
 const cases = fieldCases();
@@ -79,7 +81,12 @@ describe('fixtures/field through run against the sandbox', () => {
     );
     for (const [i, [, x]] of expected.entries())
       if (x.number !== undefined) expect(results[i]!.normalized_number).toBe(x.number);
-    const failed = maybeReadCsv(join(dir, `${base}.failed.csv`)) ?? [];
+    // the failed CSV is in the input's delimiter (README "Results"): `;` for the sep=; sheet
+    const failedPath = join(dir, `${base}.failed.csv`);
+    const { delimiter } = await openCsv(input);
+    const failed = existsSync(failedPath)
+      ? (parse(readFileSync(failedPath), { columns: true, bom: true, delimiter }) as CsvRow[])
+      : [];
     expect(failed).toHaveLength(expected.length - valid.length);
     // free-text input cells come back guarded (the number and amount cells are the output side's rules)
     for (const out of [results, failed]) {

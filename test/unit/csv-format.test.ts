@@ -69,6 +69,22 @@ describe('csvLines / csvRecord', () => {
     }
   });
 
+  it.each([';', '\t'] as const)(
+    'with %j between cells (the failed CSV of such an input), write exactly what csv-stringify writes',
+    (delimiter) => {
+      const rng = prng(29);
+      for (let round = 0; round < 300; round++) {
+        const rows: string[][] = [];
+        for (let r = rng.int(6); r > 0; r--) rows.push(Array.from({ length: rng.int(5) }, () => cell(rng)));
+        expect(csvLines(rows, delimiter)).toBe(stringify(rows, { delimiter }));
+        for (const row of rows)
+          expect(csvRecord(row, delimiter) + '\n').toBe(stringify([row], { delimiter }));
+      }
+      // a comma is only text there; the delimiter is what gets a cell quoted
+      expect(csvRecord(['a,b', `x${delimiter}y`], delimiter)).toBe(`a,b${delimiter}"x${delimiter}y"`);
+    },
+  );
+
   it('quote a cell only when it needs it', () => {
     expect(csvLines([['plain', 'a,b', 'say "hi"', 'two\nlines', 'cr\r', '', ' x ']])).toBe(
       'plain,"a,b","say ""hi""","two\nlines","cr\r",, x \n',
