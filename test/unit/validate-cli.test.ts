@@ -37,7 +37,11 @@ describe('validateCommand', () => {
     const listed = io.stdout.filter((l) => /^ {2}row \d+ [A-Z_]+: line \d+: /.test(l));
     expect(listed).toHaveLength(10);
     expect(io.stdout.join('\n')).toMatch(/invalid by code: .*INVALID_AMOUNT \d+/);
-    expect(io.stdout.join('\n')).toMatch(/1 warning/);
+    // an operator that does not match the prefix, and a number already on row 1 for another amount
+    expect(io.stdout.join('\n')).toMatch(/2 warnings/);
+    expect(io.stdout).toContain(
+      '  1 of them repeats the number of an earlier row with another amount: running the file pays it too — check it is meant',
+    );
   });
 
   it('--json prints exactly one object with the summary keys', async () => {
@@ -49,10 +53,23 @@ describe('validateCommand', () => {
     );
     expect(io.stdout).toHaveLength(1);
     const json = JSON.parse(io.stdout[0]!);
-    expect(Object.keys(json)).toEqual(['job', 'counts', 'amounts', 'results', 'exit_code']);
+    expect(Object.keys(json)).toEqual(['job', 'counts', 'amounts', 'results', 'same_number', 'exit_code']);
     expect(json).toMatchObject({ job: null, results: out, exit_code: code });
     expect(code).toBe(1);
-    expect(Object.keys(json.counts)).toEqual(['rows', 'valid', 'invalid', 'byCode']);
+    expect(Object.keys(json.counts)).toEqual(['rows', 'valid', 'invalid', 'byCode', 'warnings']);
+    expect(json.counts.warnings).toBe(2);
+    expect(json.same_number).toEqual({
+      rows: 1,
+      first: [
+        {
+          row: 52,
+          line: 56,
+          number: '01711000001',
+          amount: 200,
+          also: { row: 1, line: 2, amount: 100, invalid: false },
+        },
+      ],
+    });
     expect(json.counts.rows).toBe(json.counts.valid + json.counts.invalid);
     const expected = JSON.parse(await readFile('fixtures/quirks.expected.json', 'utf8')) as Record<
       string,
