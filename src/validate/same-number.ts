@@ -81,7 +81,7 @@ export class SameNumberNotes {
  * @param paid `run` (the rows were sent) or `validate` (they would be)
  */
 export function sameNumberLines(
-  notes: Pick<SameNumberNotes, 'rows' | 'first'>,
+  notes: { rows: number; first: readonly SameNumberRow[] },
   how: { paid: boolean; where: string; show?: number; indent?: string },
 ): string[] {
   const n = notes.rows;
