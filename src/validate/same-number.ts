@@ -47,7 +47,7 @@ export class SameNumberNotes {
 
   /**
    * Counts `verdict` if it is valid and carries the warning: the summaries list rows that pay
-   * (an invalid row's warning stays on the row, after its error).
+   * (an invalid row keeps the warning on its verdict; its error is what its CSV line shows).
    */
   add(verdict: RowVerdict): void {
     if (!verdict.ok) return;

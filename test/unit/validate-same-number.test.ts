@@ -53,6 +53,24 @@ describe('the same number on two rows with different amounts', () => {
     );
   });
 
+  it('names the right row and line after blank lines and a name over two lines', async () => {
+    const path = join(dir, 'gaps.csv');
+    await writeFile(
+      path,
+      'Name,Mobile,Amount\nA,01812345678,100\n\n"Rahim\nUddin",01712345678,500\n\n\nB,01912345678,100\nC,01712345678,300\n',
+    );
+    const vs = await verdicts(path);
+    expect(vs.map((v) => [v.row, v.line])).toEqual([
+      [1, 2],
+      [2, 4],
+      [3, 8],
+      [4, 9],
+    ]);
+    expect(warningOf(vs[3]!)).toMatch(
+      /^01712345678 is also on row 2 \(line 4\) for 500 BDT; this row pays 300 BDT/,
+    );
+  });
+
   it('names the earliest other row when the number comes back a third time', async () => {
     const path = await csv('three.csv', ['A,01712345678,500', 'B,01712345678,300', 'C,01712345678,200']);
     const vs = await verdicts(path);
