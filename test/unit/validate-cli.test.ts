@@ -145,4 +145,21 @@ describe('validateCommand', () => {
     });
     expect(io.stdout).toEqual([]);
   });
+
+  it('shows five warnings, then how many more and how to see them all (no report asked for)', async () => {
+    const io = capture();
+    const path = join(dir, 'twice.csv');
+    const first = Array.from({ length: 7 }, (_, i) => `P${i},0171234567${i},500`);
+    const again = Array.from({ length: 7 }, (_, i) => `P${i},0171234567${i},${300 + i}`);
+    await writeFile(path, ['Name,Mobile,Amount', ...first, ...again].join('\n') + '\n');
+    expect(await validateCommand({ csv: path, operators: OPERATORS }, io)).toBe(0);
+    expect(io.stdout).toContain('7 warnings (the rows stay valid):');
+    expect(
+      io.stdout.filter((l) => /^ {2}row \d+, line \d+: 0171234567\d is also on row/.test(l)),
+    ).toHaveLength(5);
+    expect(io.stdout).toContain('  … and 2 more — write the report with --out report.csv to see them all');
+    expect(io.stdout).toContain(
+      '  7 of them repeat the number of an earlier row with another amount: running the file pays them too — check they are meant',
+    );
+  });
 });
