@@ -141,6 +141,9 @@ describe('the same number twice in one file with different amounts', () => {
         .map((e) => `${e.mobile_number}:${e.amount}:${e.status}`)
         .sort(),
     ).toEqual(['01712345678:300:completed', '01712345678:500:completed']);
+    // a resume does not read the file again: nothing to say about it, rather than a stale count
+    const resumed = await runCli(['resume', o.job, '--json', ...fastArgs(state)], apiEnv(s.url));
+    expect((JSON.parse(resumed.stdout) as { same_number: unknown }).same_number).toBeNull();
     // the job exists now: report rewrites the results with the warning still on row 2
     const report = await runCli(['report', o.job, '--state-dir', state], apiEnv(s.url));
     expect(report.code, report.stderr).toBe(0);
