@@ -12,7 +12,7 @@ import { apiContext, apiHint, type ApiContext, type Io } from './context.js';
 import { exitCodeForResult } from '../exit.js';
 import { auditFromOptions, webhooksFromOptions } from './services.js';
 import { limitPerMinute, showProgress } from './progress.js';
-import { humanSummary, jsonSummary } from './summary.js';
+import { humanSummary, jsonSummary, type PlanNotes } from './summary.js';
 import { count, noun } from '../util/words.js';
 
 export type JobCommand = 'run' | 'resume' | 'retry';
@@ -48,6 +48,8 @@ export async function jobCommand(
   }
   const events = new JobEvents();
   audit?.listen(events);
+  let planned: PlanNotes | undefined;
+  events.on('job:planned', (e) => (planned = e));
   const shown = showProgress(events, io, nothing ? { ...options, quiet: true } : options, {
     verb: command === 'retry' ? 'retrying' : undefined,
     intervalMs: ctx.limiter.interval,
@@ -95,9 +97,9 @@ export async function jobCommand(
   // a file of another job replaced, or one left as it is: said even with --quiet and --json
   for (const w of result.warnings ?? []) io.err(`warning: ${w}`);
   if (options.json) {
-    io.out(JSON.stringify(jsonSummary(result, code, options.baseUrl)));
+    io.out(JSON.stringify(jsonSummary(result, code, options.baseUrl, planned)));
   } else if (!options.quiet) {
-    for (const line of humanSummary(result)) io.out(line);
+    for (const line of humanSummary(result, planned)) io.out(line);
   }
   return code;
 }

@@ -2,13 +2,25 @@
 import type { JobResult } from '../job/run.js';
 import { bdt, count, group, noun } from '../util/words.js';
 import { apiHintText } from './context.js';
+import { sameNumberLines, type SameNumberRow } from '../validate/same-number.js';
+
+/**
+ * What planning said about the file (the `job:planned` event): the rows whose number an earlier
+ * row has with another amount (SPEC §3, §5a). Only `run` of a new file plans; a resumed job
+ * has none (each such row's warning is in the results CSV).
+ */
+export interface PlanNotes {
+  sameNumber: { rows: number; first: readonly SameNumberRow[] };
+}
 
 /**
  * The `--json` object of a job command (SPEC §2 keys, README "What you see"). A stop that the
  * user can fix on their side (a wrong base URL) carries the human line's hint as `hint`.
+ * `same_number` (as `validate --json` gives it): `{rows, first}` when this command made the job
+ * from the file, else null.
  * @param baseUrl the base URL in force, for that hint
  */
-export function jsonSummary(r: JobResult, exitCode: number, baseUrl?: string) {
+export function jsonSummary(r: JobResult, exitCode: number, baseUrl?: string, planned?: PlanNotes) {
   const hint = r.stopped ? apiHintText(r.stopped, baseUrl) : undefined;
   return {
     job: r.job,
@@ -27,12 +39,24 @@ export function jsonSummary(r: JobResult, exitCode: number, baseUrl?: string) {
       unsettled: r.repeats.unsettled,
       warnings: r.repeats.warnings,
     },
+    same_number: planned
+      ? {
+          rows: planned.sameNumber.rows,
+          first: planned.sameNumber.first.map((x) => ({
+            row: x.row,
+            line: x.line,
+            number: x.number,
+            amount: x.amount,
+            also: { ...x.also },
+          })),
+        }
+      : null,
     exit_code: exitCode,
   };
 }
 
 /** The end summary: counts, money, files, and always the next step (SPEC §7). */
-export function humanSummary(r: JobResult): string[] {
+export function humanSummary(r: JobResult, planned?: PlanNotes): string[] {
   const c = r.counts as Record<string, number>;
   const total = Object.values(c).reduce((a, b) => a + b, 0);
   const parts = ['completed', 'failed', 'unknown', 'processing', 'pending']
@@ -48,6 +72,10 @@ export function humanSummary(r: JobResult): string[] {
   if (r.failed) lines.push(`  failed rows: ${r.failed}`);
   if (c.unknown > 0 && r.unknown) lines.push(`  unknown rows: ${r.unknown}`);
   lines.push(...repeatLines(r));
+  if (planned)
+    lines.push(
+      ...sameNumberLines(planned.sameNumber, { paid: true, where: `error_message in ${r.results}` }),
+    );
   if (r.inputChanged && r.stopped?.code !== 'INPUT_CHANGED') lines.push(`  warning: ${r.inputChanged}`);
   return [...lines, ...nextSteps(r).map((step, i) => `${i === 0 ? 'next: ' : '      '}${step}`)];
 }

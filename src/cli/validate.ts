@@ -6,7 +6,8 @@ import type { Operator } from '../api/types.js';
 import type { ColumnMap, RowVerdict, ValidationSummary } from '../validate/index.js';
 import { runValidation } from '../validate/index.js';
 import { loadOperatorsFile } from '../validate/index.js';
-import { bdt, count, noun } from '../util/words.js';
+import { SameNumberNotes } from '../validate/same-number.js';
+import { bdt, count, group, noun } from '../util/words.js';
 import { API, COMMON, csvPositional, type Command } from './command.js';
 import { NO_KEY, apiContext, apiKey } from './context.js';
 import { readHead } from '../csv/encoding.js';
@@ -88,6 +89,7 @@ const SHOW_WARNINGS = 5;
 export async function validateCommand(opts: ValidateCommandOptions, io: Io): Promise<number> {
   const invalid: Extract<RowVerdict, { ok: false }>[] = [];
   const warnings: RowVerdict[] = [];
+  const sameNumber = new SameNumberNotes();
   const { summary, validator } = await runValidation(
     opts.csv,
     {
@@ -103,14 +105,15 @@ export async function validateCommand(opts: ValidateCommandOptions, io: Io): Pro
         if (!v.ok && invalid.length < SHOW_INVALID) invalid.push(v);
         const warning = v.ok ? v.value.warning : v.partial.warning;
         if (warning !== undefined && warnings.length < SHOW_WARNINGS) warnings.push(v);
+        sameNumber.add(v);
       },
     },
   );
   const exitCode = summary.invalid > 0 ? 1 : 0;
   if (opts.json) {
-    io.out(JSON.stringify(jsonSummary(summary, opts.out ?? null, exitCode)));
+    io.out(JSON.stringify(jsonSummary(summary, opts.out ?? null, exitCode, sameNumber)));
   } else if (!opts.quiet) {
-    const lines = humanSummary(opts.csv, summary, invalid, warnings, opts.out);
+    const lines = humanSummary(opts.csv, summary, invalid, { warnings, sameNumber }, opts.out);
     const { headerLine } = validator.source;
     // SPEC §3a: a sep= line or titles above the header are skipped; say so, since rows count from the header
     if (headerLine > 1)
@@ -124,8 +127,17 @@ export async function validateCommand(opts: ValidateCommandOptions, io: Io): Pro
   return exitCode;
 }
 
-/** The `--json` object: the keys every command prints (SPEC §2); `job` is null for validate. */
-export function jsonSummary(summary: ValidationSummary, results: string | null, exitCode: number) {
+/**
+ * The `--json` object: the keys every command prints (SPEC §2); `job` is null for validate.
+ * `counts.warnings`: rows carrying a warning (valid or not); `same_number`: the valid rows whose
+ * number an earlier row has with another amount, counted, the first 10 given (as `run --json`).
+ */
+export function jsonSummary(
+  summary: ValidationSummary,
+  results: string | null,
+  exitCode: number,
+  sameNumber = new SameNumberNotes(),
+) {
   return {
     job: null,
     counts: {
@@ -133,9 +145,11 @@ export function jsonSummary(summary: ValidationSummary, results: string | null, 
       valid: summary.valid,
       invalid: summary.invalid,
       byCode: summary.invalidByCode,
+      warnings: summary.warnings,
     },
     amounts: { total: summary.totalAmount, byOperator: summary.byOperator },
     results,
+    same_number: sameNumber.toJSON(),
     exit_code: exitCode,
   };
 }
@@ -144,7 +158,7 @@ function humanSummary(
   csv: string,
   s: ValidationSummary,
   invalid: Extract<RowVerdict, { ok: false }>[],
-  warnings: RowVerdict[],
+  { warnings, sameNumber }: { warnings: RowVerdict[]; sameNumber: SameNumberNotes },
   out: string | undefined,
 ): string[] {
   const lines = [`${csv}: ${count(s.rows, 'row')}, ${s.valid} valid, ${s.invalid} invalid`];
@@ -167,6 +181,17 @@ function humanSummary(
     lines.push(`${count(s.warnings, 'warning')} (the ${noun(s.warnings, 'row stays', 'rows stay')} valid):`);
     for (const v of warnings)
       lines.push(`  row ${v.row}, line ${v.line}: ${v.ok ? v.value.warning : v.partial.warning}`);
+    // thousands of them would flood the terminal: the report has every one
+    if (s.warnings > warnings.length)
+      lines.push(
+        `  … and ${group(s.warnings - warnings.length)} more — ${out === undefined ? 'write the report with --out report.csv to see them all' : `see error_message in ${out}`}`,
+      );
+    // a count by kind, when the lines above do not already show every one of them
+    const k = sameNumber.rows;
+    if (k > 0 && (s.warnings > warnings.length || k !== s.warnings))
+      lines.push(
+        `  ${group(k)} of them ${noun(k, 'repeats', 'repeat')} the number of an earlier row with another amount: running the file pays ${noun(k, 'it', 'them')} too — check ${noun(k, 'it is', 'they are')} meant`,
+      );
   }
   if (out !== undefined) lines.push(`report written to ${out}`);
   // the next step: nothing was sent, so fixing the file and checking it again costs nothing

@@ -2,8 +2,17 @@
 import { EventEmitter } from 'node:events';
 import type { RowState, RowStatus } from './rows.js';
 import type { ErrorCode } from '../errors.js';
+import type { SameNumberRow } from '../validate/same-number.js';
 
 export interface JobEventMap {
+  /**
+   * A file became a new job (`run`): every row validated and planned, nothing sent yet.
+   * `sameNumber`: the valid rows whose number an earlier row has with another amount (SPEC §3,
+   * §5a), counted, the first few given — for the end summary.
+   */
+  'job:planned': [
+    { job: string; rows: number; sameNumber: { rows: number; first: readonly SameNumberRow[] } },
+  ];
   'job:started': [{ job: string; rows: RowState[]; resumed: boolean; pending: number; processing: number }];
   'row:submitted': [{ row: RowState }];
   'row:accepted': [{ row: RowState }];

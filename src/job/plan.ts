@@ -11,6 +11,8 @@ import type { Operator } from '../api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { BatchError } from '../errors.js';
 import { createValidator, type ColumnMap } from '../validate/index.js';
+import { SameNumberNotes } from '../validate/same-number.js';
+import type { JobEvents } from './events.js';
 import { bdt } from '../util/words.js';
 import { hashFile, type JobMeta } from './job.js';
 import { defaultOutputs } from './outputs.js';
@@ -29,6 +31,8 @@ export interface PlanOptions {
   out?: string;
   signal?: AbortSignal;
   clock?: Clock;
+  /** told `job:planned` once the plan is complete (the same-number warnings for the summary) */
+  events?: JobEvents;
 }
 
 /**
@@ -57,12 +61,15 @@ export async function plan(
   let count = 0;
   let valid = 0;
   let total = 0;
+  // the rows are never all held (SPEC §11): the summary gets a count and the first few
+  const sameNumber = new SameNumberNotes();
   async function* rows(): AsyncGenerator<PlannedRow> {
     for await (const batch of validator.batches()) {
       for (const v of batch) {
         count++;
         if (v.ok) valid++;
         if (v.ok) total += v.value.amount;
+        sameNumber.add(v);
         yield plannedRow(v);
       }
     }
@@ -79,6 +86,7 @@ export async function plan(
     const after = await hashFile(csv);
     if (after.hash !== hash)
       throw new BatchError('FILE_UNREADABLE', `${csv} changed while it was being read; run again`);
+    opts.events?.emit('job:planned', { job: name, rows: count, sameNumber });
     return {
       version: 1,
       job: name,

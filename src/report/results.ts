@@ -44,7 +44,8 @@ export function rowOutcome(r: RowState): Outcome {
     reference: r.ref,
     transactionId: r.txn,
     code: r.code,
-    message: r.msg,
+    // a row with nothing else to say shows its validation warning, as `validate --out` does
+    message: r.msg ?? (r.warning === undefined ? undefined : `warning: ${r.warning}`),
     submittedAt: iso(r.submittedAt),
     completedAt: iso(r.completedAt),
   };

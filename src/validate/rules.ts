@@ -15,6 +15,12 @@
  * still a duplicate, so fixing row 5 and feeding it back later cannot pay the number twice.
  * The first occurrence is judged on its own. The state kept across rows is a compact table of
  * number+amount keys (keyset.ts) and a Map of the references, never the row text.
+ *
+ * A row whose number an earlier row has with another amount stays valid and is paid, with a
+ * warning naming that row (same-number.ts): the in-file form of SPEC §5a's "same number with a
+ * different amount: paid, and listed as a warning". It is judged over the same rows as
+ * DUPLICATE_ROW; the first row of such a pair carries no warning (a streaming pass cannot know
+ * what follows), and a row that is itself DUPLICATE_ROW gets none (it is not sent).
  */
 import type { Operator } from '../api/types.js';
 import type { RowErrorCode } from '../errors.js';
@@ -33,6 +39,7 @@ import {
   prefixMismatch,
   type OperatorIndex,
 } from './normalize.js';
+import { sameNumberWarning, type SameNumber } from './same-number.js';
 import { cleanKeyCell, cleanValueCell } from './unicode.js';
 
 export interface ValidRow {
@@ -44,8 +51,13 @@ export interface ValidRow {
   operatorName: string;
   /** the explicit reference from the file, else null (the job engine generates one) */
   reference: string | null;
-  /** e.g. an operator that does not match the number's prefix */
+  /**
+   * e.g. an operator that does not match the number's prefix, or the same number on an earlier
+   * row with another amount; several are joined with `; `
+   */
   warning?: string;
+  /** the earliest earlier row with the same number and another amount (its warning is in `warning`) */
+  sameNumber?: SameNumber;
 }
 
 export type RowVerdict =
@@ -82,7 +94,7 @@ const REFERENCE = /^[A-Za-z0-9_-]{1,64}$/;
 export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdict {
   const { width, roles, operators: index, allowDuplicates } = ctx;
   const shortest = width - (ctx.optionalTail ?? 0);
-  const rowLines = allowDuplicates ? null : new RowKeyTable();
+  const rowKeys = new RowKeyTable();
   const refLines = new Map<string, number>();
 
   return ({ row, line, endLine, fields }) => {
@@ -126,11 +138,6 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
         }
       }
     }
-    const firstRowLine =
-      rowLines !== null && number !== null && amount !== null
-        ? rowLines.firstLine(number, amount, line)
-        : undefined;
-
     const opCell = roles.operator === null ? '' : cleanKeyCell(fields[roles.operator]!);
     let operator: Operator | null | undefined;
     let warning: string | undefined;
@@ -164,9 +171,19 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
     } else if (firstRefLine !== undefined) {
       code = 'DUPLICATE_REFERENCE';
       message = `reference "${reference}" is already used on line ${firstRefLine}`;
-    } else if (firstRowLine !== undefined) {
-      code = 'DUPLICATE_ROW';
-      message = `${number} with ${bdt(amount)} is a repeat of line ${firstRowLine}; use --allow-duplicates if both are meant`;
+    }
+    let sameNumber: SameNumber | undefined;
+    if (number !== null && amount !== null) {
+      const firstRowLine = rowKeys.see(number, amount, row, line, code !== undefined);
+      if (code === undefined && firstRowLine !== 0 && !allowDuplicates) {
+        code = 'DUPLICATE_ROW';
+        message = `${number} with ${bdt(amount)} is a repeat of line ${firstRowLine}; use --allow-duplicates if both are meant`;
+      } else if (rowKeys.otherLine !== 0) {
+        const { otherRow, otherLine, otherAmount, otherInvalid } = rowKeys;
+        sameNumber = { row: otherRow, line: otherLine, amount: otherAmount, invalid: otherInvalid };
+        const note = sameNumberWarning(number, amount, sameNumber, code === undefined);
+        warning = warning === undefined ? note : `${warning}; ${note}`;
+      }
     }
 
     if (code === undefined) {
@@ -178,6 +195,7 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
         reference,
       };
       if (warning !== undefined) value.warning = warning;
+      if (sameNumber !== undefined) value.sameNumber = sameNumber;
       return { row, line, fields, ok: true, value };
     }
     // Whatever was read still goes to the report columns.
@@ -190,6 +208,7 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
     }
     if (reference !== null && refValid) partial.reference = reference;
     if (warning !== undefined) partial.warning = warning;
+    if (sameNumber !== undefined) partial.sameNumber = sameNumber;
     return invalid(row, line, fields, code, message, partial);
   };
 }

@@ -37,7 +37,11 @@ describe('validateCommand', () => {
     const listed = io.stdout.filter((l) => /^ {2}row \d+ [A-Z_]+: line \d+: /.test(l));
     expect(listed).toHaveLength(10);
     expect(io.stdout.join('\n')).toMatch(/invalid by code: .*INVALID_AMOUNT \d+/);
-    expect(io.stdout.join('\n')).toMatch(/1 warning/);
+    // an operator that does not match the prefix, and a number already on row 1 for another amount
+    expect(io.stdout.join('\n')).toMatch(/2 warnings/);
+    expect(io.stdout).toContain(
+      '  1 of them repeats the number of an earlier row with another amount: running the file pays it too — check it is meant',
+    );
   });
 
   it('--json prints exactly one object with the summary keys', async () => {
@@ -49,10 +53,23 @@ describe('validateCommand', () => {
     );
     expect(io.stdout).toHaveLength(1);
     const json = JSON.parse(io.stdout[0]!);
-    expect(Object.keys(json)).toEqual(['job', 'counts', 'amounts', 'results', 'exit_code']);
+    expect(Object.keys(json)).toEqual(['job', 'counts', 'amounts', 'results', 'same_number', 'exit_code']);
     expect(json).toMatchObject({ job: null, results: out, exit_code: code });
     expect(code).toBe(1);
-    expect(Object.keys(json.counts)).toEqual(['rows', 'valid', 'invalid', 'byCode']);
+    expect(Object.keys(json.counts)).toEqual(['rows', 'valid', 'invalid', 'byCode', 'warnings']);
+    expect(json.counts.warnings).toBe(2);
+    expect(json.same_number).toEqual({
+      rows: 1,
+      first: [
+        {
+          row: 52,
+          line: 56,
+          number: '01711000001',
+          amount: 200,
+          also: { row: 1, line: 2, amount: 100, invalid: false },
+        },
+      ],
+    });
     expect(json.counts.rows).toBe(json.counts.valid + json.counts.invalid);
     const expected = JSON.parse(await readFile('fixtures/quirks.expected.json', 'utf8')) as Record<
       string,
@@ -127,5 +144,22 @@ describe('validateCommand', () => {
       code: want,
     });
     expect(io.stdout).toEqual([]);
+  });
+
+  it('shows five warnings, then how many more and how to see them all (no report asked for)', async () => {
+    const io = capture();
+    const path = join(dir, 'twice.csv');
+    const first = Array.from({ length: 7 }, (_, i) => `P${i},0171234567${i},500`);
+    const again = Array.from({ length: 7 }, (_, i) => `P${i},0171234567${i},${300 + i}`);
+    await writeFile(path, ['Name,Mobile,Amount', ...first, ...again].join('\n') + '\n');
+    expect(await validateCommand({ csv: path, operators: OPERATORS }, io)).toBe(0);
+    expect(io.stdout).toContain('7 warnings (the rows stay valid):');
+    expect(
+      io.stdout.filter((l) => /^ {2}row \d+, line \d+: 0171234567\d is also on row/.test(l)),
+    ).toHaveLength(5);
+    expect(io.stdout).toContain('  … and 2 more — write the report with --out report.csv to see them all');
+    expect(io.stdout).toContain(
+      '  7 of them repeat the number of an earlier row with another amount: running the file pays them too — check they are meant',
+    );
   });
 });
