@@ -19,6 +19,7 @@ import { JobEvents } from './job/events.js';
 import { runJob, type EngineOptions, type JobResult, type RunJobOptions } from './run.js';
 // the one table of exit codes (SPEC §2); it has no side effects and prints nothing
 import { EXIT, exitCodeFor, exitCodeForResult } from './exit.js';
+import { moveTogether, refile } from './watch-filing.js';
 
 export interface WatchOptions extends Omit<EngineOptions, 'out' | 'events'> {
   dir: string;
@@ -220,81 +221,14 @@ async function handle(
       result?.failed,
       join(resolve(file, '..'), `${base}.unknown.csv`),
     ].filter((p): p is string => !!p);
-    const paths = await moveTogether(file, outputs, 'done');
-    return { file, code, movedTo: 'done', paths, ...(result ? { result } : {}) };
+    const filed = await moveTogether(file, outputs, 'done');
+    const refiled = result && (await refile(engine.stateDir, result, filed));
+    return { file, code, movedTo: 'done', paths: filed.paths, ...(refiled ? { result: refiled } : {}) };
   }
   if (code === EXIT.USAGE) {
     const line = (error ?? 'refused').split('\n')[0]!;
-    const paths = await moveTogether(file, [], 'rejected', line);
+    const { paths } = await moveTogether(file, [], 'rejected', line);
     return { file, code, movedTo: 'rejected', paths, ...(error ? { error: line } : {}) };
   }
   return { file, code, movedTo: null, paths: [], ...(result ? { result } : {}), ...(error ? { error } : {}) };
-}
-
-/**
- * Moves the input and those of `outputs` that exist into `<dir>/<to>/`, under one stem that is
- * free for all of them (`payroll.csv`, then `payroll-2.csv` …), so a re-dropped file never
- * overwrites the record of an earlier one. With `errorLine`, writes `<stem>.error.txt` too.
- */
-async function moveTogether(
-  input: string,
-  outputs: string[],
-  to: 'done' | 'rejected',
-  errorLine?: string,
-): Promise<string[]> {
-  try {
-    return await moveAll(input, outputs, to, errorLine);
-  } catch (err) {
-    // the job itself has ended and is safe in its journal; only the filing failed
-    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new BatchError(
-      'INTERNAL',
-      `${input} could not be moved to ${to}/ (${why}); its job has ended — move it by hand, then run watch again`,
-      { path: input },
-      { cause: err },
-    );
-  }
-}
-
-async function moveAll(
-  input: string,
-  outputs: string[],
-  to: 'done' | 'rejected',
-  errorLine?: string,
-): Promise<string[]> {
-  const folder = join(resolve(input, '..'), to);
-  await fsp.mkdir(folder, { recursive: true });
-  const ext = extname(input);
-  const base = basename(input, ext);
-  const present: { from: string; suffix: string }[] = [];
-  for (const out of outputs) {
-    if (!(await exists(out))) continue;
-    const name = basename(out);
-    const suffix = name.startsWith(`${base}.`) ? name.slice(base.length) : `.${name}`;
-    present.push({ from: out, suffix });
-  }
-  const suffixes = [ext, ...present.map((p) => p.suffix), ...(errorLine !== undefined ? ['.error.txt'] : [])];
-  let stem = base;
-  for (let n = 2; (await Promise.all(suffixes.map((s) => exists(join(folder, stem + s))))).some(Boolean); n++)
-    stem = `${base}-${n}`;
-  const moved = [join(folder, stem + ext)];
-  await fsp.rename(input, moved[0]!);
-  for (const p of present) {
-    const dest = join(folder, stem + p.suffix);
-    await fsp.rename(p.from, dest);
-    moved.push(dest);
-  }
-  if (errorLine !== undefined) {
-    const dest = join(folder, `${stem}.error.txt`);
-    await fsp.writeFile(dest, `${errorLine}\n`);
-    moved.push(dest);
-  }
-  return moved;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return fsp.access(path).then(
-    () => true,
-    () => false,
-  );
 }

@@ -215,6 +215,14 @@ export class OwnedOutputs {
     else delete this.#record.files[path];
   }
 
+  /** The file recorded at `from` was renamed to `to` (a rename keeps its identity): still this job's. */
+  moved(from: string, to: string): void {
+    const entry = this.#record.files[from];
+    if (!entry) return;
+    delete this.#record.files[from];
+    this.#record.files[to] = entry;
+  }
+
   /** @throws the fs error of writing the record */
   async save(): Promise<void> {
     if (this.#jobDir === undefined) return;

@@ -113,6 +113,44 @@ describe('watch --once', () => {
     expect(results.map((x) => x.status)).toEqual(a.map(() => 'skipped'));
   });
 
+  it("a filed job stays its file's: report and resume find the input in done/ and write there, nobody paid twice", async () => {
+    sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min', completeAfterMs: 100, balance: 1_000_000 });
+    const root = tempDir();
+    const inbox = join(root, 'incoming');
+    mkdirSync(inbox);
+    const state = join(root, 'state');
+    payroll(inbox, 'a.csv', 5, 4);
+    writeFileSync(join(inbox, 'a.csv'), 'Staff 5-bad,12345,60\n', { flag: 'a' }); // invalid: a failed CSV
+    const watched = await runCli(['watch', inbox, ...watchArgs(state), '--json'], apiEnv(sb.url));
+    expect(watched.code).toBe(1);
+    const file = (JSON.parse(watched.stdout) as { files: { job: { job: string; results: string } }[] })
+      .files[0]!;
+    // the JSON names where the results are now, not where they were before the move
+    expect(file.job.results).toBe(join(inbox, 'done', 'a.results.csv'));
+    expect(s().ledger()).toHaveLength(4);
+
+    // before: "the input … is missing" (exit 2), and a results file without names in incoming/
+    const report = await runCli(['report', file.job.job, '--state-dir', state], {});
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stderr).not.toContain('gone');
+    expect(readdirSync(inbox).sort()).toEqual(['done']);
+    const rows = readCsv(join(inbox, 'done', 'a.results.csv'));
+    expect(rows.map((r) => r.Name)).toEqual([
+      'Staff 5-0',
+      'Staff 5-1',
+      'Staff 5-2',
+      'Staff 5-3',
+      'Staff 5-bad',
+    ]);
+    expect(readCsv(join(inbox, 'done', 'a.failed.csv')).map((r) => r.Name)).toEqual(['Staff 5-bad']);
+
+    const resumed = await runCli(['resume', file.job.job, ...fastArgs(state)], apiEnv(sb.url));
+    expect(resumed.stderr).not.toContain('missing or has changed');
+    expect(resumed.code).toBe(1); // the invalid row stays invalid
+    expect(readdirSync(inbox).sort()).toEqual(['done']);
+    expect(s().ledger()).toHaveLength(4);
+  });
+
   it('a file stopped resumably (balance short) stays and is resumed by the next pass', async () => {
     sb = await startSandbox({ apiKey: KEY, rateLimit: '6000/min', completeAfterMs: 100, balance: 100 });
     const root = tempDir();
