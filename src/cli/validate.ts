@@ -161,10 +161,10 @@ function humanSummary(
   { warnings, sameNumber }: { warnings: RowVerdict[]; sameNumber: SameNumberNotes },
   out: string | undefined,
 ): string[] {
-  const lines = [`${csv}: ${count(s.rows, 'row')}, ${s.valid} valid, ${s.invalid} invalid`];
+  const lines = [`${csv}: ${count(s.rows, 'row')}, ${group(s.valid)} valid, ${group(s.invalid)} invalid`];
   const codes = Object.entries(s.invalidByCode).sort((a, b) => b[1] - a[1]);
   if (codes.length > 0)
-    lines.push(`  invalid by code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
+    lines.push(`  invalid by code: ${codes.map(([code, n]) => `${code} ${group(n)}`).join(', ')}`);
   lines.push(`  total of valid rows: ${bdt(s.totalAmount)}`);
   const ops = Object.entries(s.byOperator).sort((a, b) => b[1].amount - a[1].amount);
   const nameWidth = Math.max(0, ...ops.map(([name]) => name.length));
@@ -178,7 +178,7 @@ function humanSummary(
     for (const v of invalid) lines.push(`  row ${v.row} ${v.code}: ${v.message}`);
   }
   if (s.warnings > 0) {
-    lines.push(`${count(s.warnings, 'warning')} (the ${noun(s.warnings, 'row stays', 'rows stay')} valid):`);
+    lines.push(`${count(s.warnings, 'warning')} (a warning alone does not make a row invalid):`);
     for (const v of warnings)
       lines.push(`  row ${v.row}, line ${v.line}: ${v.ok ? v.value.warning : v.partial.warning}`);
     // thousands of them would flood the terminal: the report has every one
@@ -195,10 +195,23 @@ function humanSummary(
   }
   if (out !== undefined) lines.push(`report written to ${out}`);
   // the next step: nothing was sent, so fixing the file and checking it again costs nothing
-  lines.push(
-    s.invalid > 0
-      ? `next: fix the ${noun(s.invalid, 'row', 'rows')} above in ${csv} and validate again, or run it as it is: the invalid ${noun(s.invalid, 'row is', 'rows are')} not sent and ${noun(s.invalid, 'comes', 'come')} back in the failed CSV`
-      : `next: \`recharge-batch run ${csv}\``,
-  );
+  lines.push(nextStep(csv, s));
   return lines;
+}
+
+/**
+ * What to do next: nothing was sent, so fixing the file and checking it again costs nothing.
+ * DUPLICATE_ROW rows are not written to the failed CSV (SPEC §4: they need no fixing).
+ */
+function nextStep(csv: string, s: ValidationSummary): string {
+  if (s.invalid === 0) return `next: \`recharge-batch run ${csv}\``;
+  const dup = s.invalidByCode.DUPLICATE_ROW ?? 0;
+  const toFix = s.invalid - dup;
+  const fate =
+    toFix === 0
+      ? `${noun(dup, 'it repeats an earlier row and is', 'they repeat earlier rows and are')} not sent, nor written to the failed CSV`
+      : dup === 0
+        ? `the invalid ${noun(toFix, 'row is', 'rows are')} not sent and ${noun(toFix, 'comes', 'come')} back in the failed CSV`
+        : `the invalid rows are not sent; the ${group(toFix)} to fix come back in the failed CSV, the ${group(dup)} ${noun(dup, 'duplicate does', 'duplicates do')} not`;
+  return `next: fix the ${noun(s.invalid, 'row', 'rows')} above in ${csv} and validate again, or run it as it is: ${fate}`;
 }

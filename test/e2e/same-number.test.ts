@@ -42,7 +42,7 @@ describe('the same number twice in one file with different amounts', () => {
     expect(human.code, human.stderr).toBe(0);
     const lines = human.stdout.split('\n');
     expect(lines[0]).toBe(`${path}: 17 rows, 17 valid, 0 invalid`);
-    expect(lines).toContain('8 warnings (the rows stay valid):');
+    expect(lines).toContain('8 warnings (a warning alone does not make a row invalid):');
     expect(lines).toContain(`  row 10, line 11: ${firstWarning.slice('warning: '.length)}`);
     // five shown, then where the rest are: never a line per row for a big file
     expect(lines.filter((l) => /^ {2}row \d+, line \d+: /.test(l))).toHaveLength(5);

@@ -44,6 +44,34 @@ describe('validateCommand', () => {
     );
   });
 
+  it('the next step tells duplicates apart: they are not sent and not written to the failed CSV', async () => {
+    const rows = ['Name,Mobile,Amount', 'A,01711111111,100', 'A again,01711111111,100'];
+    const onlyDup = join(dir, 'dup.csv');
+    await writeFile(onlyDup, rows.join('\n') + '\n');
+    let io = capture();
+    expect(await validateCommand({ csv: onlyDup, operators: OPERATORS }, io)).toBe(1);
+    expect(io.stdout.at(-1)).toBe(
+      `next: fix the row above in ${onlyDup} and validate again, or run it as it is: it repeats an earlier row and is not sent, nor written to the failed CSV`,
+    );
+    const mixed = join(dir, 'mixed.csv');
+    await writeFile(mixed, [...rows, 'B,12345,100', 'C,01811111111,0'].join('\n') + '\n');
+    io = capture();
+    expect(await validateCommand({ csv: mixed, operators: OPERATORS }, io)).toBe(1);
+    expect(io.stdout.at(-1)).toBe(
+      `next: fix the rows above in ${mixed} and validate again, or run it as it is: the invalid rows are not sent; the 2 to fix come back in the failed CSV, the 1 duplicate does not`,
+    );
+  });
+
+  it('counts are grouped like amounts', async () => {
+    const big = join(dir, 'big.csv');
+    const lines = ['Name,Mobile,Amount'];
+    for (let i = 0; i < 1200; i++) lines.push(`P${i},017${String(i).padStart(8, '0')},${i < 1100 ? 50 : 1}`);
+    await writeFile(big, lines.join('\n') + '\n');
+    const io = capture();
+    expect(await validateCommand({ csv: big, operators: OPERATORS }, io)).toBe(1);
+    expect(io.stdout[0]).toBe(`${big}: 1,200 rows, 1,100 valid, 100 invalid`);
+  });
+
   it('--json prints exactly one object with the summary keys', async () => {
     const io = capture();
     const out = join(dir, 'q.results.csv');
@@ -153,7 +181,7 @@ describe('validateCommand', () => {
     const again = Array.from({ length: 7 }, (_, i) => `P${i},0171234567${i},${300 + i}`);
     await writeFile(path, ['Name,Mobile,Amount', ...first, ...again].join('\n') + '\n');
     expect(await validateCommand({ csv: path, operators: OPERATORS }, io)).toBe(0);
-    expect(io.stdout).toContain('7 warnings (the rows stay valid):');
+    expect(io.stdout).toContain('7 warnings (a warning alone does not make a row invalid):');
     expect(
       io.stdout.filter((l) => /^ {2}row \d+, line \d+: 0171234567\d is also on row/.test(l)),
     ).toHaveLength(5);
