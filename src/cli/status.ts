@@ -9,6 +9,7 @@ import { bdt, count } from '../util/words.js';
 import { COMMON, jobPositional, type Command } from './command.js';
 import { EXIT } from '../exit.js';
 import { resolveJob } from './target.js';
+import { unsettledSkip } from '../job/recheck.js';
 
 export const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
 
@@ -39,6 +40,10 @@ export const status: Command<{ job: string }> = {
     const etaS = s.finished ? 0 : eta(s, options);
     const running = await lockHolder(s.paths.dir);
     const state = s.finished ? 'finished' : running ? `running (pid ${running})` : 'stopped (resumable)';
+    // skipped rows whose earlier payment was not known to be completed: a manual check, or a resume
+    let unsettled = 0;
+    if (s.tally.counts.skipped > 0)
+      for (let n = 0; n < s.rows.length; n++) if (unsettledSkip(s.rows[n])) unsettled++;
     if (options.json) {
       io.out(
         JSON.stringify({
@@ -51,6 +56,8 @@ export const status: Command<{ job: string }> = {
           started_at: s.startedAt === null ? null : time(s.startedAt),
           updated_at: s.updatedAt === null ? null : time(s.updatedAt),
           eta_seconds: etaS,
+          // SPEC §5a: skipped rows not known to be paid (MAYBE_PAID, or the earlier payment still open)
+          unsettled_skipped: unsettled,
           // why the last run ended before the job finished; null when it did not, or was killed
           stop: running ? null : (s.meta.stop ?? null),
           exit_code: EXIT.OK,
@@ -70,6 +77,10 @@ export const status: Command<{ job: string }> = {
       if (n > 0)
         io.out(`  ${st.padEnd(10)} ${String(n).padStart(7)}  ${bdt(s.tally.amounts[st]).padStart(14)}`);
     }
+    if (unsettled > 0)
+      io.out(
+        `  ${count(unsettled, 'skipped row is', 'skipped rows are')} not known to be paid (another job's payment of the same number and amount had no final answer): \`recharge-batch resume ${s.meta.job}\` looks ${unsettled === 1 ? 'it' : 'them'} up again once that job has finished`,
+      );
     if (!s.finished)
       io.out(
         `  ETA about ${fmtDuration(etaS)} at the ${s.meta.pace ? 'rate it last ran at' : 'configured rate'}${running ? '' : ` once resumed: \`recharge-batch resume ${s.meta.job}\``}`,

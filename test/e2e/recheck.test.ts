@@ -107,6 +107,11 @@ describe('skipped rows looked up again on resume', () => {
       PAYEES.map(() => ['skipped', 'MAYBE_PAID']),
     );
     expect(await ledger(s)).toHaveLength(0);
+    // status says the skipped rows are not known to be paid, and what settles them
+    const st = await runCli(['status', 'job-b', '--state-dir', state], {});
+    expect(st.stdout).toContain(
+      "6 skipped rows are not known to be paid (another job's payment of the same number and amount had no final answer): `recharge-batch resume job-b` looks them up again once that job has finished",
+    );
 
     await admin(s, 'configure', { faults: { rateLimited: [] } });
     const aDone = await a.done;
@@ -133,6 +138,8 @@ describe('skipped rows looked up again on resume', () => {
     };
     expect(summary.counts.skipped).toBe(6);
     expect(summary.repeats.unsettled).toBe(0);
+    const settled = await runCli(['status', 'job-b', '--state-dir', state, '--json'], {});
+    expect(JSON.parse(settled.stdout)).toMatchObject({ unsettled_skipped: 0, counts: { skipped: 6 } });
     const after = readCsv(join(dir, 'job-b.results.csv'));
     expect(after.map((r) => [r.status, r.error_code])).toEqual(PAYEES.map(() => ['skipped', 'ALREADY_PAID']));
     for (const r of after)
