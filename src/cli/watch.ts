@@ -129,8 +129,14 @@ export async function watchCommand(
 function fileLine(dir: string, o: FileOutcome): string {
   const name = relative(dir, o.file);
   const c = o.result?.counts;
+  const unsettled = o.result?.repeats.unsettled ?? 0;
   const what = c
-    ? ` — completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}`
+    ? ` — completed ${c.completed}, failed ${c.failed}, unknown ${c.unknown}, invalid ${c.invalid}, processing ${c.processing}, pending ${c.pending}` +
+      (c.skipped > 0 ? `, skipped ${c.skipped}` : '') +
+      // SPEC §5a: rows another job was paying; nothing re-reads them once the file is filed
+      (unsettled > 0
+        ? ` (${unsettled} not known to be paid: \`recharge-batch resume ${o.result!.job}\` once the other job has finished)`
+        : '')
     : '';
   const where = o.movedTo
     ? `moved to ${relative(dir, o.paths[0]!)}`

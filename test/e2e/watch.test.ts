@@ -104,8 +104,11 @@ describe('watch --once', () => {
     const a = payroll(inbox, 'a.csv', 1, 5);
     expect((await runCli(['watch', inbox, ...watchArgs(state)], apiEnv(sb.url))).code).toBe(0);
     payroll(inbox, 'a.csv', 1, 5, '\r\n', '\uFEFF');
-    const again = await runCli(['watch', inbox, ...watchArgs(state)], apiEnv(sb.url));
+    // without --quiet: the file's line counts the skipped rows (all paid: nothing to settle)
+    const loud = watchArgs(state).filter((x) => x !== '--quiet');
+    const again = await runCli(['watch', inbox, ...loud], apiEnv(sb.url));
     expect(again.code).toBe(0); // every row skipped as already paid by a completed transaction (SPEC §5a)
+    expect(again.stderr).toMatch(/a\.csv: exit 0, moved to done\/a-2\.csv — completed 0, .*, skipped 5\n/);
     const charges = chargesPerNumber(s());
     for (const n of a) expect(charges.get(n), `${n} charged once`).toBe(1);
     expect(existsSync(join(inbox, 'a.csv'))).toBe(false); // filed, not left to be run again
