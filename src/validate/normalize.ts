@@ -39,22 +39,45 @@ const GROUPED = /^(?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})*,\d{3})(?=\.|$)/;
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 /** `50.000`, `1.000.000`: a dot then exactly three digits is a European thousands separator as often as a decimal point (SPEC §3a) */
 const DOT_THOUSANDS = /\.\d{3}(?!\d)/;
+/** `1,000`, `12,500`: the mirror of DOT_THOUSANDS, ambiguous where the comma may be the decimal mark */
+const COMMA_THOUSANDS = /,\d{3}(?!\d)/;
+
+/**
+ * Whether a comma in an amount may be a decimal mark: in a `;`-separated file (Excel saves `;`
+ * where the comma is the locale's decimal mark, most of Europe) and in a tab-separated one
+ * (Excel's "Text (Tab delimited)" writes numbers in the sheet's locale, so the tab says nothing
+ * about it). Only in a `,` file is a comma inside an amount (a quoted cell) surely a thousands mark.
+ */
+function commaMayBeDecimal(delimiter: string): boolean {
+  return delimiter !== ',';
+}
 
 /**
  * Whole taka: `500`, ` ৳500 `, `1,000 BDT`, `Tk. 500/-`, `৫০০ টাকা`, `100.00` → the integer;
  * `100.5`, `0`, negatives, text → null; so is the ambiguous `50.000` (SPEC §3a: 50 or 50000?).
- * Invisible characters and text markers are the caller's (unicode.ts cleanValueCell).
+ * `delimiter` is the file's (SPEC §3: `,`, `;` or tab; default `,`). In a `;` or tab file the
+ * comma may be a decimal mark (commaMayBeDecimal), so the mirror of SPEC §3a's dot rule
+ * applies: `1,000`, `12,500`, `1,000,000` → null (1 or 1000?), `100,00` → 100 as `100.00` is,
+ * `100,50` → null (never 10050), and a cell with both marks (`1.000,00`) → null. In a `,` file
+ * a comma is a thousands mark as SPEC §3 says. Invisible characters and text markers are the
+ * caller's (unicode.ts cleanValueCell).
  */
-export function normalizeAmount(raw: string): number | null {
+export function normalizeAmount(raw: string, delimiter = ','): number | null {
   if (PLAIN_AMOUNT.test(raw)) return Number(raw);
   let s = toAsciiDigits(raw.trim());
   if (s.endsWith('/-')) s = s.slice(0, -2).trimEnd(); // "500/-": Bangladeshi way of writing an exact sum
   s = s.replace(CURRENCY_PREFIX, '').replace(CURRENCY_SUFFIX, '');
   if (DOT_THOUSANDS.test(s)) return null;
   if (s.includes(',')) {
-    const grouped = GROUPED.exec(s);
-    if (!grouped) return null;
-    s = grouped[0].replace(/,/g, '') + s.slice(grouped[0].length);
+    if (commaMayBeDecimal(delimiter)) {
+      // Which mark is the decimal one cannot be told from one cell: refuse rather than guess.
+      if (COMMA_THOUSANDS.test(s) || s.includes('.')) return null;
+      s = s.replace(',', '.'); // a second comma stays and fails DECIMAL
+    } else {
+      const grouped = GROUPED.exec(s);
+      if (!grouped) return null;
+      s = grouped[0].replace(/,/g, '') + s.slice(grouped[0].length);
+    }
   }
   const m = DECIMAL.exec(s);
   if (!m || (m[2] !== undefined && /[1-9]/.test(m[2]))) return null;
@@ -82,31 +105,73 @@ export function explainNumber(cell: string, raw = cell): string {
   return `"${shown}" is not a Bangladeshi mobile number (11 digits like 01712345678, or +8801712345678)`;
 }
 
-/** Why an amount cell was refused; `cell` is what was judged, `raw` what the message quotes. */
-export function explainAmount(cell: string, raw = cell): string {
+/**
+ * Why an amount cell was refused; `cell` is what was judged, `raw` what the message quotes,
+ * `delimiter` the file's (as for normalizeAmount). Each ambiguous form names what to write.
+ */
+export function explainAmount(cell: string, raw = cell, delimiter = ','): string {
   const text = cell.trim();
+  const shown = clip(raw.trim());
   if (text === '')
-    return raw.trim() === ''
-      ? 'amount is empty'
-      : `amount "${clip(raw.trim())}" holds only invisible characters`;
-  const s = toAsciiDigits(text).replace(CURRENCY_PREFIX, '').replace(CURRENCY_SUFFIX, '');
-  if (/^-/.test(s)) return `amount "${clip(raw.trim())}" is negative`;
-  if (/^[0.,]+$/.test(s)) return `amount "${clip(raw.trim())}" is zero`;
-  if (DOT_THOUSANDS.test(s)) {
-    const dotted = /^\d{1,3}(?:\.\d{3})+$/.test(s) ? Number(s.replace(/\./g, '')) : null;
-    const instead =
-      dotted === null ? 'such as 50000 or 50,000' : `${dotted} or ${dotted.toLocaleString('en-US')}`;
-    const small =
-      dotted !== null && s.split('.').length === 2
-        ? ` (for ${s.slice(0, s.indexOf('.'))} taka, write ${s.slice(0, s.indexOf('.'))})`
-        : '';
-    return `amount "${clip(raw.trim())}" is ambiguous: write ${instead}${small}`;
+    return raw.trim() === '' ? 'amount is empty' : `amount "${shown}" holds only invisible characters`;
+  const s = toAsciiDigits(text)
+    .replace(/\s*\/-$/, '')
+    .replace(CURRENCY_PREFIX, '')
+    .replace(CURRENCY_SUFFIX, '');
+  const decimalComma = commaMayBeDecimal(delimiter);
+  if (/^-/.test(s)) return `amount "${shown}" is negative`;
+  if (/^[0.,]+$/.test(s)) return `amount "${shown}" is zero`;
+  const mixed = bothMarks(s);
+  if (mixed !== null) {
+    if (/[1-9]/.test(mixed.fraction)) return `amount "${shown}" is not a whole number of taka`;
+    return `amount "${shown}" is ambiguous (it has both a dot and a comma): write ${mixed.whole}`;
   }
-  if (/^\d+\.\d*[1-9]/.test(s.replace(/,/g, '')))
-    return `amount "${clip(raw.trim())}" is not a whole number of taka`;
-  if (/^\d+,\d{1,2}$/.test(s))
-    return `amount "${clip(raw.trim())}" has a decimal comma; write whole taka such as 100`;
-  return `amount "${clip(raw.trim())}" is not a number of taka`;
+  if (DOT_THOUSANDS.test(s)) return `amount "${shown}" is ambiguous: write ${instead(s, '.', decimalComma)}`;
+  if (decimalComma && COMMA_THOUSANDS.test(s)) {
+    const file = delimiter === '\t' ? 'tab-' : `${delimiter}-`;
+    return `amount "${shown}" is ambiguous in a ${file}separated file (the comma may be a decimal mark): write ${instead(s, ',', true)}`;
+  }
+  if (/^\d+\.\d*[1-9]/.test(decimalComma ? s : s.replace(/,/g, '')))
+    return `amount "${shown}" is not a whole number of taka`;
+  if (/^\d+,\d+$/.test(s))
+    return decimalComma
+      ? `amount "${shown}" is not a whole number of taka`
+      : `amount "${shown}" has a decimal comma; write whole taka such as 100`;
+  if (/^\d{1,3}(?: \d{3})+$/.test(s))
+    return `amount "${shown}" has spaces between its digits; write ${s.replace(/ /g, '')}`;
+  return `amount "${shown}" is not a number of taka`;
+}
+
+/**
+ * What to write instead of an ambiguous `50.000` / `1,000` (`mark` the ambiguous separator):
+ * the thousands reading, also with a thousands comma where a comma is one, and the small
+ * reading when the digits after the mark are all zeros (`50.000` may mean 50; `12.500` is no
+ * whole number either way).
+ */
+function instead(s: string, mark: '.' | ',', decimalComma: boolean): string {
+  const groups = s.split(mark);
+  const last = groups.length - 1;
+  // middle groups of two digits: the lakh grouping `1,00,000`
+  const fits = (g: string, i: number) =>
+    /^\d+$/.test(g) &&
+    (i === 0 ? g.length <= 3 : g.length === 3 || (i < last && g.length === 2 && mark === ','));
+  if (!groups.every(fits))
+    return decimalComma ? 'whole taka without separators, such as 50000' : 'such as 50000 or 50,000';
+  const whole = Number(groups.join(''));
+  const large = decimalComma ? `${whole}` : `${whole} or ${whole.toLocaleString('en-US')}`;
+  const small =
+    groups.length === 2 && groups[1] === '000' ? ` (for ${groups[0]} taka, write ${groups[0]})` : '';
+  return `${large}${small}`;
+}
+
+/**
+ * `1.000,00` (European) or `1,000.00` (English) when an amount holds both marks and was refused:
+ * the whole part read with the later mark as the decimal one, and the digits after it; else null.
+ */
+function bothMarks(s: string): { whole: number; fraction: string } | null {
+  const m = /^(\d{1,3})([.,])(\d{3}(?:\2\d{3})*)([.,])(\d+)$/.exec(s);
+  if (!m || m[2] === m[4]) return null;
+  return { whole: Number(m[1]! + m[3]!.replace(/[.,]/g, '')), fraction: m[5]! };
 }
 
 /** A cell as a message quotes it: invisible characters escaped (unicode.ts), at most `max` characters. */

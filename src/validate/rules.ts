@@ -84,7 +84,10 @@ export interface RuleContext {
   roles: Roles;
   operators: OperatorIndex;
   allowDuplicates: boolean;
-  /** the file's delimiter, to recognise rows swallowed by a stray quote */
+  /**
+   * the file's delimiter, to recognise rows swallowed by a stray quote, and to read amounts:
+   * in a `;` or tab file a comma may be a decimal mark (normalize.ts normalizeAmount)
+   */
   delimiter: string;
 }
 
@@ -117,11 +120,12 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
       numberCell = cleanValueCell(rawNumber);
       if (numberCell !== rawNumber) number = normalizeNumber(numberCell);
     }
-    let amount = normalizeAmount(rawAmount);
+    // the delimiter says whether a comma in an amount may be a decimal mark (normalize.ts)
+    let amount = normalizeAmount(rawAmount, ctx.delimiter);
     let amountCell = rawAmount;
     if (amount === null) {
       amountCell = cleanValueCell(rawAmount);
-      if (amountCell !== rawAmount) amount = normalizeAmount(amountCell);
+      if (amountCell !== rawAmount) amount = normalizeAmount(amountCell, ctx.delimiter);
     }
 
     let reference: string | null = null;
@@ -155,7 +159,7 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
       message = explainNumber(numberCell, rawNumber);
     } else if (amount === null) {
       code = 'INVALID_AMOUNT';
-      message = explainAmount(amountCell, rawAmount);
+      message = explainAmount(amountCell, rawAmount, ctx.delimiter);
     } else if (!operator) {
       code = 'UNKNOWN_OPERATOR';
       message =
