@@ -156,7 +156,10 @@ export function createRowChecker(ctx: RuleContext): (rec: CsvRecord) => RowVerdi
     let message = '';
     if (number === null) {
       code = 'INVALID_NUMBER';
-      message = explainNumber(numberCell, rawNumber);
+      const label = rawNumber.trim() === '' ? totalsLabel(fields) : undefined;
+      message = label
+        ? `this looks like a totals row ("${label}"), not a payment: it is never sent — delete it from the file, or leave it`
+        : explainNumber(numberCell, rawNumber);
     } else if (amount === null) {
       code = 'INVALID_AMOUNT';
       message = explainAmount(amountCell, rawAmount, ctx.delimiter);
@@ -282,4 +285,12 @@ function invalid(
   partial: Partial<ValidRow>,
 ): RowVerdict {
   return { row, line, fields, ok: false, code, message: `line ${line}: ${message}`, partial };
+}
+
+/** A cell that names a spreadsheet's totals row ("Total", "Grand total", "Sum", Bengali "মোট"). */
+const TOTALS = /^(grand\s*|sub\s*)?totals?\b|^sum\b|^মোট/i;
+
+/** The totals word of a row whose number cell is empty, if one of its cells holds one. */
+function totalsLabel(fields: string[]): string | undefined {
+  return fields.map((f) => f.trim()).find((f) => f.length <= 40 && TOTALS.test(f));
 }

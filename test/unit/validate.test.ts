@@ -110,6 +110,24 @@ describe('clean fixtures', () => {
 });
 
 describe('rules', () => {
+  it('a totals row (empty number, a "Total" cell) is said to be one, not a mobile number left empty', async () => {
+    const path = await file(
+      'totals.csv',
+      'Name,Mobile,Amount\nA,01711111111,100\n,,7\nTotal,,100\nGRAND TOTAL:,,100\nমোট,,100\nTotalina Rahman,,100\n',
+    );
+    const messages = (await verdicts(path)).map((v) => (v.ok ? 'ok' : `${v.code}: ${v.message}`));
+    const totals = (line: number, label: string) =>
+      `INVALID_NUMBER: line ${line}: this looks like a totals row ("${label}"), not a payment: it is never sent — delete it from the file, or leave it`;
+    expect(messages).toEqual([
+      'ok',
+      'INVALID_NUMBER: line 3: mobile number is empty',
+      totals(4, 'Total'),
+      totals(5, 'GRAND TOTAL:'),
+      totals(6, 'মোট'),
+      'INVALID_NUMBER: line 7: mobile number is empty',
+    ]);
+  });
+
   it('--allow-duplicates keeps repeated rows valid, but not repeated references', async () => {
     const path = await file(
       'dups.csv',
