@@ -6,7 +6,6 @@
  * ones it uses; the shared options it does not use are accepted and ignored (README "Options").
  */
 import { readFileSync } from 'node:fs';
-import { setMaxListeners } from 'node:events';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import {
@@ -25,6 +24,7 @@ import { checkSendableKey } from './api/key.js';
 import { usageLine } from './cli/usage.js';
 import { endOfOptions, optionWords, type EndOfOptions } from './cli/end-of-options.js';
 import { COMMANDS } from './cli/commands.js';
+import { stopSignal } from './cli/signals.js';
 import {
   allOwnOptionNames,
   ownFromConfig,
@@ -48,7 +48,16 @@ for (const stream of [process.stdout, process.stderr]) {
 
 let resolvedKey: string | undefined;
 let resolvedBaseUrl: string | undefined;
-const io: Io = redactingIo(() => resolvedKey);
+const shown: Io = redactingIo(() => resolvedKey);
+/** whether anything went to stdout: with --json, the one object is out (see exitAtOnce) */
+let outWritten = false;
+const io: Io = {
+  ...shown,
+  out: (line) => {
+    outWritten = true;
+    shown.out(line);
+  },
+};
 /** the options as typed, the words before `--` (src/cli/end-of-options.ts) */
 const typedOptions = optionWords(hideBin(process.argv));
 let debug = typedOptions.includes('--debug');
@@ -62,32 +71,10 @@ let jsonMode =
   typedOptions.includes('--json') || /^(1|true|yes)$/i.test(process.env.RECHARGE_BATCH_JSON ?? '');
 let exitCode: number = EXIT.OK;
 
-/**
- * SIGINT/SIGTERM/SIGHUP: the first asks the command to stop cleanly, the second exits at once.
- * SIGHUP is a clerk closing the terminal window or a dropped SSH session: by default it killed the
- * run on the spot, with no results file and no stop for `status` to tell.
- */
-function stopSignal(): AbortSignal {
-  const ac = new AbortController();
-  // each wait in progress listens to it (requests, polls, sleeps): many at once is no leak
-  setMaxListeners(0, ac.signal);
-  let count = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    count++;
-    if (count === 1) {
-      io.err(`${sig}: stopping — no new requests; waiting for those in flight (send again to exit at once)`);
-      ac.abort(new BatchError('INTERRUPTED', `interrupted by ${sig}`));
-    } else {
-      process.exit(EXIT.STOPPED);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
-  return ac.signal;
-}
-
-const cli: CliEnv = { io, stopSignal };
+const cli: CliEnv = {
+  io,
+  stopSignal: () => stopSignal({ io, json: () => jsonMode, outWritten: () => outWritten }),
+};
 
 function reportError(err: unknown): number {
   const code = reportLine(err);

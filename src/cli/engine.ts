@@ -5,6 +5,7 @@
 import { JobEvents } from '../job/events.js';
 import { runJob, resumeJob, retryJob, type JobResult, type RunJobOptions } from '../run.js';
 import { snapshot } from '../job/job.js';
+import { unsettledSkip } from '../job/recheck.js';
 import type { EngineOptions } from '../run.js';
 import type { ResolvedOptions } from '../config.js';
 import { loadOperatorsFile } from '../validate/index.js';
@@ -82,7 +83,8 @@ export async function jobCommand(
     await ctx.close();
   }
   const code = exitCodeForResult(result);
-  if (nothing && !result.stopped && result.counts.pending + result.counts.processing === 0) {
+  // a row the engine changed after all (its counts moved) gets the normal summary: money may have moved
+  if (nothing && !result.stopped && sameCounts(result.counts, nothing.counts)) {
     // the job's own exit code, and one plain line instead of a summary of nothing
     if (options.json)
       io.out(JSON.stringify({ ...jsonSummary(result, code, options.baseUrl), nothing_to_do: true }));
@@ -108,17 +110,29 @@ export async function jobCommand(
  * `resume` of a finished job, or `retry` of one with no failed rows (nor unknown ones with
  * --include-unknown): nothing is sent, the line says so, and the exit code is the job's own (0
  * if every row completed), not a failure of the command. Null when there is something to do, or
- * a row was left mid-send by a crash (the engine turns it into `unknown` first).
+ * a row was left mid-send by a crash (the engine turns it into `unknown` first), or a skipped row
+ * whose earlier payment is recorded (`prevIntent`) and not known completed: the engine looks it
+ * up again and may pay it (SPEC §5a, src/job/recheck.ts), so the run gets progress and a summary.
+ * @returns the job's counts now and the line to print, given the counts after the engine ran
  */
 async function nothingToDo(
   command: 'resume' | 'retry',
   stateDir: string,
   job: string,
   includeUnknown: boolean,
-): Promise<{ line: (c: Record<string, number>) => string } | null> {
+): Promise<{ counts: Record<string, number>; line: (c: Record<string, number>) => string } | null> {
   const s = await snapshot(stateDir, job);
   const c = s.tally.counts;
   if (!s.finished || (command === 'retry' && c.failed + (includeUnknown ? c.unknown : 0) > 0)) return null;
+  // skipped rows are few (only those counted are scanned), and a million-row job has none to scan
+  let unsettled = 0;
+  if (c.skipped > 0) {
+    for (const r of s.rows) {
+      if (!unsettledSkip(r)) continue;
+      if (r.prevIntent) return null; // the re-check may settle it, or reopen it and pay it now
+      unsettled++;
+    }
+  }
   const line = (c: Record<string, number>) => {
     const left: string[] = [];
     if (c.failed)
@@ -131,13 +145,28 @@ async function nothingToDo(
         `${count(c.unknown, 'unknown row')} to check with Alsamiflexi first (${noun(c.unknown, 'it', 'they')} may have been paid; retry --include-unknown --reference-dedup resends with the same reference, only safe if the API refuses or replays a reused one)`,
       );
     }
+    // skipped by a version that did not record which earlier payment it was: no re-check can
+    // tell, so the clerk is sent to the API (README "Skipped rows are looked up again")
+    if (unsettled) {
+      left.push(
+        `${count(unsettled, 'row')} skipped as maybe paid (MAYBE_PAID, or an earlier payment still processing, see error_message in the results) cannot be looked up again (the job did not record which payment it was): check ${noun(unsettled, 'it', 'them')} with Alsamiflexi, then pay any that did not go through from a new CSV with --allow-repeat`,
+      );
+    }
     const head =
       command === 'retry'
         ? `nothing to retry in job ${job}: no failed rows`
         : `nothing to resume in job ${job}: it has finished`;
-    return `${head}${left.length ? `; ${left.join('; ')}` : ' — every row completed'}`;
+    const done = c.skipped
+      ? ' — every row completed or was already paid by an earlier job'
+      : ' — every row completed';
+    return `${head}${left.length ? `; ${left.join('; ')}` : done}`;
   };
-  return { line };
+  return { counts: { ...c }, line };
+}
+
+/** Whether the engine left every count as it found it. */
+function sameCounts(a: Record<string, number>, b: Record<string, number>): boolean {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].every((k) => (a[k] ?? 0) === (b[k] ?? 0));
 }
 
 /** The engine's options from the command line (what run, resume, retry and watch share). */
