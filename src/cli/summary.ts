@@ -63,7 +63,10 @@ export function humanSummary(r: JobResult, planned?: PlanNotes): string[] {
     .filter((st) => (c[st] ?? 0) > 0)
     .map((st) => `${group(c[st]!)} ${st}`);
   if (c.invalid) parts.push(`${group(c.invalid)} invalid (not sent)`);
-  if (c.skipped) parts.push(`${group(c.skipped)} skipped (paid before)`);
+  if (c.skipped)
+    parts.push(
+      `${group(c.skipped)} skipped (${r.repeats.unsettled > 0 ? 'paid, or maybe paid,' : 'paid'} by another job)`,
+    );
   const lines = [
     `job ${r.job}: ${count(total, 'row')} — ${parts.join(', ') || 'nothing to do'}`,
     `  recharged: ${bdt(r.amounts.completed)}${r.amounts.processing ? `, still processing: ${bdt(r.amounts.processing)}` : ''}`,
@@ -105,7 +108,8 @@ export function nextSteps(r: JobResult): string[] {
     steps.push(`\`${resume}\` later: ${count(c.processing ?? 0, 'row')} still processing at the API`);
   else if ((c.pending ?? 0) + (c.processing ?? 0) > 0)
     steps.push(`\`${resume}\` to finish the ${count((c.pending ?? 0) + (c.processing ?? 0), 'row')} left`);
-  const toFix = (c.failed ?? 0) + (c.invalid ?? 0);
+  // the rows in the failed CSV: DUPLICATE_ROW rows are invalid but not there (SPEC §4)
+  const toFix = r.failedRows ?? (c.failed ?? 0) + (c.invalid ?? 0);
   // one way back for these rows, never two (retrying and feeding the file back would pay twice)
   if (toFix > 0 && r.failed) {
     steps.push(
@@ -125,7 +129,12 @@ export function nextSteps(r: JobResult): string[] {
       `${count(unsettled, 'row')} skipped as maybe paid (MAYBE_PAID in the results): once ${noun(earlierJobs.length, 'the earlier job', 'the earlier jobs')} (${earlierJobs.join(', ')}) ${noun(earlierJobs.length, 'has', 'have')} finished (resume ${noun(earlierJobs.length, 'it', 'them')} if ${noun(earlierJobs.length, 'it', 'they')} stopped), \`${resume}\` looks ${noun(unsettled, 'it', 'them')} up again: a payment that completed is recorded, one that failed is paid now; check any still left with Alsamiflexi before paying ${noun(unsettled, 'it', 'them')} from a new CSV with --allow-repeat`,
     );
   }
-  if (steps.length === 0) steps.push('nothing — every row is done');
+  if (steps.length === 0)
+    steps.push(
+      (c.invalid ?? 0) > 0
+        ? `nothing — every row is done; the ${count(c.invalid!, 'row')} left out ${noun(c.invalid!, 'repeats', 'repeat')} an earlier row of the file (DUPLICATE_ROW in the results) and ${noun(c.invalid!, 'needs', 'need')} no fixing`
+        : 'nothing — every row is done',
+    );
   return steps;
 }
 

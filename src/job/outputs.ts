@@ -28,6 +28,8 @@ export interface WrittenResults {
   failed: string | null;
   /** null when no row is unknown (and no unknown CSV exists) */
   unknown: string | null;
+  /** rows written to the failed CSV: failed and invalid ones, not DUPLICATE_ROW (SPEC §4); absent from other writers */
+  failedRows?: number;
   /** why the input could not be used (changed or gone): the files came from the job's record */
   inputChanged: string | null;
   /** one line each: a failed/unknown CSV of another job replaced, or a stale one not this job's left as it is */

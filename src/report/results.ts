@@ -224,6 +224,7 @@ async function writeAll(
       results: outputs.results,
       failed: failed ? outputs.failed : null,
       unknown: unknown ? outputs.unknown : null,
+      failedRows: failed ? counted.failed : 0,
       inputChanged: null,
       warnings: owned.warnings,
     };

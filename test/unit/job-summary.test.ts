@@ -46,6 +46,25 @@ describe('humanSummary', () => {
     expect(one.at(-1)).toContain('says why the row was not paid;');
   });
 
+  it('the failed CSV count leaves out duplicates (not written there); duplicates alone are said to need no fixing', () => {
+    const some = humanSummary({ ...result({ completed: 5, invalid: 7 }), failedRows: 3 });
+    expect(some.at(-1)).toContain('says why each of the 3 rows was not paid;');
+    const dupsOnly = humanSummary({ ...result({ completed: 5, invalid: 2 }), failed: null, failedRows: 0 });
+    expect(dupsOnly.at(-1)).toBe(
+      'next: nothing — every row is done; the 2 rows left out repeat an earlier row of the file (DUPLICATE_ROW in the results) and need no fixing',
+    );
+  });
+
+  it('skipped rows are counted as paid by another job, or maybe paid while some are not settled', () => {
+    expect(humanSummary(result({ completed: 1, skipped: 2 }))[0]).toBe(
+      'job allowance-1a2b3c4d: 3 rows — 1 completed, 2 skipped (paid by another job)',
+    );
+    const maybe = { ...result({ skipped: 2 }), repeats: { earlierJobs: ['j'], unsettled: 1, warnings: [] } };
+    expect(humanSummary(maybe)[0]).toBe(
+      'job allowance-1a2b3c4d: 2 rows — 2 skipped (paid, or maybe paid, by another job)',
+    );
+  });
+
   it('rows skipped as maybe paid are a step to take, never "nothing — every row is done"', () => {
     const maybe: JobResult = {
       ...result({ skipped: 2 }),
