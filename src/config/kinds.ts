@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { BatchError } from '../errors.js';
 import type { OptionName, OptionSpec } from './options.js';
-import { badValue, readBoolean, writtenAs, type Example, type Source } from './source.js';
+import { badValue, readBoolean, shown, writtenAs, type Example, type Source } from './source.js';
 
 /**
  * The values each kind takes, from any source: JSON gives numbers and booleans as such, the
@@ -53,6 +53,17 @@ function expected(name: OptionName, spec: OptionSpec): [problem: string, example
 /** A value as given → the form of its kind. @throws BatchError naming where it came from (src/config/source.ts) */
 export function coerce(name: OptionName, spec: OptionSpec, value: unknown, from: Source): unknown {
   if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value) && spec.kind !== 'array' && from.kind === 'flag') {
+    // an option typed twice: the same value twice is that value; two values are not guessed at
+    // (yargs would join them: `--concurrency 2 --concurrency 3` read as "2 3")
+    const distinct = [...new Set(value.map((v) => JSON.stringify(v)))];
+    if (distinct.length > 1)
+      throw new BatchError(
+        'CONFIG_INVALID',
+        `--${name} is given ${value.length} times (${value.map((v) => shown(v)).join(', ')}): give it once`,
+      );
+    value = value[0];
+  }
   const schema = {
     boolean: boolValue,
     number: numValue,

@@ -18,6 +18,25 @@ function configFile(content: unknown): string {
 const refused = (code: string, text: string) =>
   expect.objectContaining({ code, message: expect.stringContaining(text) });
 
+describe('an option typed twice', () => {
+  it('two values are refused in one line; the same value twice is that value; --map adds up', () => {
+    expect(() => resolveOptions({ concurrency: [2, 3] }, {})).toThrow(
+      '--concurrency is given 2 times ("2", "3"): give it once',
+    );
+    expect(() => resolveOptions({ 'request-timeout': ['3s', '10m'] }, {})).toThrow(
+      '--request-timeout is given 2 times ("3s", "10m"): give it once',
+    );
+    expect(resolveOptions({ concurrency: [6, 6], json: [true, true] }, {})).toMatchObject({
+      concurrency: 6,
+      json: true,
+    });
+    expect(resolveOptions({ map: ['number=Mobile', 'amount=Tk'] }, {}).map).toEqual({
+      number: 'Mobile',
+      amount: 'Tk',
+    });
+  });
+});
+
 describe('state dir', () => {
   it('RECHARGE_BATCH_STATE_DIR, else $XDG_STATE_HOME/recharge-batch, else ~/.local/state/recharge-batch', () => {
     const env = { HOME: '/home/clerk', XDG_STATE_HOME: '/var/state' };
