@@ -135,11 +135,12 @@ async function nothingToDo(
   }
   const line = (c: Record<string, number>) => {
     const left: string[] = [];
-    if (c.failed)
+    // one way back for failed rows, the failed CSV, as the summary offers (README "What you see"):
+    // `retry` besides would pay them twice were both done
+    if (c.failed + c.invalid)
       left.push(
-        `${count(c.failed, 'failed row')}: \`recharge-batch retry ${job}\` sends ${noun(c.failed, 'it', 'them')} again`,
+        `${count(c.failed + c.invalid, c.failed && c.invalid ? 'failed or invalid row' : c.failed ? 'failed row' : 'invalid row')} to correct in the failed CSV and run again`,
       );
-    if (c.invalid) left.push(`${count(c.invalid, 'invalid row')} to correct in the failed CSV and run again`);
     if (c.unknown) {
       left.push(
         `${count(c.unknown, 'unknown row')} to check with Alsamiflexi first (${noun(c.unknown, 'it', 'they')} may have been paid; retry --include-unknown --reference-dedup resends with the same reference, only safe if the API refuses or replays a reused one)`,

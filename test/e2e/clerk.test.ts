@@ -180,6 +180,11 @@ describe('retry or resume with nothing to do', () => {
       /^nothing to retry in job mixed-[0-9a-f]{8}: no failed rows; 1 invalid row to correct in the failed CSV and run again$/,
     );
     expect(mixed.stderr).not.toMatch(/resuming|0 rows to send/);
+    // resume of that finished job: the same one way back for its rows, never `retry` besides
+    const finished = await runCli(['resume', 'mixed.csv', '--state-dir', state], apiEnv(sb.url), dir);
+    expect(finished.stderr.trim()).toMatch(
+      /^nothing to resume in job mixed-[0-9a-f]{8}: it has finished; 1 invalid row to correct in the failed CSV and run again$/,
+    );
     expect(sb.stats().recharges).toBe(before);
   });
 });
