@@ -10,6 +10,7 @@ import { Parser } from 'yargs/helpers';
 import { BatchError } from '../errors.js';
 import { OPTION_NAMES, configFileOf } from '../config.js';
 import { readConfigFile } from '../config/file.js';
+import { oneValue } from '../config/kinds.js';
 import { badValue, readBoolean, type ConfigFile, type Example, type Source } from '../config/source.js';
 import { readDuration, readRate, type Rate } from '../util/units.js';
 
@@ -140,11 +141,17 @@ function rangeWords(r: NumberRange): string {
 /**
  * A number as typed (`"abc"`, `2`) or as the config file gives it, checked against its range:
  * the message names the option where it was given (`--drop-rate "2"`, or the config file and
- * its key) with the same line as a shared option's. A repeated option counts by its last value.
+ * its key) with the same line as a shared option's; typed twice with two values, refused (oneValue).
  * @throws BatchError USAGE or CONFIG_INVALID (exit 2)
  */
 export function checkNumber(name: string, value: unknown, r: NumberRange): number {
-  const last = Array.isArray(value) ? (value.at(-1) as unknown) : value;
+  let last: unknown;
+  try {
+    last = oneValue(name, value);
+  } catch (err) {
+    refusedNumber = err as BatchError;
+    throw err;
+  }
   const n =
     typeof last === 'number'
       ? last
@@ -180,7 +187,8 @@ export function numberOption(name: string, describe: string, dflt: number, range
 }
 
 /** An own option's duration (`watch --settle`, `sandbox --latency` …) in ms. @throws BatchError as {@link checkNumber} */
-export function ownDuration(name: string, text: string): number {
+export function ownDuration(name: string, typed: string): number {
+  const text = oneValue(name, typed) as string;
   const r = readDuration(text);
   if (r.ok) return r.value;
   const from = ownSource(name);
@@ -188,7 +196,8 @@ export function ownDuration(name: string, text: string): number {
 }
 
 /** An own option's rate (`sandbox --rate-limit`). @throws BatchError as {@link checkNumber} */
-export function ownRate(name: string, text: string): Rate {
+export function ownRate(name: string, typed: string): Rate {
+  const text = oneValue(name, typed) as string;
   const r = readRate(text);
   if (r.ok) return r.value;
   throw badValue(name, ownSource(name), text, r.problem, r.example);

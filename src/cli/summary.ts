@@ -144,7 +144,7 @@ function repeatLines(r: JobResult): string[] {
   const { earlierJobs, unsettled, warnings } = r.repeats;
   if (r.counts.skipped > 0) {
     lines.push(
-      `  ${count(r.counts.skipped, 'row')} skipped, ${bdt(r.amounts.skipped)} not sent: already paid (or maybe paid) by ${noun(earlierJobs.length, 'job', 'jobs')} ${earlierJobs.join(', ')} — see error_message in the results; --allow-repeat pays them again`,
+      `  ${count(r.counts.skipped, 'row')} skipped, ${bdt(r.amounts.skipped)} not sent: already paid${unsettled > 0 ? ' (or maybe paid)' : ''} by ${noun(earlierJobs.length, 'job', 'jobs')} ${earlierJobs.join(', ')} — see error_message in the results (to pay ${noun(r.counts.skipped, 'it', 'them')} again on purpose: --allow-repeat)`,
     );
     if (unsettled > 0)
       lines.push(

@@ -53,17 +53,7 @@ function expected(name: OptionName, spec: OptionSpec): [problem: string, example
 /** A value as given → the form of its kind. @throws BatchError naming where it came from (src/config/source.ts) */
 export function coerce(name: OptionName, spec: OptionSpec, value: unknown, from: Source): unknown {
   if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value) && spec.kind !== 'array' && from.kind === 'flag') {
-    // an option typed twice: the same value twice is that value; two values are not guessed at
-    // (yargs would join them: `--concurrency 2 --concurrency 3` read as "2 3")
-    const distinct = [...new Set(value.map((v) => JSON.stringify(v)))];
-    if (distinct.length > 1)
-      throw new BatchError(
-        'CONFIG_INVALID',
-        `--${name} is given ${value.length} times (${value.map((v) => shown(v)).join(', ')}): give it once`,
-      );
-    value = value[0];
-  }
+  if (spec.kind !== 'array' && from.kind === 'flag') value = oneValue(name, value);
   const schema = {
     boolean: boolValue,
     number: numValue,
@@ -80,4 +70,20 @@ export function coerce(name: OptionName, spec: OptionSpec, value: unknown, from:
       `--${name} needs a value: write it like ${writtenAs(name, from, example)}`,
     );
   throw badValue(name, from, value, problem, example);
+}
+
+/**
+ * A flag typed more than once (yargs gives an array): the same value twice is that value; two
+ * values are not guessed at — yargs would join them, `--concurrency 2 --concurrency 3` read as
+ * "2 3" — nor is the last taken (a wrapper script's option and the user's would silently differ).
+ * @throws BatchError CONFIG_INVALID (exit 2) `--<name> is given N times ("a", "b"): give it once`
+ */
+export function oneValue(name: string, value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  if (new Set(value.map((v) => JSON.stringify(v))).size > 1)
+    throw new BatchError(
+      'CONFIG_INVALID',
+      `--${name} is given ${value.length} times (${value.map((v) => shown(v)).join(', ')}): give it once`,
+    );
+  return value[0] as unknown;
 }

@@ -174,7 +174,7 @@ async function withJob(
     if (hash !== meta.input.hash) {
       throw new BatchError(
         'JOB_MISMATCH',
-        `the input ${meta.input.path} of job ${opts.job} is missing or has changed since the job was created`,
+        `the input ${meta.input.path} of job ${opts.job} is missing or has changed since the job was created: put the file back there as it was, then run the same command again (\`recharge-batch report ${opts.job}\` writes the results from the job's record meanwhile)`,
         {
           job: opts.job,
         },

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { OPTIONS, defaultStateDir, planRate, resolveOptions } from '../../src/config.js';
 import { DEFAULTS } from '../../src/defaults.js';
 import { formatDuration, parseDuration } from '../../src/util/units.js';
+import { checkNumber, ownDuration } from '../../src/cli/own-options.js';
 
 const HOME = { HOME: '/home/clerk' };
 const dir = mkdtempSync(join(tmpdir(), 'rb-config-'));
@@ -30,6 +31,14 @@ describe('an option typed twice', () => {
       concurrency: 6,
       json: true,
     });
+    // a command's own options (watch --settle, sandbox --fail-rate) follow the same rule
+    expect(() => ownDuration('settle', ['1s', '2s'] as unknown as string)).toThrow(
+      '--settle is given 2 times ("1s", "2s"): give it once',
+    );
+    expect(ownDuration('settle', ['1s', '1s'] as unknown as string)).toBe(1000);
+    expect(() => checkNumber('fail-rate', ['0.1', '0.2'], { min: 0, max: 1, example: 0.1 })).toThrow(
+      'given 2 times',
+    );
     expect(resolveOptions({ map: ['number=Mobile', 'amount=Tk'] }, {}).map).toEqual({
       number: 'Mobile',
       amount: 'Tk',

@@ -59,7 +59,15 @@ describe('humanSummary', () => {
     expect(humanSummary(result({ completed: 1, skipped: 2 }))[0]).toBe(
       'job allowance-1a2b3c4d: 3 rows — 1 completed, 2 skipped (paid by another job)',
     );
+    const paid = {
+      ...result({ completed: 1, skipped: 2 }),
+      repeats: { earlierJobs: ['j'], unsettled: 0, warnings: [] },
+    };
+    expect(humanSummary(paid)).toContain(
+      '  2 rows skipped, 0 BDT not sent: already paid by job j — see error_message in the results (to pay them again on purpose: --allow-repeat)',
+    );
     const maybe = { ...result({ skipped: 2 }), repeats: { earlierJobs: ['j'], unsettled: 1, warnings: [] } };
+    expect(humanSummary(maybe).join('\n')).toContain('already paid (or maybe paid) by job j');
     expect(humanSummary(maybe)[0]).toBe(
       'job allowance-1a2b3c4d: 2 rows — 2 skipped (paid, or maybe paid, by another job)',
     );

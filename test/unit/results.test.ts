@@ -104,7 +104,7 @@ describe('writeResults', () => {
     const jobDir = join(d, 'state', 'pay-1');
     mkdirSync(jobDir, { recursive: true });
     const written = await writeResults(meta, rows, outputs, { jobDir });
-    expect(written).toEqual({ ...outputs, inputChanged: null, warnings: [] });
+    expect(written).toEqual({ ...outputs, failedRows: 2, inputChanged: null, warnings: [] });
     expect(read(outputs.results).map((r) => [r.name, r.status])).toEqual([
       ['A', 'completed'],
       ['B', 'unknown'],
