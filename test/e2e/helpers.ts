@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -134,4 +134,28 @@ export function sandboxPerTest(
     started.push(s);
     return s;
   };
+}
+
+/** A charge in the sandbox's ledger, as its admin route gives it (README "Sandbox"). */
+export interface LedgerEntry {
+  transaction_id: string;
+  mobile_number: string;
+  amount: number;
+  status: string;
+}
+
+/** Calls the sandbox's admin route `path` (GET, or POST with `body`); its answer must be 200. */
+export async function sandboxAdmin(s: Sandbox, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${s.url.replace(/\/api\/v1\/?$/, '')}/__sandbox/${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+/** The sandbox's ledger through its admin route: money judged as the API saw it. */
+export async function adminLedger(s: Sandbox): Promise<LedgerEntry[]> {
+  return ((await sandboxAdmin(s, 'ledger')) as { ledger: LedgerEntry[] }).ledger;
 }

@@ -11,11 +11,13 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  KEY,
+  adminLedger,
   apiEnv,
   fastArgs,
+  KEY,
   readCsv,
   runCli,
+  sandboxAdmin,
   sandboxPerTest,
   startCli,
   tempDir,
@@ -39,24 +41,9 @@ afterEach(() => {
 const PAYEES = ['01711000001', '01811000002', '01911000003', '01611000004'];
 const AMOUNT = (i: number) => 100 + 10 * i;
 
-interface LedgerEntry {
-  transaction_id: string;
-  mobile_number: string;
-  amount: number;
-  status: string;
-}
+const admin = sandboxAdmin;
 
-async function admin(s: Sandbox, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${s.url.replace(/\/api\/v1\/?$/, '')}/__sandbox/${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-  return res.json();
-}
-
-const ledger = async (s: Sandbox) => ((await admin(s, 'ledger')) as { ledger: LedgerEntry[] }).ledger;
+const ledger = adminLedger;
 
 /** Polls `ok` (bounded, not a measured wait) until it holds, or `child` has ended. */
 async function until(what: string, ok: () => boolean, child?: ChildProcess): Promise<void> {

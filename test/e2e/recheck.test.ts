@@ -14,7 +14,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEY, apiEnv, fastArgs, readCsv, runCli, sandboxPerTest, startCli, tempDir } from './helpers.js';
+import {
+  adminLedger,
+  apiEnv,
+  fastArgs,
+  KEY,
+  readCsv,
+  runCli,
+  sandboxAdmin,
+  sandboxPerTest,
+  startCli,
+  tempDir,
+} from './helpers.js';
 import { registryPath } from '../../src/job/registry.js';
 import { accountId } from '../../src/api/account.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
@@ -31,23 +42,9 @@ afterEach(() => {
 const PAYEES = ['01711000001', '01811000002', '01911000003', '01611000004', '01411000005', '01311000006'];
 const AMOUNT = (i: number) => 100 + 10 * i;
 
-interface LedgerEntry {
-  mobile_number: string;
-  amount: number;
-  status: string;
-}
+const admin = sandboxAdmin;
 
-async function admin(s: Sandbox, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${s.url.replace(/\/api\/v1\/?$/, '')}/__sandbox/${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-  return res.json();
-}
-
-const ledger = async (s: Sandbox) => ((await admin(s, 'ledger')) as { ledger: LedgerEntry[] }).ledger;
+const ledger = adminLedger;
 
 /** Charges per number, by the ledger's final status. */
 async function charges(s: Sandbox, status: string): Promise<Map<string, number>> {
