@@ -5,7 +5,7 @@
 import { JobEvents } from '../job/events.js';
 import { runJob, resumeJob, retryJob, type JobResult, type RunJobOptions } from '../run.js';
 import { snapshot } from '../job/job.js';
-import { unsettledSkip } from '../job/recheck.js';
+import { unsettledSkips } from '../job/recheck.js';
 import type { EngineOptions } from '../run.js';
 import type { ResolvedOptions } from '../config.js';
 import { loadOperatorsFile } from '../validate/index.js';
@@ -127,8 +127,7 @@ async function nothingToDo(
   // skipped rows are few (only those counted are scanned), and a million-row job has none to scan
   let unsettled = 0;
   if (c.skipped > 0) {
-    for (const r of s.rows) {
-      if (!unsettledSkip(r)) continue;
+    for (const r of unsettledSkips(s.rows)) {
       if (r.prevIntent) return null; // the re-check may settle it, or reopen it and pay it now
       unsettled++;
     }

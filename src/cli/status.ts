@@ -9,7 +9,7 @@ import { bdt, count } from '../util/words.js';
 import { COMMON, jobPositional, type Command } from './command.js';
 import { EXIT } from '../exit.js';
 import { resolveJob } from './target.js';
-import { unsettledSkip } from '../job/recheck.js';
+import { unsettledSkips } from '../job/recheck.js';
 
 export const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
 
@@ -42,8 +42,7 @@ export const status: Command<{ job: string }> = {
     const state = s.finished ? 'finished' : running ? `running (pid ${running})` : 'stopped (resumable)';
     // skipped rows whose earlier payment was not known to be completed: a manual check, or a resume
     let unsettled = 0;
-    if (s.tally.counts.skipped > 0)
-      for (let n = 0; n < s.rows.length; n++) if (unsettledSkip(s.rows[n])) unsettled++;
+    if (s.tally.counts.skipped > 0) for (const _ of unsettledSkips(s.rows)) unsettled++;
     if (options.json) {
       io.out(
         JSON.stringify({

@@ -41,7 +41,7 @@ export function unsettledSkip(r: RowState | undefined): r is RowState {
  * The job's unsettled skipped rows. On the compact table (table.ts) rows of another status are
  * passed over without a row view: a million-row job's resume scans it in a few ms.
  */
-function* unsettledSkips(rows: readonly (RowState | undefined)[]): Generator<RowState> {
+export function* unsettledSkips(rows: readonly (RowState | undefined)[]): Generator<RowState> {
   const table = (rows as unknown as { [ROW_TABLE]?: StatusSource })[ROW_TABLE];
   for (let n = 0; n < rows.length; n++) {
     if (table && (!table.has(n) || table.statusOf(n) !== 'skipped')) continue;

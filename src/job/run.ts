@@ -24,7 +24,7 @@ import {
   type JobMeta,
 } from './job.js';
 import { applyRecord, type RowState } from './rows.js';
-import { unsettledSkip } from './recheck.js';
+import { unsettledSkips } from './recheck.js';
 import { count } from '../util/words.js';
 import { plan } from './plan.js';
 import { drive, type EngineOptions, type JobResult } from './runner.js';
@@ -224,7 +224,8 @@ async function holdingLock(
 
 /** `rows`: a job whose rows were skipped for payments then still open is told how to settle them. */
 function finishedError(meta: JobMeta, rows: readonly (RowState | undefined)[]): BatchError {
-  const open = rows.filter(unsettledSkip).length;
+  let open = 0;
+  for (const _ of unsettledSkips(rows)) open++;
   const recheck = open
     ? `; its ${count(open, 'row')} skipped as maybe paid ${open === 1 ? 'is' : 'are'} looked up again by 'resume ${meta.job}'`
     : '';
